@@ -1,0 +1,152 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { TABLES, physicalTableName, type TableKey, type TableSpec } from "../functions/tables";
+import { assertPeerRegions, assertPlain, assertRegion } from "./validate";
+
+/** Table ARNs (or stream ARNs) by region, then by logical table. */
+export type RegionalTableMap = Record<string, Record<TableKey, string>>;
+
+export interface GlobalTableSetArgs {
+  /** Region of the tables themselves (the stack's region). Plain value. */
+  region: string;
+  /** Regions that get a replica of every table. Plain values; must not contain `region`. */
+  replicaRegions: string[];
+  /** Physical names are `${namePrefix}-${table.key}`; identical in every region. */
+  namePrefix: string;
+  /** The tables to create. @default TABLES from functions/tables.ts */
+  tables?: readonly TableSpec[];
+  /** Deletion protection on every table and replica. @default true */
+  deletionProtection?: boolean;
+  /** Point-in-time recovery on every table and replica. @default true */
+  pointInTimeRecovery?: boolean;
+  /**
+   * Customer-managed KMS key per region (the home region and every replica region). When unset,
+   * tables are encrypted with the AWS-managed key `aws/dynamodb` of each region.
+   * @default undefined
+   */
+  kmsKeyArns?: Record<string, pulumi.Input<string>>;
+  /** Tags on every table, propagated to replicas. */
+  tags?: Record<string, string>;
+}
+
+/** Checks GlobalTableSetArgs before any resource exists. */
+export function validateGlobalTableSetArgs(args: GlobalTableSetArgs): void {
+  assertPlain("region", args.region);
+  assertPlain("replicaRegions", args.replicaRegions);
+  assertRegion("region", args.region);
+  if (!Array.isArray(args.replicaRegions) || args.replicaRegions.length === 0) {
+    throw new Error("replicaRegions must name at least one peer region: a global table needs two regions");
+  }
+  assertPeerRegions("replicaRegions", args.region, args.replicaRegions);
+  const tables = args.tables ?? TABLES;
+  if (tables.length === 0) throw new Error("tables must not be empty");
+  const keys = new Set<string>();
+  for (const t of tables) {
+    if (keys.has(t.key)) throw new Error(`duplicate table ${t.key} in tables`);
+    keys.add(t.key);
+  }
+  if (args.kmsKeyArns) {
+    for (const r of [args.region, ...args.replicaRegions]) {
+      if (!(r in args.kmsKeyArns)) {
+        throw new Error(`kmsKeyArns must name a key for every region: missing ${r}`);
+      }
+    }
+  }
+}
+
+/**
+ * A set of DynamoDB global tables (version 2019.11.21): one table per spec in the home region with
+ * a replica in each peer region, on-demand billing, streams with new and old images, server-side
+ * encryption with KMS, point-in-time recovery and deletion protection on the table and on every
+ * replica.
+ */
+export class GlobalTableSet extends pulumi.ComponentResource {
+  /** Physical table names by logical table; the same in every region. */
+  readonly tableNames: pulumi.Output<Record<TableKey, string>>;
+  /** Table ARNs by region (home and replicas), then by logical table. */
+  readonly tableArns: pulumi.Output<RegionalTableMap>;
+  /** Stream ARNs by region, then by logical table. */
+  readonly streamArns: pulumi.Output<RegionalTableMap>;
+  /** Every region that holds the tables, home first. */
+  readonly regions: string[];
+  /** The table resources, by logical table. */
+  readonly tables: Readonly<Record<string, aws.dynamodb.Table>>;
+
+  constructor(name: string, args: GlobalTableSetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("resilient-dynamo:data:GlobalTableSet", name, {}, opts);
+    validateGlobalTableSetArgs(args);
+
+    const specs = args.tables ?? TABLES;
+    const deletionProtection = args.deletionProtection ?? true;
+    const pitr = args.pointInTimeRecovery ?? true;
+    this.regions = [args.region, ...args.replicaRegions];
+
+    const tables: Record<string, aws.dynamodb.Table> = {};
+    for (const spec of specs) {
+      tables[spec.key] = new aws.dynamodb.Table(
+        `${name}-${spec.key}`,
+        {
+          region: args.region,
+          name: physicalTableName(args.namePrefix, spec.key),
+          billingMode: "PAY_PER_REQUEST",
+          hashKey: spec.hashKey,
+          attributes: [{ name: spec.hashKey, type: "S" }],
+          streamEnabled: true,
+          streamViewType: "NEW_AND_OLD_IMAGES",
+          pointInTimeRecovery: { enabled: pitr },
+          deletionProtectionEnabled: deletionProtection,
+          serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArns?.[args.region] },
+          ttl: spec.ttlAttribute ? { attributeName: spec.ttlAttribute, enabled: true } : undefined,
+          replicas: args.replicaRegions.map((regionName) => ({
+            regionName,
+            pointInTimeRecovery: pitr,
+            deletionProtectionEnabled: deletionProtection,
+            kmsKeyArn: args.kmsKeyArns?.[regionName],
+            propagateTags: true,
+          })),
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+    }
+    this.tables = tables;
+
+    const entries = specs.map((s) => [s.key, tables[s.key] as aws.dynamodb.Table] as const);
+    this.tableNames = pulumi
+      .all(entries.map(([key, t]) => t.name.apply((n) => [key, n] as const)))
+      .apply((pairs) => Object.fromEntries(pairs) as Record<TableKey, string>);
+
+    const byRegion = (pick: (t: aws.dynamodb.Table) => pulumi.Output<Record<string, string>>) =>
+      pulumi.all(entries.map(([key, t]) => pick(t).apply((m) => [key, m] as const))).apply((pairs) => {
+        const out: RegionalTableMap = {};
+        for (const region of this.regions) {
+          out[region] = {} as Record<TableKey, string>;
+          for (const [key, m] of pairs) {
+            const value = m[region];
+            if (!value) throw new Error(`table ${key} reports no ARN for region ${region}`);
+            out[region][key] = value;
+          }
+        }
+        return out;
+      });
+
+    this.tableArns = byRegion((t) =>
+      pulumi.all([t.arn, t.replicas]).apply(([arn, replicas]) => ({
+        [args.region]: arn,
+        ...Object.fromEntries((replicas ?? []).map((r) => [r.regionName, r.arn])),
+      })),
+    );
+    this.streamArns = byRegion((t) =>
+      pulumi.all([t.streamArn, t.replicas]).apply(([arn, replicas]) => ({
+        [args.region]: arn,
+        ...Object.fromEntries((replicas ?? []).map((r) => [r.regionName, r.streamArn])),
+      })),
+    );
+
+    this.registerOutputs({
+      tableNames: this.tableNames,
+      tableArns: this.tableArns,
+      streamArns: this.streamArns,
+    });
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The one place that reads stack config. Everything the program needs is parsed and validated
+ * here, before any resource is declared; a wrong or missing value stops the program with a
+ * message naming the key, the value and what is allowed. index.ts and the components never read
+ * config anywhere else.
+ */
+import { z } from "zod";
+
+export const PROJECT = "resilient-dynamo";
+
+/** Regions this program knows how to deploy to (commercial partition, with API Gateway, Lambda
+ * arm64, DynamoDB global tables). Pulumi accepts others; a typo here is worth catching early. */
+export const AWS_REGION_PATTERN = /^(us|eu|ap|ca|sa|me|af|il|mx)-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$/;
+
+/** CloudWatch Logs accepts only these retention periods. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const region = z.string().regex(AWS_REGION_PATTERN, "an AWS region name such as us-east-1");
+
+const common = {
+  /** Deletion protection on every table and replica (the primary owns the tables). */
+  deletionProtection: z.boolean().default(true),
+  /** Prefix of every physical name; tables are `${namePrefix}-${table}`. */
+  namePrefix: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, "3-32 lowercase letters, digits and dashes, starting with a letter")
+    .default("resilient-dynamo"),
+  /** API Gateway stage name. */
+  stageName: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "letters, digits and underscores").default("prod"),
+  /** Steady-state requests per second the stage allows before throttling. */
+  throttleRateLimit: z.number().positive().max(10000).default(100),
+  /** Burst of requests the stage allows above the rate. */
+  throttleBurstLimit: z.number().int().positive().max(5000).default(200),
+  /** Retention of access logs and function logs. */
+  logRetentionDays: z
+    .number()
+    .int()
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+      message: `one of ${LOG_RETENTION_DAYS.join(", ")}`,
+    })
+    .default(30),
+  /** Service name served by every region's custom domain, e.g. orders.example.com. */
+  domainName: z
+    .string()
+    .regex(/^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a lowercase DNS name such as orders.example.com")
+    .optional(),
+  /** Route 53 hosted zone that holds domainName's certificate validation and records. */
+  hostedZoneId: z.string().regex(/^Z[A-Z0-9]{4,32}$/, "a Route 53 hosted zone id such as Z0123456789ABC").optional(),
+  /** Origin allowed to call the API from a browser; no CORS preflight routes when unset. */
+  corsAllowOrigin: z.string().regex(/^https:\/\/[a-z0-9.-]+(:\d+)?$/, "an https origin such as https://app.example.com").optional(),
+};
+
+const primary = z
+  .object({
+    role: z.literal("primary"),
+    /** Regions that get a replica of every table, besides this stack's own region. */
+    replicaRegions: z.array(region, "a list of AWS region names").min(1, "at least one peer region"),
+    ...common,
+  })
+  .strict();
+
+const secondary = z
+  .object({
+    role: z.literal("secondary"),
+    /** The stack that owns the tables: `region1` (same organization and project) or fully
+     * qualified, `acme/resilient-dynamo/region1`. */
+    primaryStack: z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "a stack name such as org/resilient-dynamo/region1"),
+    ...common,
+  })
+  .strict();
+
+const schema = z.discriminatedUnion("role", [primary, secondary]);
+
+export type StackConfig = z.infer<typeof schema> & {
+  /** The stack's AWS region, from `aws:region`. */
+  readonly region: string;
+  readonly stack: string;
+};
+export type PrimaryConfig = Extract<StackConfig, { role: "primary" }>;
+export type SecondaryConfig = Extract<StackConfig, { role: "secondary" }>;
+
+/** Config keys of this project whose values are JSON (lists, numbers, booleans), not plain text. */
+const JSON_KEYS = new Set([
+  "replicaRegions",
+  "deletionProtection",
+  "throttleRateLimit",
+  "throttleBurstLimit",
+  "logRetentionDays",
+]);
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+function describe(value: unknown): string {
+  return value === undefined ? "nothing" : JSON.stringify(value);
+}
+
+/**
+ * Validates a stack's raw config (full keys such as `aws:region` and `resilient-dynamo:role` to
+ * the string values Pulumi stores) and returns it typed. Throws a ConfigError listing every bad
+ * key with its value and what is allowed.
+ */
+export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: string): StackConfig {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [fullKey, text] of Object.entries(raw)) {
+    if (!fullKey.startsWith(`${PROJECT}:`)) continue;
+    const key = fullKey.slice(PROJECT.length + 1);
+    // Pulumi.yaml declares optional keys with an empty default ("" or []); empty means unset.
+    if (text === "") continue;
+    if (JSON_KEYS.has(key)) {
+      try {
+        const value: unknown = JSON.parse(text);
+        if (!(Array.isArray(value) && value.length === 0)) values[key] = value;
+      } catch {
+        problems.push(`${fullKey}: ${JSON.stringify(text)} is not valid JSON`);
+      }
+    } else {
+      values[key] = text;
+    }
+  }
+
+  const awsRegion = raw["aws:region"];
+  if (awsRegion === undefined) {
+    problems.push(`aws:region: is not set; set it with \`pulumi config set aws:region us-east-1 -s ${stack}\``);
+  } else if (!AWS_REGION_PATTERN.test(awsRegion)) {
+    problems.push(`aws:region: got ${JSON.stringify(awsRegion)}; expected an AWS region name such as us-east-1`);
+  }
+
+  const parsed = schema.safeParse(values);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path.length ? String(issue.path[0]) : "";
+      if (issue.code === "unrecognized_keys") {
+        for (const extra of issue.keys) {
+          const role = String(values["role"]);
+          problems.push(`${PROJECT}:${extra}: is not a key for role ${role}; remove it or check its spelling`);
+        }
+        continue;
+      }
+      if (key === "role" || issue.code === "invalid_union") {
+        problems.push(`${PROJECT}:role: got ${describe(values["role"])}; expected "primary" or "secondary"`);
+        continue;
+      }
+      const value = issue.path.reduce<unknown>((v, p) => (v as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey], values);
+      const where = issue.path.length > 1 ? `${PROJECT}:${issue.path.join(".")}` : `${PROJECT}:${key}`;
+      const expected = value === undefined ? "is required" : `got ${describe(value)}; expected ${issue.message}`;
+      problems.push(`${where}: ${expected}`);
+    }
+  }
+
+  if (parsed.success && awsRegion !== undefined) {
+    const cfg = parsed.data;
+    if ((cfg.domainName === undefined) !== (cfg.hostedZoneId === undefined)) {
+      problems.push(
+        `${PROJECT}:domainName and ${PROJECT}:hostedZoneId go together: got domainName ${describe(cfg.domainName)} and hostedZoneId ${describe(cfg.hostedZoneId)}`,
+      );
+    }
+    if (cfg.role === "primary") {
+      const seen = new Set<string>();
+      for (const r of cfg.replicaRegions) {
+        if (r === awsRegion) problems.push(`${PROJECT}:replicaRegions: contains the stack's own region ${r}; list only peer regions`);
+        if (seen.has(r)) problems.push(`${PROJECT}:replicaRegions: duplicate replica region ${r}`);
+        seen.add(r);
+      }
+    }
+  }
+
+  if (problems.length) {
+    throw new ConfigError(`invalid config for stack ${stack}:\n  - ${problems.join("\n  - ")}`);
+  }
+  return { ...(parsed as { data: z.infer<typeof schema> }).data, region: awsRegion as string, stack };
+}
+
+/** A stack reference name: a bare stack name means that stack in this organization and project. */
+export function qualifyStackName(name: string, organization: string, project: string): string {
+  return name.includes("/") ? name : `${organization}/${project}/${name}`;
+}
+
+/** Reads and validates the running stack's config; call once, from index.ts. */
+export function loadStackConfig(): StackConfig {
+  // Imported here so the pure parser above stays usable without a Pulumi runtime.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  return parseStackConfig(pulumi.runtime.allConfig(), pulumi.getStack());
+}

@@ -1,0 +1,43 @@
+/**
+ * The one Pulumi mock helper of the test suite: the shared mock engine (tools/mock-engine.ts, the
+ * same one `plan` uses), plus `promiseOf`, which fails on an unknown or undefined output instead
+ * of letting an assertion pass on nothing.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MockEngine, evaluate, registeredUrns, type RecordedResource } from "../../tools/mock-engine";
+
+export { MockEngine, registeredUrns, type RecordedResource };
+
+export const PROJECT = "resilient-dynamo";
+
+/** Resolves an output; rejects when it is unknown or resolves to undefined. */
+export function promiseOf<T>(value: pulumi.Input<T>): Promise<NonNullable<T>> {
+  const output = pulumi.output(value) as pulumi.Output<T> & { isKnown: Promise<boolean> };
+  return new Promise((resolve, reject) => {
+    output.isKnown.then((known) => known || reject(new Error("output is unknown")), reject);
+    output.apply((v) => {
+      if (v === undefined || v === null) reject(new Error("output resolved to undefined"));
+      else resolve(v as NonNullable<T>);
+      return v;
+    });
+  });
+}
+
+/** Runs `build` under fresh mocks for a stack in `region` and waits for every registration. */
+export async function underMocks<T>(region: string, build: () => T, stack = "test"): Promise<{ engine: MockEngine; result: T }> {
+  const engine = new MockEngine({ defaultRegion: region });
+  const result = await evaluate(engine, { project: PROJECT, stack, config: { "aws:region": region } }, build);
+  return { engine, result };
+}
+
+/** Parses a JSON policy input (string or object) into a plain object. */
+export function json<T = any>(value: unknown): T {
+  return (typeof value === "string" ? JSON.parse(value) : value) as T;
+}
+
+/** The parent type chain of a registered resource, from its URN (`a$b$c` -> [a, b]). */
+export function parentTypes(urns: string[], type: string, name: string): string[] {
+  const urn = urns.find((u) => u.endsWith(`::${name}`) && u.split("::")[2]?.split("$").at(-1) === type);
+  if (!urn) throw new Error(`no URN for ${type} ${name}`);
+  return (urn.split("::")[2] as string).split("$").slice(0, -1);
+}

@@ -1,0 +1,258 @@
+/**
+ * A Pulumi mock engine that plays the AWS provider well enough to evaluate the program offline:
+ * it records every resource and invoke, fills in the outputs AWS would compute (ARNs, ids, domain
+ * names) from the inputs, answers StackReferences from a map of stack outputs, and refuses any
+ * invoke it does not know. The component tests and the `plan` tool share it, so what the tests
+ * assert is what `plan` prints.
+ */
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The account id the mocks put in ARNs; never a real account. */
+export const MOCK_ACCOUNT_ID = "000000000000";
+
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  readonly id: string;
+  /** The inputs as the program passed them (Outputs resolved). */
+  readonly inputs: Record<string, any>;
+  /** Inputs plus what the mock computed. */
+  readonly state: Record<string, any>;
+  /** The region the resource lands in: its `region` input, or the stack's default region. */
+  readonly region: string | undefined;
+}
+
+export interface RecordedCall {
+  readonly token: string;
+  readonly inputs: Record<string, any>;
+}
+
+export interface MockEngineOptions {
+  /** The stack's default AWS region (`aws:region`), used where a resource names none. */
+  readonly defaultRegion?: string;
+  /** Outputs of the stacks a StackReference may name, keyed by the full stack name. */
+  readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+function shortHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 7);
+}
+
+/** `arn:aws:...` split into fields; region is field 3. */
+export function arnWithRegion(arn: string, region: string): string {
+  const parts = arn.split(":");
+  if (parts.length < 6 || parts[0] !== "arn") throw new Error(`not an ARN: ${arn}`);
+  parts[3] = region;
+  return parts.join(":");
+}
+
+export class MockEngine implements pulumi.runtime.Mocks {
+  readonly resources: RecordedResource[] = [];
+  readonly calls: RecordedCall[] = [];
+
+  constructor(private readonly options: MockEngineOptions = {}) {}
+
+  /** Recorded resources of one type token, in creation order. */
+  ofType(type: string): RecordedResource[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  /** Drops what was recorded, for a fresh evaluation with the same engine. */
+  reset(): void {
+    this.resources.length = 0;
+    this.calls.length = 0;
+  }
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+    const inputs = args.inputs as Record<string, any>;
+    if (args.type === "pulumi:pulumi:StackReference") {
+      const stackName = String(inputs["name"] ?? args.name);
+      const outputs = this.options.stackOutputs?.[stackName];
+      if (!outputs) {
+        const known = Object.keys(this.options.stackOutputs ?? {}).join(", ") || "none";
+        throw new Error(`StackReference to ${stackName}, which the mocks do not know (known: ${known})`);
+      }
+      const state = { name: stackName, outputs, secretOutputNames: [] };
+      this.record(args, stackName, state, undefined);
+      return { id: stackName, state };
+    }
+    const region = (inputs["region"] as string | undefined) ?? this.options.defaultRegion;
+    const id = args.id ?? `${args.name}-${shortHash(args.type + args.name)}`;
+    const state = { ...inputs, ...this.computed(args.type, args.name, id, inputs, region) };
+    this.record(args, id, state, region);
+    return { id: args.type.startsWith("resilient-dynamo:") ? undefined : id, state };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    this.calls.push({ token: args.token, inputs: args.inputs as Record<string, any> });
+    switch (args.token) {
+      case "aws:index/getCallerIdentity:getCallerIdentity":
+        return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/mock`, userId: "mock" };
+      case "aws:index/getPartition:getPartition":
+        return { partition: "aws", dnsSuffix: "amazonaws.com" };
+      case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+        const region = (args.inputs["region"] as string | undefined) ?? this.options.defaultRegion;
+        const names = ["a", "b", "c"].map((s) => `${region}${s}`);
+        return { names, zoneIds: names.map((_, i) => `${region}-az${i + 1}`), id: String(region) };
+      }
+      default:
+        throw new Error(`the mocks do not know the invoke ${args.token}`);
+    }
+  }
+
+  private record(
+    args: pulumi.runtime.MockResourceArgs,
+    id: string,
+    state: Record<string, any>,
+    region: string | undefined,
+  ): void {
+    this.resources.push({
+      type: args.type,
+      name: args.name,
+      urn: (args as { urn?: string }).urn ?? "",
+      id,
+      inputs: args.inputs as Record<string, any>,
+      state,
+      region,
+    });
+  }
+
+  /** Outputs AWS computes for the resource types this project creates. */
+  private computed(
+    type: string,
+    name: string,
+    id: string,
+    inputs: Record<string, any>,
+    region: string | undefined,
+  ): Record<string, any> {
+    const account = MOCK_ACCOUNT_ID;
+    const physical = (inputs["name"] as string | undefined) ?? `${name}-${shortHash(type + name)}`;
+    switch (type) {
+      case "aws:dynamodb/table:Table": {
+        const arn = `arn:aws:dynamodb:${region}:${account}:table/${physical}`;
+        const label = "2026-01-01T00:00:00.000";
+        const replicas = ((inputs["replicas"] as Record<string, any>[] | undefined) ?? []).map((r) => ({
+          ...r,
+          arn: arnWithRegion(arn, r["regionName"]),
+          streamArn: `${arnWithRegion(arn, r["regionName"])}/stream/${label}`,
+          streamLabel: label,
+        }));
+        return { name: physical, arn, streamArn: `${arn}/stream/${label}`, streamLabel: label, replicas };
+      }
+      case "aws:iam/role:Role":
+        return { name: physical, arn: `arn:aws:iam::${account}:role/${physical}`, uniqueId: shortHash(physical) };
+      case "aws:iam/policy:Policy":
+        return { name: physical, arn: `arn:aws:iam::${account}:policy/${physical}` };
+      case "aws:cloudwatch/logGroup:LogGroup":
+        return { name: physical, arn: `arn:aws:logs:${region}:${account}:log-group:${physical}` };
+      case "aws:lambda/function:Function": {
+        const arn = `arn:aws:lambda:${region}:${account}:function:${physical}`;
+        return {
+          name: physical,
+          arn,
+          qualifiedArn: `${arn}:$LATEST`,
+          invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
+        };
+      }
+      case "aws:apigateway/restApi:RestApi":
+        return {
+          name: physical,
+          rootResourceId: `${id}-root`,
+          arn: `arn:aws:apigateway:${region}::/restapis/${id}`,
+          executionArn: `arn:aws:execute-api:${region}:${account}:${id}`,
+        };
+      case "aws:apigateway/resource:Resource":
+        return { path: inputs["pathPart"] ? `/${inputs["pathPart"]}` : "/" };
+      case "aws:apigateway/stage:Stage": {
+        const api = String(inputs["restApi"]);
+        const stage = String(inputs["stageName"]);
+        return {
+          arn: `arn:aws:apigateway:${region}::/restapis/${api}/stages/${stage}`,
+          executionArn: `arn:aws:execute-api:${region}:${account}:${api}/${stage}`,
+          invokeUrl: `https://${api}.execute-api.${region}.amazonaws.com/${stage}`,
+        };
+      }
+      case "aws:apigateway/domainName:DomainName":
+        return {
+          arn: `arn:aws:apigateway:${region}::/domainnames/${inputs["domainName"]}`,
+          regionalDomainName: `d-${shortHash(String(region) + inputs["domainName"])}.execute-api.${region}.amazonaws.com`,
+          regionalZoneId: `Z${shortHash(String(region)).toUpperCase()}APIGW`,
+        };
+      case "aws:acm/certificate:Certificate": {
+        const domain = String(inputs["domainName"]);
+        return {
+          arn: `arn:aws:acm:${region}:${account}:certificate/${shortHash(domain + region)}`,
+          domainValidationOptions: [
+            {
+              domainName: domain,
+              resourceRecordName: `_${shortHash(domain)}.${domain}.`,
+              resourceRecordType: "CNAME",
+              resourceRecordValue: `_${shortHash(domain + "v")}.acm-validations.aws.`,
+            },
+          ],
+        };
+      }
+      case "aws:acm/certificateValidation:CertificateValidation":
+        return {};
+      case "aws:kms/key:Key":
+        return { arn: `arn:aws:kms:${region}:${account}:key/${shortHash(name)}`, keyId: shortHash(name) };
+      case "aws:s3/bucket:Bucket":
+      case "aws:s3/bucketV2:BucketV2": {
+        const bucket = (inputs["bucket"] as string | undefined) ?? physical;
+        return { bucket, arn: `arn:aws:s3:::${bucket}`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` };
+      }
+      case "aws:sns/topic:Topic":
+        return { name: physical, arn: `arn:aws:sns:${region}:${account}:${physical}` };
+      case "aws:cloudwatch/metricAlarm:MetricAlarm":
+        return { name: physical, arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${physical}` };
+      case "aws:cloudwatch/dashboard:Dashboard":
+        return { dashboardArn: `arn:aws:cloudwatch::${account}:dashboard/${inputs["dashboardName"] ?? physical}` };
+      default:
+        return { name: physical, arn: `arn:aws:mock:${region ?? ""}:${account}:${type}/${physical}` };
+    }
+  }
+}
+
+export interface EvaluateOptions {
+  readonly project: string;
+  readonly stack: string;
+  /** Pulumi organization the program sees. @default "organization" (what self-managed backends use) */
+  readonly organization?: string;
+  /** Full config keys (`aws:region`, `resilient-dynamo:role`) to string values, as Pulumi holds them. */
+  readonly config: Readonly<Record<string, string>>;
+}
+
+/**
+ * Installs the engine as Pulumi's mocks with the given project, stack and config, runs `program`
+ * and waits until every resource registration it started has been answered.
+ */
+export async function evaluate<T>(
+  engine: MockEngine,
+  options: EvaluateOptions,
+  program: () => T | Promise<T>,
+): Promise<T> {
+  engine.reset();
+  await pulumi.runtime.setMocks(engine, options.project, options.stack, false, options.organization ?? "organization");
+  pulumi.runtime.setAllConfig({ ...options.config });
+  const result = await program();
+  await waitForRegistrations();
+  return result;
+}
+
+/** Waits for the runtime's RPC queue to drain (an internal the Pulumi SDK exports at run time). */
+export async function waitForRegistrations(): Promise<void> {
+  const settings = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
+  if (typeof settings.waitForRPCs !== "function") {
+    throw new Error("this @pulumi/pulumi has no waitForRPCs; pin a version that does");
+  }
+  await settings.waitForRPCs();
+}
+
+/** URNs the mock monitor handed out, so a test can check a child's parent chain. */
+export async function registeredUrns(): Promise<string[]> {
+  const monitor = pulumi.runtime.getMonitor() as unknown as { resources?: Map<string, unknown> } | undefined;
+  if (!monitor?.resources) throw new Error("no mock monitor is installed");
+  return [...monitor.resources.keys()];
+}
