@@ -48,6 +48,11 @@ const common = {
     .optional(),
   /** Route 53 hosted zone that holds domainName's certificate validation and records. */
   hostedZoneId: z.string().regex(/^Z[A-Z0-9]{4,32}$/, "a Route 53 hosted zone id such as Z0123456789ABC").optional(),
+  /**
+   * Other region stacks whose outputs this stack reads (as `region1` or org/project/stack), for
+   * the parts that span regions: global routing and observer canaries.
+   */
+  peerStacks: z.array(z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "a stack name"), "a list of stack names").default([]),
   /** Origin allowed to call the API from a browser; no CORS preflight routes when unset. */
   corsAllowOrigin: z.string().regex(/^https:\/\/[a-z0-9.-]+(:\d+)?$/, "an https origin such as https://app.example.com").optional(),
 };
@@ -84,6 +89,7 @@ export type SecondaryConfig = Extract<StackConfig, { role: "secondary" }>;
 /** Config keys of this project whose values are JSON (lists, numbers, booleans), not plain text. */
 const JSON_KEYS = new Set([
   "replicaRegions",
+  "peerStacks",
   "deletionProtection",
   "throttleRateLimit",
   "throttleBurstLimit",
@@ -154,6 +160,12 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
 
   if (parsed.success && awsRegion !== undefined) {
     const cfg = parsed.data;
+    const peers = new Set<string>();
+    for (const p of cfg.peerStacks) {
+      if (peers.has(p)) problems.push(`${PROJECT}:peerStacks: duplicate stack ${p}`);
+      if (p === stack) problems.push(`${PROJECT}:peerStacks: names this stack itself (${p}); list only the other region stacks`);
+      peers.add(p);
+    }
     if ((cfg.domainName === undefined) !== (cfg.hostedZoneId === undefined)) {
       problems.push(
         `${PROJECT}:domainName and ${PROJECT}:hostedZoneId go together: got domainName ${describe(cfg.domainName)} and hostedZoneId ${describe(cfg.hostedZoneId)}`,

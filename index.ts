@@ -17,6 +17,57 @@ interface Data {
   streamArns: pulumi.Output<RegionalTableMap>;
 }
 
+/** One StackReference per referenced stack, however many parts of the program read it. */
+const stackRefs = new Map<string, pulumi.StackReference>();
+function stackRef(name: string): pulumi.StackReference {
+  const qualified = qualifyStackName(name, pulumi.getOrganization(), pulumi.getProject());
+  let ref = stackRefs.get(qualified);
+  if (!ref) {
+    ref = new pulumi.StackReference(`stack-${qualified.replace(/\//g, "-")}`, { name: qualified });
+    stackRefs.set(qualified, ref);
+  }
+  return ref;
+}
+
+/** What one region stack exports for the parts of the program that span regions. */
+export interface RegionView {
+  /** The stack's name as configured (plain, so it can name resources). */
+  readonly stack: string;
+  readonly region: pulumi.Output<string>;
+  readonly apiId: pulumi.Output<string>;
+  readonly stageName: pulumi.Output<string>;
+  readonly stageArn: pulumi.Output<string>;
+  readonly executionArn: pulumi.Output<string>;
+  readonly invokeUrl: pulumi.Output<string>;
+  readonly url: pulumi.Output<string>;
+  readonly functionArns: pulumi.Output<Record<string, string>>;
+  readonly tableArns: pulumi.Output<Record<TableKey, string>>;
+  readonly regionalDomainName: pulumi.Output<string | undefined>;
+  readonly regionalZoneId: pulumi.Output<string | undefined>;
+}
+
+function peerView(stack: string): RegionView {
+  const ref = stackRef(stack);
+  const out = <T>(key: string) => ref.requireOutput(key) as pulumi.Output<T>;
+  const region = out<string>("region");
+  return {
+    stack,
+    region,
+    apiId: out("apiId"),
+    stageName: out("stageName"),
+    stageArn: out("stageArn"),
+    executionArn: out("executionArn"),
+    invokeUrl: out("invokeUrl"),
+    url: out("url"),
+    functionArns: out("functionArns"),
+    tableArns: pulumi
+      .all([region, out<RegionalTableMap>("tableArns")])
+      .apply(([r, arns]) => arns[r] as Record<TableKey, string>),
+    regionalDomainName: ref.getOutput("regionalDomainName") as pulumi.Output<string | undefined>,
+    regionalZoneId: ref.getOutput("regionalZoneId") as pulumi.Output<string | undefined>,
+  };
+}
+
 function data(config: StackConfig): Data {
   if (config.role === "primary") {
     const tables = new GlobalTableSet("orders-data", {
@@ -29,7 +80,7 @@ function data(config: StackConfig): Data {
     return { tableNames: tables.tableNames, tableArns: tables.tableArns, streamArns: tables.streamArns };
   }
   const primaryName = qualifyStackName(config.primaryStack, pulumi.getOrganization(), pulumi.getProject());
-  const primary = new pulumi.StackReference("primary", { name: primaryName });
+  const primary = stackRef(config.primaryStack);
   const tableArns = primary.requireOutput("tableArns") as pulumi.Output<RegionalTableMap>;
   return {
     tableNames: primary.requireOutput("tableNames") as pulumi.Output<Record<TableKey, string>>,
@@ -62,6 +113,24 @@ const api = new RegionalApi(`orders-${cfg.region}`, {
   corsAllowOrigin: cfg.corsAllowOrigin,
   tags,
 });
+
+/** This region and every peer region, this stack's first: the input of the cross-region parts. */
+const self: RegionView = {
+  stack: cfg.stack,
+  region: pulumi.output(cfg.region),
+  apiId: api.apiId,
+  stageName: api.stageName,
+  stageArn: api.stageArn,
+  executionArn: api.executionArn,
+  invokeUrl: api.invokeUrl,
+  url: api.url,
+  functionArns: api.functionArns as pulumi.Output<Record<string, string>>,
+  tableArns: tables.tableArns.apply((arns) => arns[cfg.region] as Record<TableKey, string>),
+  regionalDomainName: api.regionalDomainName,
+  regionalZoneId: api.regionalZoneId,
+};
+const regions: RegionView[] = [self, ...cfg.peerStacks.map(peerView)];
+void regions;
 
 export const region = cfg.region;
 export const role = cfg.role;
