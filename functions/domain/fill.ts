@@ -55,7 +55,7 @@ export interface FillResult {
 /** Rejects counts a fill must not attempt. Each count is already a whole number. */
 export function checkFillCounts(counts: FillCounts): FillCounts {
   if (counts.cust + counts.product + counts.order === 0) {
-    throw badRequest("cust, product, order", "must ask for at least one item in total");
+    throw badRequest("cust, product and order", "must not all be 0");
   }
   return counts;
 }

@@ -52,6 +52,9 @@ function issueToError(issue: z.core.$ZodIssue, root: string): DomainError {
     const keys = issue.keys.map((k) => `'${k}'`).join(", ");
     return badRequest(root, `has unknown field${issue.keys.length > 1 ? "s" : ""} ${keys}`);
   }
+  if (issue.path.length === 0 && issue.code === "invalid_type") {
+    return badRequest(root, `must be a JSON ${issue.expected}`);
+  }
   const field = issue.path.length > 0 ? issue.path.map(String).join(".") : root;
   return badRequest(field, issue.message);
 }
