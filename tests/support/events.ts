@@ -13,7 +13,8 @@ export interface RequestSpec {
   readonly query?: Readonly<Record<string, string | readonly string[]>>;
   /** A string is sent as is; anything else is JSON-encoded. */
   readonly body?: unknown;
-  readonly base64?: boolean;
+  /** Base64-encode the body and flag it; "as-is" flags it without encoding (bad base64 tests). */
+  readonly base64?: boolean | "as-is";
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -32,7 +33,7 @@ export function apiEvent(spec: RequestSpec): APIGatewayProxyEvent {
   let body: string | null = null;
   if (spec.body !== undefined)
     body = typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body);
-  if (body !== null && spec.base64) body = Buffer.from(body, "utf8").toString("base64");
+  if (body !== null && spec.base64 === true) body = Buffer.from(body, "utf8").toString("base64");
 
   return {
     httpMethod: spec.method,
@@ -44,7 +45,7 @@ export function apiEvent(spec: RequestSpec): APIGatewayProxyEvent {
     headers: { "content-type": "application/json", ...spec.headers },
     multiValueHeaders: {},
     body,
-    isBase64Encoded: spec.base64 ?? false,
+    isBase64Encoded: spec.base64 !== undefined && spec.base64 !== false,
     stageVariables: null,
     requestContext: {} as APIGatewayProxyEvent["requestContext"],
   };
