@@ -145,8 +145,12 @@ export async function startDynamoLocal(opts: StartOptions = {}): Promise<DynamoL
       resolve();
     });
     child.once("exit", (code, signal) => {
+      // An old JVM cannot load the jar; other failures (a taken port, ...) speak for themselves.
+      const hint = /UnsupportedClassVersionError|more recent version of the Java/.test(output)
+        ? ` ${JAVA_HINT}.`
+        : "";
       failure ??= new Error(
-        `DynamoDB Local exited before answering (code ${code}, signal ${signal}). ${JAVA_HINT}.\n` +
+        `DynamoDB Local exited before answering (code ${code}, signal ${signal}).${hint}\n` +
           `Its output:\n${output}`,
       );
       resolve();
@@ -195,16 +199,20 @@ async function waitUntilAnswering(
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
-    const err = failure();
-    if (err) throw err;
+    const died = failure();
+    if (died) throw died;
     try {
       await client.send(new ListTablesCommand({}));
-      return;
     } catch (e) {
       last = e;
+      // Poll, but wake up at once if the JVM dies in the meantime.
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 200))]);
+      continue;
     }
-    // Poll, but wake up at once if the JVM dies in the meantime.
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 200))]);
+    // Something answered; make sure it is our JVM, not a server that took the port first.
+    const lost = failure();
+    if (lost) throw lost;
+    return;
   }
   throw (
     failure() ?? new Error(`DynamoDB Local did not answer within ${timeoutMs} ms: ${String(last)}`)
