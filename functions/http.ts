@@ -86,9 +86,11 @@ export function toHttp(
   );
 }
 
+/** Enough of a cause to diagnose from the log (socket errors carry their `code`). */
 function describeCause(cause: unknown): unknown {
-  if (cause instanceof Error) return { name: cause.name, message: cause.message };
-  return cause;
+  if (!(cause instanceof Error)) return cause;
+  const code = (cause as { code?: unknown }).code;
+  return { name: cause.name, message: cause.message, ...(code !== undefined ? { code } : {}) };
 }
 
 /**

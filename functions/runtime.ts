@@ -148,8 +148,8 @@ export function createMetrics(env: Env = process.env): MetricsSink {
  * Builds `Deps` from environment variables:
  * - `AWS_REGION` (set by Lambda) — required;
  * - the table variables of `tables.ts` (`TABLE_ORDERS`, ...) — those of `fn` required when given;
- * - `DYNAMODB_ENDPOINT` — optional endpoint override (DynamoDB Local); with it and no
- *   `AWS_ACCESS_KEY_ID`, fixed local credentials are used;
+ * - `DYNAMODB_ENDPOINT` — optional endpoint override (DynamoDB Local); with it, the
+ *   `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` of `env` or else fixed local credentials;
  * - `HEALTH_TIMEOUT_MS`, `POWERTOOLS_LOG_LEVEL` (SILENT mutes), `POWERTOOLS_METRICS_DISABLED`,
  *   `POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_SERVICE_NAME` — optional.
  * Throws an error naming the variable when one is missing or malformed.
@@ -168,18 +168,14 @@ export function depsFromEnv(env: Env = process.env, fn?: FunctionName): Deps {
   if (endpoint !== undefined && !URL.canParse(endpoint)) {
     throw new Error(`DYNAMODB_ENDPOINT must be a URL: got ${endpoint}`);
   }
-  const accessKeyId = env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  // Against AWS, leave credentials to the SDK's default chain (it refreshes them). Against an
+  // endpoint override, use the given keys, or fixed ones DynamoDB Local accepts.
   const credentials =
-    accessKeyId && secretAccessKey
-      ? {
-          accessKeyId,
-          secretAccessKey,
-          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-        }
-      : endpoint !== undefined
-        ? LOCAL_CREDENTIALS
-        : undefined; // Lambda: the SDK's default chain.
+    endpoint === undefined
+      ? undefined
+      : env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }
+        : LOCAL_CREDENTIALS;
 
   const healthTimeoutMs = positiveInt(env, "HEALTH_TIMEOUT_MS") ?? DEFAULT_HEALTH_TIMEOUT_MS;
   const deps: Deps = {

@@ -3,6 +3,8 @@
  * the sandbox uses. One JVM for the file; each test gets its own freshly created tables.
  */
 import { expect } from "chai";
+import { once } from "node:events";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { createApp } from "../functions/app";
 import { ID_PATTERN } from "../functions/domain/validation";
 import type { ApiHandler } from "../functions/runtime";
@@ -368,6 +370,35 @@ describe("handlers against DynamoDB Local", function () {
       for (const table of ["customers", "products", "orders", "kv"])
         expect(res.body.message).to.include(table);
       expect((res.body.checks as { ok: boolean }[]).every((c) => !c.ok)).to.equal(true);
+    });
+
+    it("is 503 'timed out' when DynamoDB accepts connections but never answers", async () => {
+      const sockets = new Set<Socket>();
+      const silent = createServer((socket) => void sockets.add(socket)).listen(0, "127.0.0.1");
+      await once(silent, "listening");
+      const { port } = silent.address() as AddressInfo;
+      try {
+        const deps = testDeps({
+          endpoint: `http://127.0.0.1:${port}`,
+          tables,
+          healthTimeoutMs: 300,
+        });
+        const res = await call<Record<string, unknown>>(
+          { method: "GET", path: "/health" },
+          createApp(deps),
+        );
+        expect(res.status).to.equal(503);
+        const checks = res.body.checks as { table: string; ok: boolean; reason?: string }[];
+        expect(checks.map((c) => [c.table, c.ok, c.reason])).to.deep.equal([
+          ["customers", false, "timed out"],
+          ["products", false, "timed out"],
+          ["orders", false, "timed out"],
+          ["kv", false, "timed out"],
+        ]);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        silent.close();
+      }
     });
 
     it("a data route is 503 ServiceUnavailable with retry-after when DynamoDB is unreachable", async () => {

@@ -17,8 +17,8 @@ class DeadlineExceeded extends Error {
 /** Why a probe failed, coarse enough for an unauthenticated endpoint. */
 export function probeFailure(err: unknown): CheckFailure {
   if (err instanceof DeadlineExceeded) return "timed out";
-  if ((err as { name?: unknown } | null)?.name === "ResourceNotFoundException")
-    return "table not found";
+  const name = (err as { name?: unknown } | null)?.name;
+  if (name === "ResourceNotFoundException") return "table not found";
   if (isTransient(err)) return transientKind(err) === "timed out" ? "timed out" : "unavailable";
   return "error";
 }
@@ -37,7 +37,6 @@ export async function probeTables(
   doc: DynamoDBDocumentClient,
   tables: ReadonlyArray<{ key: TableKey; name: string }>,
   timeoutMs: number,
-  clock: () => number = () => performance.now(),
 ): Promise<ProbeResult[]> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -50,8 +49,8 @@ export async function probeTables(
   try {
     return await Promise.all(
       tables.map(async ({ key, name }): Promise<ProbeResult> => {
-        const started = clock();
-        const elapsed = (): number => Math.round(clock() - started);
+        const started = performance.now();
+        const elapsed = (): number => Math.round(performance.now() - started);
         try {
           const get = new GetCommand({
             TableName: name,

@@ -103,12 +103,8 @@ export class DynamoOrderWriter implements OrderWriter {
     if (failed(ORDER)) {
       const existing =
         asItem<OrderItem>(reasons[ORDER]?.Item) ?? (await this.reader.getOrder(order.OrderId));
-      // Gone again between the failure and the read: report it as a conflict to retry.
-      if (!existing)
-        return new DomainError(
-          "OrderConflict",
-          `order ${order.OrderId} changed concurrently; retry`,
-        );
+      // Deleted between the failure and the read: transient, a retry will decide.
+      if (!existing) return unavailableBecause("conflict");
       return new OrderExistsError(existing);
     }
     if (failed(CUSTOMER)) {

@@ -19,21 +19,11 @@ export function makeHealthHandler(deps: Deps): ApiHandler {
     noBody(req);
     allowedQuery(req, []);
     const results = await probeTables(deps.doc, tables, timeoutMs);
-    for (const { check, error } of results) {
-      if (!check.ok)
-        deps.logger.warn("health check failed", {
-          table: check.table,
-          reason: check.reason,
-          error: String(error),
-        });
+    for (const { check, error } of results.filter((r) => !r.check.ok)) {
+      deps.logger.warn("health check failed", { ...check, error: String(error) });
     }
-    return {
-      status: 200,
-      body: summarize(
-        deps.region,
-        results.map((r) => r.check),
-      ),
-    };
+    const checks = results.map((r) => r.check);
+    return { status: 200, body: summarize(deps.region, checks) };
   });
 }
 
