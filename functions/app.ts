@@ -10,7 +10,7 @@ import { makeHealthHandler } from "./handlers/health";
 import { makeKvHandler } from "./handlers/kv";
 import { makeProductsHandler } from "./handlers/products";
 import { makeReadOrderHandler } from "./handlers/read-order";
-import { toHttp } from "./http";
+import { toHttp, type ResponseContext } from "./http";
 import { findRoute } from "./request";
 import { ROUTES, type FunctionName, type RouteSpec } from "./routes";
 import type { ApiHandler, Deps } from "./runtime";
@@ -37,9 +37,8 @@ export function makeHandlers(deps: Deps): Record<FunctionName, ApiHandler> {
   return out;
 }
 
-export interface DispatcherOptions {
-  /** Region named in `x-served-by-region` on the dispatcher's own 4xx responses. */
-  readonly region: string;
+/** Region (and CORS origin) of the dispatcher's own 404/405 responses, and where it logs. */
+export interface DispatcherOptions extends ResponseContext {
   /** Logger for the dispatcher's own failures. */
   readonly logger: Deps["logger"];
   /** @default ROUTES */

@@ -40,19 +40,37 @@ export interface Reply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** A JSON response carrying the serving region. */
+/** What every response says about where it came from. */
+export interface ResponseContext {
+  readonly region: string;
+  /** Browser origin allowed by CORS (RegionalApi's `corsAllowOrigin`); none when unset. */
+  readonly corsAllowOrigin?: string | undefined;
+}
+
+/** Response headers browser code may read, when CORS is on. */
+const EXPOSED_HEADERS = [SERVED_BY_HEADER, "location", "retry-after", "allow"].join(", ");
+
+/** A JSON response carrying the serving region (and CORS headers when configured). */
 export function respond(
-  region: string,
+  ctx: ResponseContext,
   status: number,
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
 ): APIGatewayProxyResult {
+  // API Gateway answers the CORS preflight; the actual response must carry the origin itself.
+  const cors: Record<string, string> = ctx.corsAllowOrigin
+    ? {
+        "access-control-allow-origin": ctx.corsAllowOrigin,
+        "access-control-expose-headers": EXPOSED_HEADERS,
+      }
+    : {};
   return {
     statusCode: status,
     headers: {
       "content-type": "application/json",
       "cache-control": "no-store",
-      [SERVED_BY_HEADER]: region,
+      [SERVED_BY_HEADER]: ctx.region,
+      ...cors,
       ...headers,
     },
     body: JSON.stringify(body),
@@ -62,11 +80,11 @@ export function respond(
 /** Maps any thrown value to a response, logging what the client must not see. */
 export function toHttp(
   err: unknown,
-  ctx: { region: string; logger: Logger },
+  ctx: ResponseContext & { readonly logger: Logger },
 ): APIGatewayProxyResult {
   if (!(err instanceof DomainError)) {
     ctx.logger.error("unexpected error", err instanceof Error ? err : String(err));
-    return respond(ctx.region, 500, { error: "InternalError", message: "internal error" });
+    return respond(ctx, 500, { error: "InternalError", message: "internal error" });
   }
   const status = ERROR_STATUS[err.code];
   const headers: Record<string, string> = {};
@@ -78,12 +96,7 @@ export function toHttp(
     ctx.logger.error(err.message, { code: err.code, cause: describeCause(err.cause) });
   }
   // Extras are set only by our own code and never use the keys `error` or `message`.
-  return respond(
-    ctx.region,
-    status,
-    { error: err.code, message: err.message, ...err.extra },
-    headers,
-  );
+  return respond(ctx, status, { error: err.code, message: err.message, ...err.extra }, headers);
 }
 
 /** Enough of a cause to diagnose from the log (socket errors carry their `code`). */
@@ -98,14 +111,14 @@ function describeCause(cause: unknown): unknown {
  * mapping, so implementations only parse their own fields and call the domain.
  */
 export function httpHandler(
-  deps: Pick<Deps, "region" | "logger">,
+  deps: Pick<Deps, "region" | "logger" | "corsAllowOrigin">,
   fn: FunctionName,
   impl: (req: ApiRequest) => Promise<Reply>,
 ): ApiHandler {
   return async (event: APIGatewayProxyEvent) => {
     try {
       const reply = await impl(parseRequest(event, fn));
-      return respond(deps.region, reply.status, reply.body, reply.headers);
+      return respond(deps, reply.status, reply.body, reply.headers);
     } catch (err) {
       return toHttp(err, deps);
     }

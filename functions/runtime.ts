@@ -47,6 +47,8 @@ export interface Deps {
   readonly metrics: MetricsSink;
   /** Bound on `/health`'s probes. @default 2000 */
   readonly healthTimeoutMs?: number;
+  /** Browser origin allowed by CORS; responses carry no CORS headers when unset. */
+  readonly corsAllowOrigin?: string;
 }
 
 /**
@@ -150,7 +152,7 @@ export function createMetrics(env: Env = process.env): MetricsSink {
  * - the table variables of `tables.ts` (`TABLE_ORDERS`, ...) — those of `fn` required when given;
  * - `DYNAMODB_ENDPOINT` — optional endpoint override (DynamoDB Local); with it, the
  *   `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` of `env` or else fixed local credentials;
- * - `HEALTH_TIMEOUT_MS`, `POWERTOOLS_LOG_LEVEL` (SILENT mutes), `POWERTOOLS_METRICS_DISABLED`,
+ * - `HEALTH_TIMEOUT_MS`, `CORS_ALLOW_ORIGIN`, `POWERTOOLS_LOG_LEVEL` (SILENT mutes), `POWERTOOLS_METRICS_DISABLED`,
  *   `POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_SERVICE_NAME` — optional.
  * Throws an error naming the variable when one is missing or malformed.
  */
@@ -185,6 +187,7 @@ export function depsFromEnv(env: Env = process.env, fn?: FunctionName): Deps {
     logger: createLogger(region, env),
     metrics: createMetrics(env),
     healthTimeoutMs,
+    ...(env.CORS_ALLOW_ORIGIN ? { corsAllowOrigin: env.CORS_ALLOW_ORIGIN } : {}),
   };
   if (fn !== undefined) requireTables(deps, fn);
   return deps;

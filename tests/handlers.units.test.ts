@@ -9,7 +9,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import fc from "fast-check";
-import { createDispatcher, makeHandlers } from "../functions/app";
+import { createApp, createDispatcher, makeHandlers } from "../functions/app";
 import { DynamoBatchWriter, backoffMs, BATCH_BASE_BACKOFF_MS } from "../functions/data/batch";
 import { isTransient } from "../functions/data/errors";
 import { DomainError, type ErrorCode } from "../functions/domain/errors";
@@ -291,6 +291,23 @@ describe("configuration", () => {
     expect(() => depsFromEnv({ ...env, DYNAMODB_ENDPOINT: "not a url" })).to.throw(
       "DYNAMODB_ENDPOINT",
     );
+  });
+
+  it("adds CORS headers to every response only when CORS_ALLOW_ORIGIN is set", async () => {
+    const origin = "https://ops.example.com";
+    const withCors = createApp(depsFromEnv({ ...env, CORS_ALLOW_ORIGIN: origin }));
+    const without = createApp(depsFromEnv(env));
+    const bad = apiEvent({ method: "GET", path: "/products?limit=0" });
+    const unknown = apiEvent({ method: "GET", path: "/nope" });
+    for (const event of [bad, unknown]) {
+      const on = parse(await withCors(event));
+      expect(on.headers["access-control-allow-origin"]).to.equal(origin);
+      expect(on.headers["access-control-expose-headers"]).to.include("x-served-by-region");
+      const off = parse(await without(event));
+      expect(Object.keys(off.headers).filter((h) => h.startsWith("access-control-"))).to.deep.equal(
+        [],
+      );
+    }
   });
 
   it("a function only needs the tables routes.ts grants it", () => {
