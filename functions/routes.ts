@@ -108,7 +108,10 @@ export function resourcePaths(routes: readonly RouteSpec[] = ROUTES): string[] {
 }
 
 /** Matches a concrete request path against a route path, returning its path parameters. */
-export function matchPath(routePath: string, requestPath: string): Record<string, string> | undefined {
+export function matchPath(
+  routePath: string,
+  requestPath: string,
+): Record<string, string> | undefined {
   const want = routePath.split("/").filter(Boolean);
   const got = requestPath.split("/").filter(Boolean);
   if (want.length !== got.length) return undefined;
