@@ -6,7 +6,7 @@
  * client sends round-trips exactly, with no surprises from DynamoDB's number precision or
  * nesting limits.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { DomainError, badRequest } from "./errors";
 import { idSchema } from "./validation";
 
@@ -22,13 +22,20 @@ export const kvKeySchema = idSchema(KV_KEY_MAX_LENGTH);
 
 /** Schema of the `PUT /kv/{key}` body. */
 export const putKvSchema = z.strictObject({
-  value: z.unknown().refine((v) => v !== undefined, "is required"),
-  ttlSeconds: z
-    .number({ error: "must be a number" })
-    .int("must be a whole number of seconds")
-    .min(1, "must be at least 1")
-    .max(KV_TTL_MAX_SECONDS, `must be at most ${KV_TTL_MAX_SECONDS}`)
-    .optional(),
+  value: z.unknown().check(z.refine((v) => v !== undefined, "is required")),
+  ttlSeconds: z.optional(
+    z
+      .int({
+        error: (issue) =>
+          typeof issue.input === "number"
+            ? "must be a whole number of seconds"
+            : "must be a number",
+      })
+      .check(
+        z.minimum(1, "must be at least 1"),
+        z.maximum(KV_TTL_MAX_SECONDS, `must be at most ${KV_TTL_MAX_SECONDS}`),
+      ),
+  ),
 });
 
 /** A stored entry. `ExpiresAt` is epoch seconds, the unit DynamoDB TTL wants. */

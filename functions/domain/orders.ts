@@ -2,7 +2,7 @@
  * The order service: place an order (idempotent on the order id) and read one back. Storage is
  * behind `OrderWriter` and `OrderReader`, implemented over DynamoDB in `functions/data/orders.ts`.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { DomainError } from "./errors";
 import { ORDER_TOTAL, type Clock, type OrderItem, type ProductItem } from "./model";
 import { idSchema } from "./validation";
@@ -22,7 +22,7 @@ export const PLACE_ORDER_FIELDS = ["customerId", "productId", "orderId"] as cons
 export const placeOrderSchema = z.strictObject({
   customerId: idSchema(),
   productId: idSchema(),
-  orderId: idSchema().optional(),
+  orderId: z.optional(idSchema()),
 });
 
 /**

@@ -3,7 +3,9 @@
  * zod failure becomes a 400 that names the field.
  */
 import { ulid } from "ulid";
-import { z } from "zod";
+// zod/mini: the same validator with a functional API, about 18 KiB bundled instead of ~440 KiB
+// for classic zod, which every cold start would otherwise parse.
+import * as z from "zod/mini";
 import { badRequest, DomainError } from "./errors";
 
 /** Longest id (customer, product, order) the service accepts. */
@@ -23,19 +25,21 @@ export function newId(): string {
 }
 
 /** A zod schema for an id-like string with messages that read after the field name. */
-export function idSchema(maxLength: number = ID_MAX_LENGTH): z.ZodString {
+export function idSchema(maxLength: number = ID_MAX_LENGTH): z.ZodMiniString {
   return z
     .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
-    .min(1, "must not be empty")
-    .max(maxLength, `must be at most ${maxLength} characters`)
-    .regex(ID_PATTERN, `may only contain ${ID_CHARSET_TEXT}`);
+    .check(
+      z.minLength(1, "must not be empty"),
+      z.maxLength(maxLength, `must be at most ${maxLength} characters`),
+      z.regex(ID_PATTERN, `may only contain ${ID_CHARSET_TEXT}`),
+    );
 }
 
 /**
  * Parses `input` with `schema`, turning the first issue into a 400 whose message starts with the
  * field's name (`root` when the problem is the whole value, e.g. `body`).
  */
-export function parseWith<T extends z.ZodType>(
+export function parseWith<T extends z.ZodMiniType>(
   schema: T,
   input: unknown,
   root: string,

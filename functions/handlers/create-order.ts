@@ -2,6 +2,7 @@
  * `POST /orders`: place an order from query parameters (the seed's form) or a JSON body, or both
  * as long as they agree. 201 with a new order, 200 with the existing one on an idempotent retry.
  */
+import * as z from "zod/mini";
 import { DynamoOrderWriter } from "../data/orders";
 import { badRequest } from "../domain/errors";
 import {
@@ -17,7 +18,7 @@ import { allowedQuery, jsonBody, type ApiRequest } from "../request";
 import { lambdaHandler, requireTables, systemClock, type ApiHandler, type Deps } from "../runtime";
 
 // The body may carry any subset of the fields; the merged input must be complete.
-const bodySchema = placeOrderSchema.partial();
+const bodySchema = z.partial(placeOrderSchema);
 
 /** Merges the query and body forms of `POST /orders`, rejecting disagreement and bad fields. */
 export function parsePlaceOrder(req: ApiRequest): PlaceOrderInput {

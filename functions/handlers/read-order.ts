@@ -2,7 +2,7 @@
  * `GET /orders?orderId&productId` (the seed's form: one transaction reads both) and
  * `GET /orders/{orderId}` (the order, then its product). 200 `{ order, product }` or 404.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { DynamoOrderReader } from "../data/orders";
 import { readOrder } from "../domain/orders";
 import { idSchema, parseWith } from "../domain/validation";
