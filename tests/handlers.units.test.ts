@@ -29,7 +29,8 @@ import { ID_MAX_LENGTH, parseIntParam } from "../functions/domain/validation";
 import { ERROR_STATUS, toHttp } from "../functions/http";
 import { findRoute } from "../functions/request";
 import { FUNCTION_NAMES, ROUTES } from "../functions/routes";
-import { depsFromEnv, requireTables } from "../functions/runtime";
+import { makeKvHandler } from "../functions/handlers/kv";
+import { depsFromEnv, lambdaHandler, requireTables } from "../functions/runtime";
 import { TABLES, tableSpec } from "../functions/tables";
 import { apiEvent, parse } from "./support/events";
 
@@ -307,6 +308,28 @@ describe("configuration", () => {
       expect(Object.keys(off.headers).filter((h) => h.startsWith("access-control-"))).to.deep.equal(
         [],
       );
+    }
+  });
+
+  it("on Lambda, a missing table fails the cold start; elsewhere, importing builds nothing", async () => {
+    const saved = { ...process.env };
+    try {
+      process.env.AWS_REGION = "us-east-1";
+      delete process.env.TABLE_KV;
+      delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+      const lazy = lambdaHandler("kv", makeKvHandler);
+      try {
+        await lazy(apiEvent({ method: "GET", path: "/kv/k1" }));
+        expect.fail("built without TABLE_KV");
+      } catch (err) {
+        expect(String(err)).to.include("set TABLE_KV");
+      }
+      process.env.AWS_LAMBDA_FUNCTION_NAME = "kv-fn";
+      expect(() => lambdaHandler("kv", makeKvHandler)).to.throw(
+        "kv needs the kv table: set TABLE_KV",
+      );
+    } finally {
+      process.env = saved;
     }
   });
 
