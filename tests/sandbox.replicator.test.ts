@@ -1,0 +1,183 @@
+/**
+ * The replicator's rules against in-memory regions: no echo, per-item last writer wins, pause and
+ * resume, region loss, reseed, and convergence under random interleavings (fast-check).
+ */
+import { expect } from "chai";
+import fc from "fast-check";
+import type { TableKey } from "../functions/tables";
+import { TABLE_KEYS } from "../functions/tables";
+import { fingerprint, type Image } from "../local/replication-model";
+import { Replicator } from "../local/replicator";
+import { FakeRegion, settle } from "./support/sandbox-fakes";
+
+const kv = (key: string, value: string): Image => ({ Key: { S: key }, Value: { S: value } });
+
+function setup(regions: string[], lag = { minMs: 0, maxMs: 5 }, maxDelayMs = 3) {
+  const replicator = new Replicator({ regions, tables: TABLE_KEYS, lag });
+  const fakes = regions.map((r) => new FakeRegion(r, replicator, maxDelayMs));
+  for (const f of fakes) {
+    replicator.attach(f.name, f);
+    replicator.markUp(f.name);
+  }
+  return { replicator, fakes };
+}
+
+function expectIdentical(fakes: readonly FakeRegion[], tables: readonly TableKey[] = ["kv"]): void {
+  for (const t of tables) {
+    const first = fakes[0]?.snapshot(t);
+    for (const f of fakes.slice(1)) expect(f.snapshot(t), `${t} in ${f.name}`).to.deep.equal(first);
+  }
+}
+
+describe("replicator (in-memory regions)", function () {
+  this.timeout(60_000);
+
+  it("applies a client write to every other region and never writes it back to its origin", async () => {
+    const { replicator, fakes } = setup(["a", "b", "c"]);
+    const [a, b, c] = fakes as [FakeRegion, FakeRegion, FakeRegion];
+    await a.clientPut("kv", kv("k", "1"));
+    await settle(replicator, fakes);
+    expect(b.snapshot("kv")).to.deep.equal([fingerprint(kv("k", "1"))]);
+    expect(c.snapshot("kv")).to.deep.equal([fingerprint(kv("k", "1"))]);
+    expect(a.replicatorWrites).to.deep.equal([]);
+    expect(b.replicatorWrites).to.have.length(1);
+    expect(c.replicatorWrites).to.have.length(1);
+    const echoes = replicator.regionStats().map((s) => s.echoesSkipped);
+    expect(echoes).to.deep.equal([0, 1, 1]);
+    await replicator.stop();
+  });
+
+  it("replicates deletes", async () => {
+    const { replicator, fakes } = setup(["a", "b"]);
+    const [a, b] = fakes as [FakeRegion, FakeRegion];
+    await a.clientPut("kv", kv("k", "1"));
+    await settle(replicator, fakes);
+    await b.clientDelete("kv", { Key: { S: "k" } });
+    await settle(replicator, fakes);
+    expect(a.snapshot("kv")).to.deep.equal([]);
+    expect(b.snapshot("kv")).to.deep.equal([]);
+  });
+
+  it("delays each change by a lag within the configured range", async () => {
+    const { replicator, fakes } = setup(["a", "b"], { minMs: 80, maxMs: 120 }, 0);
+    const [a, b] = fakes as [FakeRegion, FakeRegion];
+    await a.clientPut("kv", kv("k", "1"));
+    await new Promise((r) => setTimeout(r, 40));
+    expect(b.snapshot("kv")).to.deep.equal([]);
+    await settle(replicator, fakes);
+    expect(b.snapshot("kv")).to.have.length(1);
+    const stats = replicator
+      .stats()
+      .find((s) => s.from === "a" && s.to === "b" && s.table === "kv");
+    expect(stats?.applied).to.equal(1);
+    expect(stats?.lastMs).to.be.within(80, 200);
+    await replicator.stop();
+  });
+
+  it("holds changes while a direction is paused and delivers them in order on resume", async () => {
+    const { replicator, fakes } = setup(["a", "b"]);
+    const [a, b] = fakes as [FakeRegion, FakeRegion];
+    replicator.pause("a", "b");
+    for (let i = 1; i <= 5; i++) await a.clientPut("kv", kv("k", String(i)));
+    await a.clientPut("kv", kv("other", "x"));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(b.snapshot("kv")).to.deep.equal([]);
+    const held = replicator.stats().find((s) => s.from === "a" && s.to === "b" && s.table === "kv");
+    expect(held?.paused).to.equal(true);
+    expect(held?.backlog).to.equal(6);
+    replicator.resume();
+    await settle(replicator, fakes);
+    expectIdentical(fakes);
+    expect(b.snapshot("kv")).to.include(fingerprint(kv("k", "5")));
+    await replicator.stop();
+  });
+
+  it("resolves a conflicting write by last writer, the same way in every region", async () => {
+    const { replicator, fakes } = setup(["a", "b"], { minMs: 30, maxMs: 30 }, 0);
+    const [a, b] = fakes as [FakeRegion, FakeRegion];
+    await a.clientPut("kv", kv("k", "from-a"));
+    await new Promise((r) => setTimeout(r, 10));
+    await b.clientPut("kv", kv("k", "from-b"));
+    await settle(replicator, fakes);
+    expect(a.snapshot("kv")).to.deep.equal([fingerprint(kv("k", "from-b"))]);
+    expect(b.snapshot("kv")).to.deep.equal([fingerprint(kv("k", "from-b"))]);
+    await replicator.stop();
+  });
+
+  it("drops changes that had not left a region when it goes down, and reseeds it from a peer", async () => {
+    const { replicator, fakes } = setup(["a", "b"], { minMs: 200, maxMs: 200 }, 0);
+    const [a, b] = fakes as [FakeRegion, FakeRegion];
+    await a.clientPut("kv", kv("k1", "1"));
+    await settle(replicator, fakes);
+    await a.clientPut("kv", kv("k2", "2"));
+    await new Promise((r) => setTimeout(r, 20));
+    replicator.regionDown("a");
+    a.wipe();
+    await settle(replicator, fakes);
+    expect(b.snapshot("kv")).to.deep.equal([fingerprint(kv("k1", "1"))]);
+    const dropped = replicator
+      .stats()
+      .find((s) => s.from === "a" && s.to === "b" && s.table === "kv");
+    expect(dropped?.dropped).to.equal(1);
+
+    await b.clientPut("kv", kv("k3", "3"));
+    const result = await replicator.reseed("a", "b");
+    replicator.markUp("a");
+    await settle(replicator, fakes);
+    expect(result.copied).to.be.at.least(1);
+    expectIdentical(fakes);
+    expect(a.snapshot("kv")).to.have.length(2);
+    await replicator.stop();
+  });
+
+  it("refuses to reseed a region that is up", async () => {
+    const { replicator } = setup(["a", "b"]);
+    let err: unknown;
+    try {
+      await replicator.reseed("a", "b");
+    } catch (e) {
+      err = e;
+    }
+    expect(String(err)).to.contain("must be down");
+    await replicator.stop();
+  });
+
+  it("converges to identical tables under random concurrent writes, pauses and lags", async () => {
+    const op = fc.record({
+      region: fc.nat(2),
+      key: fc.constantFrom("k1", "k2", "k3"),
+      value: fc.option(fc.constantFrom("x", "y", "z"), { nil: undefined }),
+      waitMs: fc.nat(6),
+      pause: fc.option(fc.tuple(fc.nat(2), fc.nat(2)), { nil: undefined, freq: 6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { minLength: 1, maxLength: 25 }),
+        fc.nat(15),
+        async (ops, maxLag) => {
+          const { replicator, fakes } = setup(["a", "b", "c"], { minMs: 0, maxMs: maxLag }, 4);
+          const writes: Promise<void>[] = [];
+          for (const o of ops) {
+            const f = fakes[o.region] as FakeRegion;
+            writes.push(
+              o.value === undefined
+                ? f.clientDelete("kv", { Key: { S: o.key } })
+                : f.clientPut("kv", kv(o.key, o.value)),
+            );
+            if (o.pause) {
+              const [x, y] = o.pause;
+              if (x !== y) replicator.pause(fakes[x]?.name, fakes[y]?.name);
+            }
+            await new Promise((r) => setTimeout(r, o.waitMs));
+          }
+          await Promise.all(writes);
+          replicator.resume();
+          await settle(replicator, fakes);
+          expectIdentical(fakes);
+          await replicator.stop();
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
