@@ -1,0 +1,446 @@
+/**
+ * The embedded multi-region sandbox, built and stopped programmatically. `npm start`, the drill
+ * and the end-to-end tests all use `startSandbox`.
+ *
+ * One Node process runs every region's API (the same handlers as Lambda, each region with its own
+ * `Deps` built from the environment a Lambda function of that region would get), the replicator
+ * and the global endpoint; each region's DynamoDB Local is a JVM child process in its own process
+ * group. One process keeps start-up fast on two cores and makes "stop everything" one call; the
+ * handlers hold no module-level state, so regions cannot see each other except through the
+ * replicator.
+ */
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createApp } from "../functions/app";
+import { depsFromEnv, type ApiHandler } from "../functions/runtime";
+import { TABLES, TABLE_KEYS, type TableKey } from "../functions/tables";
+import {
+  checkJava,
+  ensureTables,
+  localClient,
+  startRegionDb,
+  watchJvm,
+  type DynamoLocal,
+} from "./dynamo";
+import {
+  GlobalEndpoint,
+  type Convergence,
+  type RegionPart,
+  type RegionStatus,
+  type SandboxHooks,
+} from "./global-endpoint";
+import { RegionalServer } from "./regional-server";
+import { DEFAULT_LAG, checkLag, fingerprint, type Image, type LagRange } from "./replication-model";
+import { Replicator, keyOf } from "./replicator";
+import {
+  DEFAULT_HEALTH_CHECK,
+  DEFAULT_TTL_SECONDS,
+  type HealthCheckSettings,
+  type RoutingPolicy,
+} from "./routing";
+import { DEFAULT_POLL_MS, dynamoRegionIO, startStreamPoller, type StreamPoller } from "./streams";
+
+export const DEFAULT_REGIONS: readonly string[] = ["us-east-1", "us-west-2"];
+export const DEFAULT_TABLE_PREFIX = "resilient-dynamo";
+
+/** AWS-style region names: "us-east-1", "eu-central-2", "ap-southeast-4". */
+const REGION_NAME = /^[a-z]{2}(-gov)?-[a-z]+-\d{1,2}$/;
+
+export interface SandboxOptions {
+  /** Two or more region names. @default ["us-east-1", "us-west-2"] */
+  readonly regions?: readonly string[];
+  /** Keep each region's database in `<dataDir>/<region>`; in memory when absent. */
+  readonly dataDir?: string;
+  /** @default 600-1200 ms, the sample's measured replication latency */
+  readonly lag?: LagRange;
+  /** @default 60 */
+  readonly ttlSeconds?: number;
+  /** @default "latency" */
+  readonly policy?: RoutingPolicy;
+  readonly healthCheck?: Partial<HealthCheckSettings>;
+  /** Global endpoint port. @default 0 (free port) */
+  readonly port?: number;
+  /** One API port per region, in order. @default free ports */
+  readonly regionPorts?: readonly number[];
+  /** @default "resilient-dynamo" */
+  readonly tablePrefix?: string;
+  /** Stream poll interval when idle. @default 100 */
+  readonly pollMs?: number;
+  /** Show the handlers' Powertools logs and metrics and replication errors. @default false */
+  readonly verbose?: boolean;
+  /** Progress lines while starting (and errors when verbose). */
+  readonly log?: (line: string) => void;
+}
+
+export interface SandboxUrls {
+  /** The global endpoint: the service's "DNS name". */
+  readonly global: string;
+  readonly status: string;
+  readonly control: string;
+  readonly regions: Readonly<Record<string, string>>;
+}
+
+export interface Sandbox {
+  readonly urls: SandboxUrls;
+  readonly regions: readonly string[];
+  readonly tables: Readonly<Record<TableKey, string>>;
+  readonly endpoint: GlobalEndpoint;
+  readonly replicator: Replicator;
+  /** Milliseconds `startSandbox` took. */
+  readonly startupMs: number;
+  stopRegion(region: string, part?: RegionPart): Promise<void>;
+  startRegion(region: string, part?: RegionPart): Promise<void>;
+  regionStatus(region: string): RegionStatus;
+  /** Items of a region's table, unmarshalled, straight from its database. */
+  scan(region: string, table: TableKey): Promise<Record<string, unknown>[]>;
+  /** Replication backlog and whether every running region holds the same items. */
+  convergence(): Promise<Convergence>;
+  /** Every DynamoDB Local pid this sandbox started (running or not). */
+  jvmPids(): number[];
+  /** Stops everything it started, JVMs included. Idempotent. */
+  stop(): Promise<void>;
+}
+
+interface RegionRuntime {
+  readonly name: string;
+  db?: DynamoLocal | undefined;
+  dbPort?: number;
+  client?: DynamoDBClient | undefined;
+  watchdog?: { stop(): void } | undefined;
+  pollers: StreamPoller[];
+  readonly server: RegionalServer;
+  /** The region's whole API (dispatcher and handlers), once its tables exist. */
+  app?: ApiHandler | undefined;
+  /** Serialises stop/start of this region. */
+  busy: Promise<unknown>;
+}
+
+/** Validates region names: at least two, distinct, AWS-shaped. */
+export function checkRegions(regions: readonly string[]): readonly string[] {
+  if (regions.length < 2) {
+    throw new Error(
+      `the sandbox needs at least 2 regions: got ${regions.length} (${regions.join(", ")})`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const r of regions) {
+    if (!REGION_NAME.test(r))
+      throw new Error(`not a region name: ${JSON.stringify(r)} (expected e.g. us-east-1)`);
+    if (seen.has(r)) throw new Error(`duplicate region ${r}`);
+    seen.add(r);
+  }
+  return regions;
+}
+
+/** The environment a Lambda function of `region` gets, pointed at the region's DynamoDB Local. */
+export function regionEnv(
+  region: string,
+  endpoint: string,
+  tables: Readonly<Record<TableKey, string>>,
+  verbose: boolean,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    AWS_REGION: region,
+    DYNAMODB_ENDPOINT: endpoint,
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    POWERTOOLS_SERVICE_NAME: "resilient-dynamo",
+    POWERTOOLS_LOG_LEVEL: verbose ? "INFO" : "SILENT",
+    POWERTOOLS_METRICS_DISABLED: verbose ? "false" : "true",
+  };
+  for (const spec of TABLES) env[spec.envVar] = tables[spec.key];
+  return env;
+}
+
+/** Starts a whole sandbox; on failure stops whatever it had started and rethrows. */
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const started = Date.now();
+  const regions = checkRegions(opts.regions ?? DEFAULT_REGIONS);
+  const lag = checkLag(opts.lag ?? DEFAULT_LAG);
+  const verbose = opts.verbose ?? false;
+  const log = opts.log ?? (() => undefined);
+  const prefix = opts.tablePrefix ?? DEFAULT_TABLE_PREFIX;
+  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
+  if (opts.regionPorts !== undefined && opts.regionPorts.length !== regions.length) {
+    throw new Error(
+      `give one API port per region: ${regions.length} regions, ${opts.regionPorts.length} ports`,
+    );
+  }
+  const java = checkJava();
+  if (!java.ok) throw new Error(java.message);
+
+  const onError = (message: string, err: unknown): void => {
+    if (verbose) log(`${message}: ${err instanceof Error ? err.message : String(err)}`);
+  };
+  const replicator = new Replicator({ regions, tables: TABLE_KEYS, lag, onError });
+  const runtimes = new Map<string, RegionRuntime>();
+  const allPids: number[] = [];
+  let endpoint: GlobalEndpoint | undefined;
+  let tables: Record<TableKey, string> | undefined;
+
+  const rt = (region: string): RegionRuntime => {
+    const r = runtimes.get(region);
+    if (!r) throw new Error(`unknown region ${region}; regions: ${regions.join(", ")}`);
+    return r;
+  };
+
+  async function startDb(r: RegionRuntime): Promise<boolean> {
+    const db = await startRegionDb({
+      ...(r.dbPort !== undefined ? { port: r.dbPort } : {}),
+      ...(opts.dataDir !== undefined ? { dataDir: `${opts.dataDir}/${r.name}` } : {}),
+    });
+    allPids.push(db.pid);
+    r.db = db;
+    r.dbPort = db.port;
+    r.watchdog = watchJvm(db.pid);
+    r.client = localClient(db.endpoint);
+    const ensured = await ensureTables(r.client, prefix);
+    tables = ensured.names;
+    replicator.attach(r.name, dynamoRegionIO(r.client, ensured.names));
+    return ensured.created;
+  }
+
+  async function openStreams(r: RegionRuntime): Promise<void> {
+    const db = r.db as DynamoLocal;
+    const names = tables as Record<TableKey, string>;
+    r.pollers = await Promise.all(
+      TABLE_KEYS.map((table) =>
+        startStreamPoller({
+          endpoint: db.endpoint,
+          tableName: names[table],
+          pollMs,
+          onRecords: (records, at) => replicator.ingest(r.name, table, records, at),
+          onError,
+        }),
+      ),
+    );
+  }
+
+  async function stopDb(r: RegionRuntime): Promise<void> {
+    const pollers = r.pollers;
+    r.pollers = [];
+    await Promise.allSettled(pollers.map((p) => p.stop()));
+    replicator.regionDown(r.name);
+    r.client?.destroy();
+    r.client = undefined;
+    await r.db?.stop();
+    r.db = undefined;
+    r.watchdog?.stop();
+    r.watchdog = undefined;
+  }
+
+  const stopAll = async (): Promise<void> => {
+    await endpoint?.stop().catch(() => undefined);
+    await Promise.allSettled([...runtimes.values()].map((r) => r.server.stop()));
+    await replicator.stop();
+    await Promise.allSettled([...runtimes.values()].map((r) => stopDb(r)));
+  };
+
+  try {
+    log(`starting DynamoDB Local for ${regions.join(", ")} (Java ${java.major})`);
+    for (const [i, name] of regions.entries()) {
+      const port = opts.regionPorts?.[i];
+      const r: RegionRuntime = {
+        name,
+        pollers: [],
+        busy: Promise.resolve(),
+        server: new RegionalServer({
+          region: name,
+          handler: (event) =>
+            r.app ? r.app(event) : Promise.reject(new Error("region not ready")),
+          ...(port !== undefined ? { port } : {}),
+        }),
+      };
+      runtimes.set(name, r);
+    }
+    const created = await Promise.all(regions.map((name) => startDb(rt(name))));
+    log(`databases up after ${Date.now() - started} ms`);
+
+    // A fresh sandbox starts with empty tables everywhere. Tables kept in a data directory may
+    // differ if the last run stopped with changes in flight: the first region's copy wins.
+    const first = rt(regions[0] as string);
+    await openStreams(first);
+    replicator.markUp(first.name);
+    for (const name of regions.slice(1)) {
+      const r = rt(name);
+      if (!created.every(Boolean)) {
+        const { copied, deleted } = await replicator.reseed(name, first.name);
+        if (copied + deleted > 0)
+          log(`${name}: reconciled with ${first.name} (${copied} copied, ${deleted} removed)`);
+      }
+      await openStreams(r);
+      replicator.markUp(name);
+    }
+
+    const names = tables as unknown as Record<TableKey, string>;
+    for (const name of regions) {
+      const r = rt(name);
+      r.app = createApp(
+        depsFromEnv(regionEnv(name, (r.db as DynamoLocal).endpoint, names, verbose)),
+      );
+      await r.server.start();
+    }
+
+    const hooks: SandboxHooks = {
+      regionStatus: (region) => regionStatus(region),
+      stopRegion: (region, part) => stopRegion(region, part),
+      startRegion: (region, part) => startRegion(region, part),
+      pauseReplication: (from, to) => replicator.pause(from, to),
+      resumeReplication: (from, to) => replicator.resume(from, to),
+      replication: (since) => ({
+        directions: replicator.stats(since),
+        regions: replicator.regionStats(),
+        backlog: replicator.backlog(),
+      }),
+      lag: () => replicator.lag,
+      setLag: (l) => replicator.setLag(l),
+      convergence: () => convergence(),
+      scan: (region, table) => scan(region, table),
+    };
+    endpoint = new GlobalEndpoint({
+      regions: regions.map((name) => ({ name, url: rt(name).server.url })),
+      hooks,
+      policy: opts.policy ?? "latency",
+      ttlSeconds: opts.ttlSeconds ?? DEFAULT_TTL_SECONDS,
+      healthCheck: { ...DEFAULT_HEALTH_CHECK, ...opts.healthCheck },
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+    });
+    await endpoint.start();
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+
+  const ep = endpoint;
+
+  function regionStatus(region: string): RegionStatus {
+    const r = rt(region);
+    const since = Date.now() - 10_000;
+    return {
+      api: r.server.running,
+      database: r.db !== undefined,
+      served: r.server.served,
+      servedLast10s: r.server.recent.toArray().filter((q) => q.at >= since).length,
+    };
+  }
+
+  function serialize<T>(r: RegionRuntime, fn: () => Promise<T>): Promise<T> {
+    const run = r.busy.then(fn, fn);
+    r.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  function stopRegion(region: string, part: RegionPart = "all"): Promise<void> {
+    const r = rt(region);
+    return serialize(r, async () => {
+      if ((part === "api" || part === "all") && r.server.running) {
+        await r.server.stop();
+        ep.event("region", `${region}: API stopped`);
+      }
+      if ((part === "database" || part === "all") && r.db) {
+        await stopDb(r);
+        ep.event(
+          "region",
+          `${region}: database stopped${opts.dataDir ? "" : " (its in-memory data is gone)"}`,
+        );
+      }
+    });
+  }
+
+  function startRegion(region: string, part: RegionPart = "all"): Promise<void> {
+    const r = rt(region);
+    return serialize(r, async () => {
+      if ((part === "database" || part === "all") && !r.db) {
+        await startDb(r);
+        const source = regions.find((n) => n !== region && replicator.isUp(n));
+        if (source !== undefined) {
+          const { copied, deleted } = await replicator.reseed(region, source);
+          ep.event(
+            "region",
+            `${region}: database started, reseeded from ${source} (${copied} copied, ${deleted} removed)`,
+          );
+        } else {
+          ep.event("region", `${region}: database started (no running peer to reseed from)`);
+        }
+        await openStreams(r);
+        replicator.markUp(region);
+      }
+      if ((part === "api" || part === "all") && !r.server.running) {
+        await r.server.start();
+        ep.event("region", `${region}: API started`);
+      }
+      void ep.checkAll();
+    });
+  }
+
+  async function scanImages(region: string, table: TableKey): Promise<Image[]> {
+    const r = rt(region);
+    if (!r.client || !tables) throw new Error(`${region}: the database is stopped`);
+    return dynamoRegionIO(r.client, tables).table(table).scan();
+  }
+
+  async function scan(region: string, table: TableKey): Promise<Record<string, unknown>[]> {
+    return (await scanImages(region, table)).map((i) => unmarshall(i));
+  }
+
+  async function convergence(): Promise<Convergence> {
+    const running = regions.filter((n) => rt(n).db !== undefined);
+    const differences: {
+      table: string;
+      region: string;
+      missing: number;
+      extra: number;
+      differing: number;
+    }[] = [];
+    const [reference, ...others] = running;
+    if (reference !== undefined) {
+      for (const table of TABLE_KEYS) {
+        const byKey = async (region: string): Promise<Map<string, string>> =>
+          new Map(
+            (await scanImages(region, table)).map((i) => [
+              fingerprint(keyOf(table, i)),
+              fingerprint(i),
+            ]),
+          );
+        const ref = await byKey(reference);
+        for (const other of others) {
+          const got = await byKey(other);
+          let missing = 0;
+          let differing = 0;
+          for (const [k, fp] of ref) {
+            const g = got.get(k);
+            if (g === undefined) missing++;
+            else if (g !== fp) differing++;
+          }
+          const extra = [...got.keys()].filter((k) => !ref.has(k)).length;
+          if (missing + extra + differing > 0)
+            differences.push({ table, region: other, missing, extra, differing });
+        }
+      }
+    }
+    return { backlog: replicator.backlog(), identical: differences.length === 0, differences };
+  }
+
+  let stopping: Promise<void> | undefined;
+  const urls: SandboxUrls = {
+    global: ep.url,
+    status: `${ep.url}/`,
+    control: `${ep.url}/control`,
+    regions: Object.fromEntries(regions.map((n) => [n, rt(n).server.url])),
+  };
+  return {
+    urls,
+    regions,
+    tables: tables as unknown as Record<TableKey, string>,
+    endpoint: ep,
+    replicator,
+    startupMs: Date.now() - started,
+    stopRegion,
+    startRegion,
+    regionStatus,
+    scan,
+    convergence,
+    jvmPids: () => [...allPids],
+    stop: () => (stopping ??= stopAll()),
+  };
+}

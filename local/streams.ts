@@ -1,0 +1,251 @@
+/**
+ * DynamoDB Local I/O for the replicator: a poller that reads a table's DynamoDB Stream with
+ * @aws-sdk/client-dynamodb-streams, and item writes with `ReturnValues: ALL_OLD`.
+ *
+ * Change time: DynamoDB Local truncates `ApproximateCreationDateTime` to the minute, too coarse
+ * for lag or last-writer-wins, so a change is stamped with the time its poller read it. The
+ * poller asks again at once while records keep coming and every `pollMs` when idle, so the stamp
+ * is late by at most `pollMs` plus one GetRecords call.
+ */
+import {
+  DeleteItemCommand,
+  DescribeTableCommand,
+  PutItemCommand,
+  ScanCommand,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record as StreamRecord,
+} from "@aws-sdk/client-dynamodb-streams";
+import type { TableKey } from "../functions/tables";
+import { LOCAL_CREDENTIALS, localClient } from "./dynamo";
+import type { Image } from "./replication-model";
+import type { ChangeRecord, RegionIO, TableIO } from "./replicator";
+
+/** How often an idle poller asks for new records. */
+export const DEFAULT_POLL_MS = 100;
+/** How often a poller looks for new shards (DynamoDB rolls shards over). */
+const SHARD_REFRESH_MS = 5_000;
+const ERROR_BACKOFF_MS = 500;
+
+export interface StreamPollerOptions {
+  readonly endpoint: string;
+  readonly tableName: string;
+  readonly pollMs?: number;
+  /** Records of one GetRecords call, in order, and when they were read (epoch ms). */
+  readonly onRecords: (records: ChangeRecord[], observedAt: number) => void;
+  readonly onError?: (message: string, err: unknown) => void;
+}
+
+export interface StreamPoller {
+  stop(): Promise<void>;
+}
+
+interface ShardCursor {
+  iterator?: string | undefined;
+  lastSequence?: string | undefined;
+  /** Still reading the records that were there when the poller started (not delivered). */
+  skipping: boolean;
+}
+
+/** Errors after which a shard's position is re-established rather than retried as is. */
+const REPOSITION = new Set(["TrimmedDataAccessException", "ExpiredIteratorException"]);
+
+function toChange(rec: StreamRecord): ChangeRecord | undefined {
+  const keys = rec.dynamodb?.Keys as Image | undefined;
+  if (!keys) return undefined;
+  const newImage = rec.dynamodb?.NewImage as Image | undefined;
+  return rec.eventName === "REMOVE" ? { keys } : { keys, newImage };
+}
+
+/**
+ * Starts reading the table's stream after its newest record: what was written before is already
+ * in every region (fresh tables, or a region just reseeded). Nothing may write the table while
+ * this runs.
+ *
+ * DynamoDB Local quirk: an iterator taken on a shard with no records (a fresh table), whether
+ * LATEST or TRIM_HORIZON, fails with TrimmedDataAccessException once the first record is
+ * written. So the poller starts at TRIM_HORIZON, skips the records already there, and when it
+ * has seen none and gets that error, starts over at TRIM_HORIZON: every record there is new.
+ */
+export async function startStreamPoller(opts: StreamPollerOptions): Promise<StreamPoller> {
+  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
+  const onError = opts.onError ?? (() => undefined);
+  const streams = new DynamoDBStreamsClient({
+    endpoint: opts.endpoint,
+    region: "us-east-1",
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+    requestHandler: {
+      connectionTimeout: 1_000,
+      requestTimeout: 5_000,
+      throwOnRequestTimeout: true,
+    },
+  });
+  const ddb = localClient(opts.endpoint);
+  const described = await ddb.send(new DescribeTableCommand({ TableName: opts.tableName }));
+  ddb.destroy();
+  const streamArn = described.Table?.LatestStreamArn;
+  if (!streamArn) throw new Error(`table ${opts.tableName} has no stream`);
+
+  const cursors = new Map<string, ShardCursor>();
+  const seen = new Set<string>();
+
+  async function discover(initial: boolean): Promise<void> {
+    let start: string | undefined;
+    do {
+      const out = await streams.send(
+        new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: start }),
+      );
+      for (const shard of out.StreamDescription?.Shards ?? []) {
+        const id = shard.ShardId;
+        if (!id || seen.has(id)) continue;
+        seen.add(id);
+        const open = shard.SequenceNumberRange?.EndingSequenceNumber === undefined;
+        // At start only the open shards matter; a shard that appears later is all new.
+        if (initial && !open) continue;
+        const it = await streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: id,
+            ShardIteratorType: "TRIM_HORIZON",
+          }),
+        );
+        cursors.set(id, { iterator: it.ShardIterator, skipping: initial });
+      }
+      start = out.StreamDescription?.LastEvaluatedShardId;
+    } while (start !== undefined);
+  }
+
+  await discover(true);
+  // Skip what is there now, before returning: from then on every record is a new change.
+  for (const cursor of cursors.values()) {
+    while (cursor.skipping && cursor.iterator !== undefined) {
+      const out = await streams.send(
+        new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: 1000 }),
+      );
+      const records = out.Records ?? [];
+      cursor.iterator = out.NextShardIterator;
+      if (records.length === 0) cursor.skipping = false;
+      else cursor.lastSequence = records[records.length - 1]?.dynamodb?.SequenceNumber;
+    }
+  }
+
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const nap = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const loop = (async () => {
+    let lastRefresh = Date.now();
+    while (!stopping) {
+      let got = 0;
+      try {
+        for (const [id, cursor] of cursors) {
+          if (stopping) break;
+          if (cursor.iterator === undefined) {
+            cursors.delete(id);
+            continue;
+          }
+          let out;
+          try {
+            out = await streams.send(
+              new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: 1000 }),
+            );
+          } catch (err) {
+            if (!REPOSITION.has((err as { name?: string }).name ?? "")) throw err;
+            const it = await streams.send(
+              new GetShardIteratorCommand({
+                StreamArn: streamArn,
+                ShardId: id,
+                ...(cursor.lastSequence !== undefined
+                  ? {
+                      ShardIteratorType: "AFTER_SEQUENCE_NUMBER",
+                      SequenceNumber: cursor.lastSequence,
+                    }
+                  : { ShardIteratorType: "TRIM_HORIZON" }),
+              }),
+            );
+            cursor.iterator = it.ShardIterator;
+            got++;
+            continue;
+          }
+          const observedAt = Date.now();
+          const records = out.Records ?? [];
+          cursor.iterator = out.NextShardIterator;
+          if (records.length > 0) {
+            cursor.lastSequence = records[records.length - 1]?.dynamodb?.SequenceNumber;
+            const changes = records.map(toChange).filter((c): c is ChangeRecord => c !== undefined);
+            if (!stopping) opts.onRecords(changes, observedAt);
+            got += records.length;
+          }
+          if (cursor.iterator === undefined) cursors.delete(id);
+        }
+        if (cursors.size === 0 || Date.now() - lastRefresh > SHARD_REFRESH_MS) {
+          lastRefresh = Date.now();
+          await discover(false);
+        }
+      } catch (err) {
+        if (stopping) break;
+        onError(`reading the stream of ${opts.tableName} failed; retrying`, err);
+        await nap(ERROR_BACKOFF_MS);
+        continue;
+      }
+      if (got === 0 && !stopping) await nap(pollMs);
+    }
+  })();
+
+  return {
+    async stop(): Promise<void> {
+      stopping = true;
+      wake?.();
+      await loop;
+      streams.destroy();
+    },
+  };
+}
+
+/** The replicator's writes to one region's DynamoDB Local. */
+export function dynamoRegionIO(client: DynamoDBClient, names: Record<TableKey, string>): RegionIO {
+  return {
+    table(key: TableKey): TableIO {
+      const TableName = names[key];
+      return {
+        async put(image) {
+          const out = await client.send(
+            new PutItemCommand({ TableName, Item: image, ReturnValues: "ALL_OLD" }),
+          );
+          return out.Attributes as Image | undefined;
+        },
+        async delete(keys) {
+          const out = await client.send(
+            new DeleteItemCommand({ TableName, Key: keys, ReturnValues: "ALL_OLD" }),
+          );
+          return out.Attributes as Image | undefined;
+        },
+        async scan() {
+          const items: Image[] = [];
+          let start: Image | undefined;
+          do {
+            const out = await client.send(
+              new ScanCommand({ TableName, ConsistentRead: true, ExclusiveStartKey: start }),
+            );
+            items.push(...((out.Items ?? []) as Image[]));
+            start = out.LastEvaluatedKey as Image | undefined;
+          } while (start !== undefined);
+          return items;
+        },
+      };
+    },
+  };
+}
