@@ -242,7 +242,8 @@ export function watchJvm(jvmPid: number): { stop(): void } {
     stop(): void {
       if (child.pid !== undefined && child.exitCode === null) {
         try {
-          process.kill(child.pid, "SIGTERM");
+          // Its own process group (detached): the pending `sleep` goes too.
+          process.kill(-child.pid, "SIGTERM");
         } catch {
           // already gone
         }

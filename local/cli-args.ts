@@ -1,0 +1,61 @@
+/** Option parsing helpers shared by `npm start` (local/cli.ts) and `npm run drill` (tools/drill.ts). */
+
+/** A command-line mistake: printed with the usage, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export function intOption(
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw.trim()))
+    throw new UsageError(`--${name} must be a whole number: got ${raw}`);
+  const n = Number(raw);
+  if (n < min || n > max)
+    throw new UsageError(`--${name} must be within ${min}..${max}: got ${raw}`);
+  return n;
+}
+
+export function numberOption(
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n))
+    throw new UsageError(`--${name} must be a number: got ${raw}`);
+  if (n < min || n > max)
+    throw new UsageError(`--${name} must be within ${min}..${max}: got ${raw}`);
+  return n;
+}
+
+export function listOption(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+export function choiceOption<T extends string>(
+  name: string,
+  raw: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (raw === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new UsageError(`--${name} must be one of ${choices.join(", ")}: got ${raw}`);
+  }
+  return raw as T;
+}
+
+/** "12.3 s" for durations shown to people. */
+export function seconds(ms: number, digits = 1): string {
+  return `${(ms / 1000).toFixed(digits)} s`;
+}
