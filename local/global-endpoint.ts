@@ -41,7 +41,7 @@ import {
   type HealthView,
   type RoutingPolicy,
 } from "./routing";
-import { Ring } from "./stats";
+import { Ring, type Summary } from "./stats";
 
 /** Which part of a region to stop or start. */
 export type RegionPart = "api" | "database" | "all";
@@ -79,6 +79,16 @@ export interface Convergence {
   }[];
 }
 
+/** Replication as the control API reports it; lag is over changes applied since a time. */
+export interface ReplicationView {
+  readonly directions: DirectionStats[];
+  readonly regions: RegionReplicationStats[];
+  readonly backlog: number;
+  /** Lag per table, every direction together. */
+  readonly byTable: Record<string, Summary>;
+  readonly sinceMs: number;
+}
+
 /** What the control API may do to the rest of the sandbox. */
 export interface SandboxHooks {
   regionStatus(region: string): RegionStatus;
@@ -86,11 +96,7 @@ export interface SandboxHooks {
   startRegion(region: string, part: RegionPart): Promise<void>;
   pauseReplication(from?: string, to?: string): void;
   resumeReplication(from?: string, to?: string): void;
-  replication(sinceMs?: number): {
-    directions: DirectionStats[];
-    regions: RegionReplicationStats[];
-    backlog: number;
-  };
+  replication(sinceMs?: number): ReplicationView;
   lag(): LagRange;
   setLag(lag: LagRange): void;
   convergence(): Promise<Convergence>;

@@ -38,6 +38,7 @@ import {
   type HealthCheckSettings,
   type RoutingPolicy,
 } from "./routing";
+import { summarize } from "./stats";
 import { DEFAULT_POLL_MS, dynamoRegionIO, startStreamPoller, type StreamPoller } from "./streams";
 
 export const DEFAULT_REGIONS: readonly string[] = ["us-east-1", "us-west-2"];
@@ -287,10 +288,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       startRegion: (region, part) => startRegion(region, part),
       pauseReplication: (from, to) => replicator.pause(from, to),
       resumeReplication: (from, to) => replicator.resume(from, to),
-      replication: (since) => ({
+      replication: (since = 0) => ({
         directions: replicator.stats(since),
         regions: replicator.regionStats(),
         backlog: replicator.backlog(),
+        byTable: Object.fromEntries(
+          Object.entries(replicator.lagSamples(since)).map(([t, v]) => [t, summarize(v)]),
+        ),
+        sinceMs: since,
       }),
       lag: () => replicator.lag,
       setLag: (l) => replicator.setLag(l),

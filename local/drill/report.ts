@@ -1,0 +1,362 @@
+/**
+ * The drill's numbers, computed from what its clients observed (pure functions), and the report
+ * in JSON and text.
+ *
+ * Definitions (all client-observed, times from the moment the fault was injected):
+ * - affected clients: those whose last successful request before the fault was served by the
+ *   faulted region;
+ * - traffic moved: for each affected client, the first successful request served by another
+ *   region; `firstMovedMs` is the quickest client, `trafficMovedMs` the slowest (the RTO the
+ *   seed reads off its request-count chart);
+ * - recovered to 99%: the earliest time after which at least 99% of requests succeed to the end
+ *   of the run (0 when the fault never dropped below that);
+ * - a failed request got no response, or a 5xx; a stale read is a 404 for an order this client
+ *   had been told was created (it had not replicated to the region that answered yet).
+ */
+import { summarize, type Summary } from "../stats";
+
+export const SCENARIOS = ["switch", "region-loss", "replication-pause"] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface Attempt {
+  /** "global", or the region whose own endpoint was called (client-side failover). */
+  readonly via: string;
+  readonly status: number;
+  readonly servedBy?: string | undefined;
+  readonly resolvedRegion?: string | undefined;
+  readonly error?: string | undefined;
+  /** Ms since the run started. */
+  readonly startedAt: number;
+  readonly ms: number;
+}
+
+export type Outcome = "ok" | "failed" | "stale";
+
+export interface OpRecord {
+  readonly client: string;
+  readonly clientRegion: string;
+  readonly kind: "create" | "read";
+  readonly orderId: string;
+  readonly productId: string;
+  /** Ms since the run started. */
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly outcome: Outcome;
+  readonly status: number;
+  readonly servedBy?: string | undefined;
+  readonly attempts: readonly Attempt[];
+}
+
+export function attemptFailed(a: Pick<Attempt, "status">): boolean {
+  return a.status === 0 || a.status >= 500;
+}
+
+export interface RtoResult {
+  readonly affectedClients: readonly string[];
+  /** Per affected client: ms from the fault to its first success served by another region. */
+  readonly movedMsByClient: Readonly<Record<string, number | null>>;
+  readonly firstMovedMs: number | null;
+  /** Slowest affected client; null if one never moved within the run (or none was affected). */
+  readonly trafficMovedMs: number | null;
+  readonly recovered99Ms: number | null;
+  /** The headline: traffic moved for switch and region-loss, recovered-to-99% otherwise. */
+  readonly rtoMs: number | null;
+}
+
+export function computeRto(
+  ops: readonly OpRecord[],
+  faultAt: number,
+  faultRegion: string,
+  scenario: Scenario,
+): RtoResult {
+  const byClient = new Map<string, OpRecord[]>();
+  for (const op of [...ops].sort((a, b) => a.endedAt - b.endedAt)) {
+    const list = byClient.get(op.client) ?? [];
+    list.push(op);
+    byClient.set(op.client, list);
+  }
+  const affected: string[] = [];
+  const moved: Record<string, number | null> = {};
+  if (scenario !== "replication-pause") {
+    for (const [client, list] of byClient) {
+      const before = list.filter((o) => o.outcome === "ok" && o.endedAt <= faultAt);
+      if (before[before.length - 1]?.servedBy !== faultRegion) continue;
+      affected.push(client);
+      const first = list.find(
+        (o) => o.endedAt > faultAt && o.outcome === "ok" && o.servedBy !== faultRegion,
+      );
+      moved[client] = first ? first.endedAt - faultAt : null;
+    }
+  }
+  const values = Object.values(moved);
+  const known = values.filter((v): v is number => v !== null);
+  const firstMovedMs = known.length > 0 ? Math.min(...known) : null;
+  const trafficMovedMs =
+    values.length > 0 && known.length === values.length ? Math.max(...known) : null;
+  const recovered99Ms = recoveredAt(ops, faultAt, 0.99);
+  return {
+    affectedClients: affected.sort(),
+    movedMsByClient: moved,
+    firstMovedMs,
+    trafficMovedMs,
+    recovered99Ms,
+    rtoMs: scenario === "replication-pause" ? recovered99Ms : trafficMovedMs,
+  };
+}
+
+/**
+ * Ms from the fault to the earliest request start after which at least `ratio` of requests
+ * succeed until the end; 0 if that holds from the fault on, null if it never does.
+ */
+export function recoveredAt(
+  ops: readonly OpRecord[],
+  faultAt: number,
+  ratio: number,
+): number | null {
+  const after = ops.filter((o) => o.startedAt >= faultAt).sort((a, b) => a.startedAt - b.startedAt);
+  if (after.length === 0) return null;
+  const failedSuffix: number[] = new Array<number>(after.length + 1).fill(0);
+  for (let i = after.length - 1; i >= 0; i--) {
+    failedSuffix[i] =
+      (failedSuffix[i + 1] as number) + ((after[i] as OpRecord).outcome === "failed" ? 1 : 0);
+  }
+  for (let i = 0; i < after.length; i++) {
+    const total = after.length - i;
+    const ok = total - (failedSuffix[i] as number);
+    if (ok / total >= ratio) return i === 0 ? 0 : (after[i] as OpRecord).startedAt - faultAt;
+  }
+  return null;
+}
+
+export interface Bucket {
+  /** Seconds since the run started (bucket start). */
+  readonly t: number;
+  readonly byRegion: Record<string, number>;
+  readonly failed: number;
+}
+
+/** Requests answered per region (by `x-served-by-region`) and failed, per `sizeS`-second bucket. */
+export function servedOverTime(
+  ops: readonly OpRecord[],
+  runMs: number,
+  regions: readonly string[],
+  sizeS = 1,
+): Bucket[] {
+  const n = Math.max(1, Math.ceil(runMs / 1000 / sizeS));
+  const buckets = Array.from({ length: n }, (_, i) => ({
+    t: i * sizeS,
+    byRegion: Object.fromEntries(regions.map((r) => [r, 0])) as Record<string, number>,
+    failed: 0,
+  }));
+  for (const op of ops) {
+    for (const a of op.attempts) {
+      const i = Math.min(n - 1, Math.max(0, Math.floor(a.startedAt / 1000 / sizeS)));
+      const b = buckets[i] as { byRegion: Record<string, number>; failed: number };
+      if (attemptFailed(a) || a.servedBy === undefined) b.failed++;
+      else b.byRegion[a.servedBy] = (b.byRegion[a.servedBy] ?? 0) + 1;
+    }
+  }
+  return buckets;
+}
+
+export interface RequestCounts {
+  readonly ops: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly staleReads: number;
+  readonly attempts: number;
+  readonly failedAttempts: number;
+  /** Ops that needed the client-side failover retry to succeed. */
+  readonly savedByClientFailover: number;
+  readonly afterFault: {
+    readonly ops: number;
+    readonly failed: number;
+    readonly failedAttempts: number;
+    readonly staleReads: number;
+  };
+  /** Requests answered by each region (every attempt with a response), before and after the fault. */
+  readonly servedBeforeFault: Record<string, number>;
+  readonly servedAfterFault: Record<string, number>;
+  readonly latencyMs: { readonly create: Summary; readonly read: Summary };
+}
+
+export function countRequests(
+  ops: readonly OpRecord[],
+  faultAt: number,
+  regions: readonly string[],
+): RequestCounts {
+  const after = ops.filter((o) => o.startedAt >= faultAt);
+  const attempts = ops.flatMap((o) => o.attempts);
+  const served = (list: readonly Attempt[]): Record<string, number> => {
+    const out = Object.fromEntries(regions.map((r) => [r, 0])) as Record<string, number>;
+    for (const a of list)
+      if (!attemptFailed(a) && a.servedBy) out[a.servedBy] = (out[a.servedBy] ?? 0) + 1;
+    return out;
+  };
+  const latency = (kind: OpRecord["kind"]): Summary =>
+    summarize(
+      ops.filter((o) => o.kind === kind && o.outcome === "ok").map((o) => o.endedAt - o.startedAt),
+    );
+  return {
+    ops: ops.length,
+    ok: ops.filter((o) => o.outcome === "ok").length,
+    failed: ops.filter((o) => o.outcome === "failed").length,
+    staleReads: ops.filter((o) => o.outcome === "stale").length,
+    attempts: attempts.length,
+    failedAttempts: attempts.filter(attemptFailed).length,
+    savedByClientFailover: ops.filter((o) => o.outcome === "ok" && o.attempts.length > 1).length,
+    afterFault: {
+      ops: after.length,
+      failed: after.filter((o) => o.outcome === "failed").length,
+      failedAttempts: after.flatMap((o) => o.attempts).filter(attemptFailed).length,
+      staleReads: after.filter((o) => o.outcome === "stale").length,
+    },
+    servedBeforeFault: served(attempts.filter((a) => a.startedAt < faultAt)),
+    servedAfterFault: served(attempts.filter((a) => a.startedAt >= faultAt)),
+    latencyMs: { create: latency("create"), read: latency("read") },
+  };
+}
+
+/** Products with more than one order among `orders`: each is a product sold twice. */
+export function productsSoldTwice(
+  orders: readonly { OrderId: string; ProductId: string }[],
+): { productId: string; orderIds: string[] }[] {
+  const byProduct = new Map<string, Set<string>>();
+  for (const o of orders) {
+    const set = byProduct.get(o.ProductId) ?? new Set<string>();
+    set.add(o.OrderId);
+    byProduct.set(o.ProductId, set);
+  }
+  return [...byProduct]
+    .filter(([, ids]) => ids.size > 1)
+    .map(([productId, ids]) => ({ productId, orderIds: [...ids].sort() }));
+}
+
+export interface DrillReport {
+  readonly version: 1;
+  readonly scenario: Scenario;
+  readonly target: string;
+  readonly regions: readonly string[];
+  readonly faultRegion: string;
+  readonly settings: {
+    readonly durationS: number;
+    readonly faultAtS: number;
+    readonly ratePerRegion: number;
+    readonly clientsPerRegion: number;
+    readonly clientFailover: boolean;
+    readonly ttlSeconds?: number | undefined;
+    readonly policy?: string | undefined;
+    readonly healthCheck?:
+      { readonly intervalMs: number; readonly failureThreshold: number } | undefined;
+    readonly replicationLag?: string | undefined;
+  };
+  /** ISO times. */
+  readonly startedAt: string;
+  readonly faultInjectedAt: string;
+  readonly endedAt: string;
+  /** What the fault was, in words. */
+  readonly fault: string;
+  readonly rto: RtoResult;
+  readonly requests: RequestCounts;
+  readonly replicationLagMs: Readonly<Record<string, Summary>>;
+  readonly rpo: {
+    readonly acknowledgedOrders: number;
+    readonly survivingRegions: readonly string[];
+    readonly converged: boolean;
+    readonly convergenceWaitMs: number;
+    /** Acknowledged orders missing from a surviving region after convergence. */
+    readonly lostWrites: number;
+    readonly lostOrderIds: Readonly<Record<string, readonly string[]>>;
+    readonly productsSoldTwice: number;
+    readonly doubleSold: readonly { productId: string; orderIds: string[] }[];
+    /** Where the orders came from: every order a surviving region holds, or only the acknowledged ones. */
+    readonly checkedAgainst: "region tables" | "acknowledged orders";
+  };
+  readonly servedPerRegion: readonly Bucket[];
+  readonly notes: readonly string[];
+  /** Every operation, when asked for (`--ops`); times in ms since `startedAt`. */
+  readonly ops?: readonly OpRecord[];
+}
+
+const pad = (s: string, n: number): string => s.padStart(n);
+const secs = (ms: number | null | undefined): string =>
+  ms === null || ms === undefined ? "n/a" : `${(ms / 1000).toFixed(1)} s`;
+const n = (v: number | undefined): string => (v === undefined ? "-" : String(v));
+
+/** The report as text, for the terminal. */
+export function formatReport(r: DrillReport, bucketS = 5): string {
+  const s = r.settings;
+  const lines: string[] = [];
+  lines.push(`Failover drill: ${r.scenario} (${r.fault} at ${s.faultAtS} s)`);
+  lines.push(
+    `target ${r.target}; regions ${r.regions.join(", ")}; TTL ${s.ttlSeconds ?? "?"} s; ` +
+      `policy ${s.policy ?? "?"}; health check ${s.healthCheck ? `${s.healthCheck.intervalMs} ms x ${s.healthCheck.failureThreshold}` : "?"}; ` +
+      `replication lag ${s.replicationLag ?? "?"}`,
+  );
+  lines.push(
+    `load ${s.ratePerRegion} order/s per region (create, then read back) from ${s.clientsPerRegion} client(s) per region; ` +
+      `${s.durationS} s; client failover ${s.clientFailover ? "on" : "off"}`,
+  );
+  lines.push("");
+  lines.push("RTO (client-observed, from the fault)");
+  if (r.scenario === "replication-pause") {
+    lines.push("  traffic moved                   n/a (replication-pause moves no traffic)");
+  } else {
+    const per = Object.entries(r.rto.movedMsByClient)
+      .map(([c, v]) => `${c} ${secs(v)}`)
+      .join(", ");
+    lines.push(
+      `  traffic moved off ${r.faultRegion.padEnd(13)} ${secs(r.rto.trafficMovedMs)} (first client ${secs(r.rto.firstMovedMs)}; ${per || "no client was on it"})`,
+    );
+  }
+  lines.push(`  99% of requests succeeding     ${secs(r.rto.recovered99Ms)}`);
+  lines.push("");
+  const q = r.requests;
+  lines.push("Requests");
+  lines.push(
+    `  ${q.ops} operations: ${q.ok} ok, ${q.failed} failed, ${q.staleReads} stale reads; ${q.attempts} HTTP requests, ${q.failedAttempts} failed`,
+  );
+  lines.push(
+    `  after the fault: ${q.afterFault.ops} operations, ${q.afterFault.failed} failed, ${q.afterFault.failedAttempts} failed requests, ${q.afterFault.staleReads} stale reads` +
+      (s.clientFailover ? `; ${q.savedByClientFailover} saved by client failover` : ""),
+  );
+  lines.push(
+    `  latency ms: create p50 ${n(q.latencyMs.create.p50)} p99 ${n(q.latencyMs.create.p99)}; read p50 ${n(q.latencyMs.read.p50)} p99 ${n(q.latencyMs.read.p99)}`,
+  );
+  lines.push("");
+  lines.push("Replication lag (ms), changes applied during the run");
+  lines.push(
+    `  ${"table".padEnd(10)}${pad("p50", 7)}${pad("p95", 7)}${pad("p99", 7)}${pad("max", 7)}${pad("count", 7)}`,
+  );
+  for (const [table, l] of Object.entries(r.replicationLagMs)) {
+    lines.push(
+      `  ${table.padEnd(10)}${pad(n(l.p50), 7)}${pad(n(l.p95), 7)}${pad(n(l.p99), 7)}${pad(n(l.max), 7)}${pad(String(l.count), 7)}`,
+    );
+  }
+  lines.push("");
+  const p = r.rpo;
+  lines.push(
+    `RPO (after ${p.converged ? "replication converged" : "replication did NOT converge"}, ${secs(p.convergenceWaitMs)})`,
+  );
+  lines.push(
+    `  acknowledged orders ${p.acknowledgedOrders}; lost writes (missing from ${p.survivingRegions.join(", ")}): ${p.lostWrites}`,
+  );
+  lines.push(`  products sold twice: ${p.productsSoldTwice} (checked against ${p.checkedAgainst})`);
+  lines.push("");
+  lines.push(
+    `Requests served per region (${bucketS} s buckets; t = seconds since start, fault at ${s.faultAtS} s)`,
+  );
+  lines.push(`  ${"t".padStart(7)}${r.regions.map((x) => pad(x, 12)).join("")}${pad("failed", 8)}`);
+  const per = Math.max(1, Math.round(bucketS));
+  for (let i = 0; i < r.servedPerRegion.length; i += per) {
+    const group = r.servedPerRegion.slice(i, i + per);
+    const from = group[0]?.t ?? 0;
+    const sum = (f: (b: Bucket) => number): number => group.reduce((a, b) => a + f(b), 0);
+    const mark = s.faultAtS >= from && s.faultAtS < from + per ? " <- fault" : "";
+    lines.push(
+      `  ${`${from}-${from + per}`.padStart(7)}${r.regions.map((x) => pad(String(sum((b) => b.byRegion[x] ?? 0)), 12)).join("")}${pad(String(sum((b) => b.failed)), 8)}${mark}`,
+    );
+  }
+  for (const note of r.notes) lines.push(`note: ${note}`);
+  return lines.join("\n");
+}

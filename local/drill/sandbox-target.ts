@@ -1,0 +1,208 @@
+/**
+ * `DrillTarget` for a running sandbox, reached only over HTTP (its global endpoint and control
+ * API), so the same code drives a sandbox the drill started itself and one started by
+ * `npm start` in another terminal.
+ */
+import type { Summary } from "../stats";
+import type {
+  ApiCall,
+  ApiResult,
+  ClientIdentity,
+  ControlState,
+  ConvergenceResult,
+  DrillTarget,
+  OrderRow,
+  TargetSettings,
+} from "./target";
+
+const CONTROL_TIMEOUT_MS = 30_000;
+
+export interface SandboxTargetOptions {
+  /** Global endpoint base URL, e.g. http://127.0.0.1:8080 */
+  readonly endpoint: string;
+  /** Give up on a service request after this long. @default 5000 */
+  readonly requestTimeoutMs?: number;
+}
+
+interface StateRegion {
+  readonly name: string;
+  readonly url: string;
+}
+
+async function send(
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+): Promise<{ status: number; headers: Headers; body: unknown; error?: string }> {
+  try {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      // not JSON; keep the text
+    }
+    const code =
+      typeof body === "object" && body !== null ? (body as { error?: unknown }).error : undefined;
+    return {
+      status: res.status,
+      headers: res.headers,
+      body,
+      ...(res.ok || typeof code !== "string" ? {} : { error: code }),
+    };
+  } catch (err) {
+    const e = err as { name?: string; cause?: { code?: string }; message?: string };
+    const error = e.name === "TimeoutError" ? "timeout" : (e.cause?.code ?? e.name ?? String(err));
+    return { status: 0, headers: new Headers(), body: undefined, error };
+  }
+}
+
+/** Connects to a sandbox: reads its regions and their URLs from the control API. */
+export async function connectSandbox(opts: SandboxTargetOptions): Promise<DrillTarget> {
+  const base = opts.endpoint.replace(/\/+$/, "");
+  const timeoutMs = opts.requestTimeoutMs ?? 5_000;
+
+  async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await send(
+      `${base}/control${path}`,
+      {
+        method,
+        headers: { "content-type": "application/json" },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      },
+      CONTROL_TIMEOUT_MS,
+    );
+    if (res.status < 200 || res.status >= 300) {
+      const message =
+        (res.body as { message?: string } | undefined)?.message ??
+        res.error ??
+        `HTTP ${res.status}`;
+      throw new Error(`${method} /control${path}: ${message}`);
+    }
+    return res.body as T;
+  }
+
+  let state: { regions: StateRegion[] };
+  try {
+    state = await control<{ regions: StateRegion[] }>("GET", "/state");
+  } catch (err) {
+    throw new Error(`no sandbox answers at ${base}: ${(err as Error).message}`, { cause: err });
+  }
+  const regions = state.regions.map((r) => r.name);
+  const regionUrl = new Map(state.regions.map((r) => [r.name, r.url.replace(/\/+$/, "")]));
+
+  async function call(
+    url: string,
+    c: ApiCall,
+    headers: Record<string, string>,
+  ): Promise<ApiResult> {
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    const res = await send(
+      url + c.path,
+      {
+        method: c.method,
+        headers: { "content-type": "application/json", ...headers },
+        ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
+      },
+      timeoutMs,
+    );
+    return {
+      status: res.status,
+      servedBy: res.headers.get("x-served-by-region") ?? undefined,
+      resolvedRegion: res.headers.get("x-resolved-region") ?? undefined,
+      body: res.body,
+      error: res.error,
+      startedAt,
+      ms: Math.round(performance.now() - t0),
+    };
+  }
+
+  return {
+    name: `sandbox ${base}`,
+    endpoints: {
+      regions,
+      viaGlobal: (c: ApiCall, client: ClientIdentity) =>
+        call(base, c, { "x-client-id": client.id, "x-client-region": client.region }),
+      viaRegion: (region: string, c: ApiCall) => {
+        const url = regionUrl.get(region);
+        if (url === undefined) throw new Error(`unknown region ${region}`);
+        return call(url, c, {});
+      },
+    },
+    controls: {
+      get: async () =>
+        (await control<{ states: Record<string, ControlState> }>("GET", "/routing-controls"))
+          .states,
+      set: async (states) => {
+        await control("PUT", "/routing-controls", { states });
+      },
+    },
+    faults: {
+      stopRegion: async (region) => {
+        await control("POST", `/regions/${encodeURIComponent(region)}/stop?part=all`);
+      },
+      startRegion: async (region) => {
+        await control("POST", `/regions/${encodeURIComponent(region)}/start?part=all`);
+      },
+      pauseReplication: async (from, to) => {
+        await control("POST", "/replication/pause", { from, to });
+      },
+      resumeReplication: async (from, to) => {
+        await control("POST", "/replication/resume", { from, to });
+      },
+    },
+    replication: {
+      lag: async (sinceMs) =>
+        (
+          await control<{ byTable: Record<string, Summary> }>(
+            "GET",
+            `/replication?since=${sinceMs}`,
+          )
+        ).byTable,
+      waitConverged: async (limitMs): Promise<ConvergenceResult> => {
+        const started = Date.now();
+        let last = "";
+        while (Date.now() - started < limitMs) {
+          const c = await control<{ backlog: number; identical: boolean; differences: unknown[] }>(
+            "GET",
+            "/replication/convergence",
+          );
+          if (c.backlog === 0 && c.identical)
+            return { converged: true, waitedMs: Date.now() - started };
+          last = `backlog ${c.backlog}, differences ${JSON.stringify(c.differences)}`;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        return { converged: false, waitedMs: Date.now() - started, detail: last };
+      },
+      listOrders: async (region) =>
+        (
+          await control<{ items: OrderRow[] }>(
+            "GET",
+            `/tables/${encodeURIComponent(region)}/orders`,
+          )
+        ).items,
+    },
+    setTtl: async (seconds) => {
+      await control("PUT", "/settings", { ttlSeconds: seconds });
+    },
+    settings: async (): Promise<TargetSettings> => {
+      const s = await control<{
+        ttlSeconds: number;
+        policy: string;
+        healthCheck: { intervalMs: number; failureThreshold: number };
+        lagText: string;
+      }>("GET", "/settings");
+      return {
+        ttlSeconds: s.ttlSeconds,
+        policy: s.policy,
+        healthCheck: {
+          intervalMs: s.healthCheck.intervalMs,
+          failureThreshold: s.healthCheck.failureThreshold,
+        },
+        lag: s.lagText,
+      };
+    },
+  };
+}

@@ -1,0 +1,285 @@
+/**
+ * `npm run drill`: the failover drill as one command. Starts its own sandbox unless given one
+ * (`--endpoint`), runs a steady order flow through the global endpoint from every region's
+ * clients, injects a fault, and reports client-observed RTO, failed requests, replication lag,
+ * lost writes and double-sold products, as text and as a JSON file.
+ *
+ *   npm run drill -- --help
+ */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import {
+  UsageError,
+  choiceOption,
+  intOption,
+  listOption,
+  numberOption,
+  seconds,
+} from "../local/cli-args";
+import { formatReport, SCENARIOS, type DrillReport, type Scenario } from "../local/drill/report";
+import { runDrill, type Progress } from "../local/drill/run";
+import { connectSandbox } from "../local/drill/sandbox-target";
+import { checkJava } from "../local/dynamo";
+import { parseLag, type LagRange } from "../local/replication-model";
+import { ROUTING_POLICIES, type RoutingPolicy } from "../local/routing";
+import { DEFAULT_REGIONS, startSandbox, type Sandbox } from "../local/sandbox";
+
+/** The drill's own sandbox uses a short TTL so a default run shows the move within a minute. */
+export const DRILL_DEFAULT_TTL_SECONDS = 10;
+
+export const USAGE = `Usage: npm run drill -- [options]
+
+Runs the seed's failover test: a steady order flow through the global endpoint from every
+region's clients, a fault after a delay, then client-observed RTO, failed requests,
+replication lag, lost writes and double-sold products.
+
+Scenario:
+  --scenario NAME       switch (routing control Off), region-loss (stop a region's API and
+                        database) or replication-pause (default switch)
+  --region REGION       region the fault hits (default: the first region)
+  --duration S          length of the order flow in seconds (default 60)
+  --fault-at S          when the fault happens, seconds into the flow (default 20)
+  --rate N              orders per second per region, each followed by a read (default 1)
+  --clients N           clients per region sharing that rate (default 1)
+  --ttl S               how long a client keeps the global endpoint's answer (default ${DRILL_DEFAULT_TTL_SECONDS} for
+                        the drill's own sandbox; a running sandbox keeps its own unless given)
+  --client-failover     retry a failed request once at another region's own endpoint
+  --no-heal             leave the fault in place afterwards (with --endpoint)
+
+Target:
+  --endpoint URL        drill a running sandbox (npm start) instead of starting one
+  --regions LIST        own sandbox: regions (default ${DEFAULT_REGIONS.join(",")})
+  --lag MS|MIN-MAX      own sandbox: replication lag (default 600-1200)
+  --health-interval MS  own sandbox: health check interval (default 2000)
+  --health-threshold N  own sandbox: failed checks before unhealthy (default 2)
+  --policy NAME         own sandbox: latency or failover routing (default latency)
+  --verbose             own sandbox: show the handlers' logs
+
+Output:
+  --out FILE            JSON report (default drill-report-<scenario>-<time>.json)
+  --ops                 include every operation in the JSON report
+  -h, --help`;
+
+export interface DrillCliOptions {
+  readonly scenario: Scenario;
+  readonly faultRegion?: string;
+  readonly durationMs: number;
+  readonly faultAtMs: number;
+  readonly rate: number;
+  readonly clients: number;
+  readonly ttlSeconds?: number;
+  readonly clientFailover: boolean;
+  readonly heal: boolean;
+  readonly endpoint?: string;
+  readonly regions?: string[];
+  readonly lag?: LagRange;
+  readonly healthIntervalMs?: number;
+  readonly healthThreshold?: number;
+  readonly policy?: RoutingPolicy;
+  readonly verbose: boolean;
+  readonly out?: string;
+  readonly includeOps: boolean;
+}
+
+export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help" {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      scenario: { type: "string" },
+      region: { type: "string" },
+      duration: { type: "string" },
+      "fault-at": { type: "string" },
+      rate: { type: "string" },
+      clients: { type: "string" },
+      ttl: { type: "string" },
+      "client-failover": { type: "boolean" },
+      "no-heal": { type: "boolean" },
+      endpoint: { type: "string" },
+      regions: { type: "string" },
+      lag: { type: "string" },
+      "health-interval": { type: "string" },
+      "health-threshold": { type: "string" },
+      policy: { type: "string" },
+      verbose: { type: "boolean" },
+      out: { type: "string" },
+      ops: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return "help";
+  const durationS = numberOption("duration", values.duration, 2, 3_600) ?? 60;
+  const faultAtS =
+    numberOption("fault-at", values["fault-at"], 0.5, 3_600) ?? Math.min(20, durationS / 3);
+  if (faultAtS >= durationS) {
+    throw new UsageError(
+      `--fault-at (${faultAtS}) must come before the end of --duration (${durationS})`,
+    );
+  }
+  const endpoint = values.endpoint;
+  const ownOnly = ["regions", "lag", "health-interval", "health-threshold", "policy"] as const;
+  if (endpoint !== undefined) {
+    const given = ownOnly.filter((k) => values[k] !== undefined);
+    if (given.length > 0) {
+      throw new UsageError(
+        `--${given.join(", --")} configure the drill's own sandbox; not with --endpoint`,
+      );
+    }
+  }
+  let lag: LagRange | undefined;
+  try {
+    lag = values.lag === undefined ? undefined : parseLag(values.lag);
+  } catch (err) {
+    throw new UsageError(`--lag: ${(err as Error).message}`);
+  }
+  const ttl =
+    numberOption("ttl", values.ttl, 0, 86_400) ??
+    (endpoint === undefined ? DRILL_DEFAULT_TTL_SECONDS : undefined);
+  const healthIntervalMs = intOption("health-interval", values["health-interval"], 50, 600_000);
+  const healthThreshold = intOption("health-threshold", values["health-threshold"], 1, 10);
+  const policy = choiceOption("policy", values.policy, ROUTING_POLICIES);
+  const regions = listOption(values.regions);
+  return {
+    scenario: choiceOption("scenario", values.scenario, SCENARIOS) ?? "switch",
+    ...(values.region !== undefined ? { faultRegion: values.region } : {}),
+    durationMs: Math.round(durationS * 1000),
+    faultAtMs: Math.round(faultAtS * 1000),
+    rate: numberOption("rate", values.rate, 0.01, 50) ?? 1,
+    clients: intOption("clients", values.clients, 1, 20) ?? 1,
+    ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+    clientFailover: values["client-failover"] ?? false,
+    heal: !values["no-heal"],
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(regions !== undefined ? { regions } : {}),
+    ...(lag !== undefined ? { lag } : {}),
+    ...(healthIntervalMs !== undefined ? { healthIntervalMs } : {}),
+    ...(healthThreshold !== undefined ? { healthThreshold } : {}),
+    ...(policy !== undefined ? { policy } : {}),
+    verbose: values.verbose ?? false,
+    ...(values.out !== undefined ? { out: values.out } : {}),
+    includeOps: values.ops ?? false,
+  };
+}
+
+function progressLine(p: Progress): string {
+  const t = `${Math.round(p.elapsedMs / 1000)}`.padStart(3);
+  const fault = p.faultInjected
+    ? "fault injected"
+    : `fault in ${Math.max(0, Math.ceil((p.faultAtMs - p.elapsedMs) / 1000))} s`;
+  const served = Object.entries(p.recentByRegion)
+    .map(([r, n]) => `${r} ${n}`)
+    .join(", ");
+  return `[${t}/${p.durationMs / 1000} s] ${fault} | ops ${p.ops}: ${p.ok} ok, ${p.failed} failed, ${p.staleReads} stale | last 5 s: ${served}, failed ${p.recentFailed}`;
+}
+
+/** Runs a drill as the CLI does; returns the report and where it was written. */
+export async function drill(
+  opts: DrillCliOptions,
+  io: { out: (line: string) => void; progress: (p: Progress) => void },
+): Promise<{ report: DrillReport; file: string }> {
+  let sandbox: Sandbox | undefined;
+  try {
+    let endpoint = opts.endpoint;
+    if (endpoint === undefined) {
+      const java = checkJava();
+      if (!java.ok) throw new Error(java.message);
+      io.out("starting a sandbox for the drill");
+      sandbox = await startSandbox({
+        ...(opts.regions ? { regions: opts.regions } : {}),
+        ...(opts.lag ? { lag: opts.lag } : {}),
+        ...(opts.ttlSeconds !== undefined ? { ttlSeconds: opts.ttlSeconds } : {}),
+        ...(opts.policy ? { policy: opts.policy } : {}),
+        healthCheck: {
+          ...(opts.healthIntervalMs !== undefined ? { intervalMs: opts.healthIntervalMs } : {}),
+          ...(opts.healthThreshold !== undefined ? { failureThreshold: opts.healthThreshold } : {}),
+        },
+        verbose: opts.verbose,
+      });
+      io.out(`sandbox ready in ${seconds(sandbox.startupMs)}: ${sandbox.urls.status}`);
+      endpoint = sandbox.urls.global;
+    }
+    const target = await connectSandbox({ endpoint });
+    const report = await runDrill(target, {
+      scenario: opts.scenario,
+      ...(opts.faultRegion !== undefined ? { faultRegion: opts.faultRegion } : {}),
+      durationMs: opts.durationMs,
+      faultAtMs: opts.faultAtMs,
+      ratePerRegion: opts.rate,
+      clientsPerRegion: opts.clients,
+      clientFailover: opts.clientFailover,
+      ...(opts.ttlSeconds !== undefined ? { ttlSeconds: opts.ttlSeconds } : {}),
+      heal: opts.heal,
+      includeOps: opts.includeOps,
+      onProgress: io.progress,
+      onStep: (line) => io.out(line),
+    });
+    const stamp = report.startedAt.replace(/[:.]/g, "-");
+    const file = opts.out ?? `drill-report-${opts.scenario}-${stamp}.json`;
+    writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+    return { report, file };
+  } finally {
+    await sandbox?.stop();
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let opts;
+  try {
+    opts = parseDrillArgs(argv);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (opts === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  const tty = process.stdout.isTTY === true;
+  let lastPrinted = 0;
+  const progress = (p: Progress): void => {
+    const line = progressLine(p);
+    if (tty)
+      process.stdout.write(
+        `\r${line.slice(0, (process.stdout.columns ?? 120) - 1).padEnd(Math.min(line.length, (process.stdout.columns ?? 120) - 1))}`,
+      );
+    else if (p.elapsedMs - lastPrinted >= 5_000) {
+      lastPrinted = p.elapsedMs;
+      console.log(line);
+    }
+  };
+  const out = (line: string): void => {
+    if (tty) process.stdout.write("\r\x1b[K");
+    console.log(line);
+  };
+  let interrupted = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      out(`${signal}: stopping (the drill's sandbox, if any, is stopped too)`);
+      // The sandbox's JVMs are killed by the DynamoDB Local helper's own signal handler.
+      setTimeout(() => process.exit(130), 3_000).unref();
+    });
+  }
+  try {
+    const { report, file } = await drill(opts, { out, progress });
+    out("");
+    console.log(formatReport(report));
+    console.log(`\nJSON report: ${file}`);
+    return 0;
+  } catch (err) {
+    out(`drill failed: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
