@@ -1,8 +1,21 @@
 /** Option parsing helpers shared by `npm start` (local/cli.ts) and `npm run drill` (tools/drill.ts). */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** A command-line mistake: printed with the usage, exit code 2. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
+}
+
+/** `util.parseArgs` (strict, no positionals) with its errors turned into `UsageError`s. */
+export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: readonly string[],
+  options: T,
+) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message, { cause: err });
+  }
 }
 
 export function intOption(

@@ -5,9 +5,8 @@
  *
  *   npm start -- --help
  */
-import { parseArgs } from "node:util";
 import { checkJava } from "./dynamo";
-import { UsageError, choiceOption, intOption, listOption, seconds } from "./cli-args";
+import { UsageError, choiceOption, parseOptions, intOption, listOption, seconds } from "./cli-args";
 import { parseLag } from "./replication-model";
 import { ROUTING_POLICIES, checkTtl } from "./routing";
 import { DEFAULT_REGIONS, startSandbox, type Sandbox, type SandboxOptions } from "./sandbox";
@@ -36,23 +35,18 @@ const DEFAULT_PORT = 8080;
 export function parseStartArgs(
   argv: readonly string[],
 ): { options: SandboxOptions; seed: boolean } | "help" {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      regions: { type: "string" },
-      port: { type: "string" },
-      "data-dir": { type: "string" },
-      lag: { type: "string" },
-      ttl: { type: "string" },
-      policy: { type: "string" },
-      "health-interval": { type: "string" },
-      "health-threshold": { type: "string" },
-      "no-seed": { type: "boolean" },
-      verbose: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = parseOptions(argv, {
+    regions: { type: "string" },
+    port: { type: "string" },
+    "data-dir": { type: "string" },
+    lag: { type: "string" },
+    ttl: { type: "string" },
+    policy: { type: "string" },
+    "health-interval": { type: "string" },
+    "health-threshold": { type: "string" },
+    "no-seed": { type: "boolean" },
+    verbose: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
   const regions = listOption(values.regions) ?? [...DEFAULT_REGIONS];

@@ -450,7 +450,12 @@ export class Replicator {
       r.waiters = [];
     }
     const chains = this.regions.flatMap((region) => [...this.region(region).chains.values()]);
-    await Promise.race([Promise.allSettled(chains), sleep(2_000)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(chains),
+      new Promise((resolve) => (timer = setTimeout(resolve, 2_000))),
+    ]);
+    clearTimeout(timer);
   }
 
   private region(region: string): RegionState {

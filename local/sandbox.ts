@@ -230,7 +230,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     r.watchdog = undefined;
   }
 
+  let closing = false;
   const stopAll = async (): Promise<void> => {
+    closing = true;
+    // Let a region stop/start in progress finish first, so no JVM starts after we looked.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...runtimes.values()].map((r) => r.busy)),
+      new Promise((resolve) => (timer = setTimeout(resolve, 60_000))),
+    ]);
+    clearTimeout(timer);
     await endpoint?.stop().catch(() => undefined);
     await Promise.allSettled([...runtimes.values()].map((r) => r.server.stop()));
     await replicator.stop();
@@ -330,6 +339,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
 
   function serialize<T>(r: RegionRuntime, fn: () => Promise<T>): Promise<T> {
+    if (closing) return Promise.reject(new Error("the sandbox is stopping"));
     const run = r.busy.then(fn, fn);
     r.busy = run.catch(() => undefined);
     return run;
