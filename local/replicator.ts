@@ -5,7 +5,8 @@
  * client's write in that region (a *local* change) or the echo of a write this replicator made
  * there. Local changes get a version (change time, origin region) and are queued for every other
  * region; each queue (origin -> target, per table) delays a change by a lag drawn from the
- * configured range, keeps the origin's order, and can be paused. Applying a change to a target
+ * configured range, keeps the origin's order of the changes to any one item (changes to
+ * different items are independent, each with its own lag), and can be paused. Applying a change to a target
  * is a PutItem or DeleteItem, one item at a time, last writer wins by version.
  *
  * No echo, no bookkeeping attributes: before writing to a target the replicator remembers the
@@ -98,9 +99,11 @@ interface Direction {
   readonly from: string;
   readonly to: string;
   readonly table: TableKey;
-  queue: { change: Change; due: number }[];
+  /** Changes waiting, by due time (then arrival). */
+  readonly queue: DueQueue;
   inflight: number;
-  lastDue: number;
+  /** Due time of the last change queued per item, so a later change never overtakes. */
+  readonly lastDue: Map<string, number>;
   timer?: NodeJS.Timeout | undefined;
   readonly lags: Ring<LagSample>;
   applied: number;
@@ -199,9 +202,9 @@ export class Replicator {
             from: region,
             to,
             table,
-            queue: [],
+            queue: new DueQueue(),
             inflight: 0,
-            lastDue: 0,
+            lastDue: new Map(),
             lags: new Ring(this.keepSamples),
             applied: 0,
             skipped: 0,
@@ -311,8 +314,9 @@ export class Replicator {
     }
     for (const d of this.directions.values()) {
       if (d.from !== region) continue;
-      d.dropped += d.queue.length;
-      d.queue = [];
+      d.dropped += d.queue.size;
+      d.queue.clear();
+      d.lastDue.clear();
       clearTimeout(d.timer);
       d.timer = undefined;
     }
@@ -378,14 +382,14 @@ export class Replicator {
     const now = Date.now();
     return [...this.directions.values()].map((d) => {
       const samples = d.lags.toArray().filter((s) => s.at >= sinceMs);
-      const oldest = d.queue[0];
+      const oldest = d.queue.oldestChangeTs();
       return {
         from: d.from,
         to: d.to,
         table: d.table,
         paused: this.isPaused(d.from, d.to),
-        backlog: d.queue.length + d.inflight,
-        oldestMs: oldest ? now - oldest.change.version.ts : undefined,
+        backlog: d.queue.size + d.inflight,
+        oldestMs: oldest !== undefined ? now - oldest : undefined,
         applied: d.applied,
         skipped: d.skipped,
         dropped: d.dropped,
@@ -417,7 +421,7 @@ export class Replicator {
     let n = 0;
     for (const d of this.directions.values()) {
       if (this.region(d.from).up && this.region(d.to).up && !this.isPaused(d.from, d.to)) {
-        n += d.queue.length + d.inflight;
+        n += d.queue.size + d.inflight;
       }
     }
     for (const region of this.regions) {
@@ -504,10 +508,13 @@ export class Replicator {
   private enqueue(from: string, to: string, change: Change): void {
     const d = this.directions.get(dirId(from, to, change.table));
     if (!d) return;
-    // A replication channel keeps its origin's order: a later change never overtakes.
-    const due = Math.max(change.version.ts + sampleLag(this.lagRange, this.random), d.lastDue);
-    d.lastDue = due;
-    d.queue.push({ change, due });
+    // A later change to the same item never overtakes an earlier one.
+    const due = Math.max(
+      change.version.ts + sampleLag(this.lagRange, this.random),
+      d.lastDue.get(change.keyId) ?? 0,
+    );
+    d.lastDue.set(change.keyId, due);
+    d.queue.push(change, due);
     this.pump(d);
   }
 
@@ -519,15 +526,16 @@ export class Replicator {
     if (this.stopped) return;
     clearTimeout(d.timer);
     d.timer = undefined;
-    while (d.queue.length > 0 && d.inflight < this.concurrency) {
+    while (d.queue.size > 0 && d.inflight < this.concurrency) {
       if (this.isPaused(d.from, d.to) || !this.region(d.to).up) return;
-      const head = d.queue[0] as { change: Change; due: number };
+      const head = d.queue.peek() as QueuedChange;
       const wait = head.due - Date.now();
       if (wait > 0) {
         d.timer = setTimeout(() => this.pump(d), wait);
         return;
       }
-      d.queue.shift();
+      d.queue.pop();
+      if (d.lastDue.get(head.change.keyId) === head.due) d.lastDue.delete(head.change.keyId);
       d.inflight++;
       void this.runOnKey(d.to, head.change, () => this.deliver(d.to, head.change)).then(
         (result) => {
@@ -621,6 +629,74 @@ export class Replicator {
     }
     return "applied";
   }
+}
+
+interface QueuedChange {
+  readonly change: Change;
+  readonly due: number;
+  readonly seq: number;
+}
+
+/** A binary min-heap of changes by (due time, arrival order). */
+class DueQueue {
+  private readonly heap: QueuedChange[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  clear(): void {
+    this.heap.length = 0;
+  }
+
+  peek(): QueuedChange | undefined {
+    return this.heap[0];
+  }
+
+  oldestChangeTs(): number | undefined {
+    let min: number | undefined;
+    for (const q of this.heap)
+      if (min === undefined || q.change.version.ts < min) min = q.change.version.ts;
+    return min;
+  }
+
+  push(change: Change, due: number): void {
+    const h = this.heap;
+    h.push({ change, due, seq: this.seq++ });
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i] as QueuedChange, h[parent] as QueuedChange)) break;
+      [h[i], h[parent]] = [h[parent] as QueuedChange, h[i] as QueuedChange];
+      i = parent;
+    }
+  }
+
+  pop(): QueuedChange | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length > 0 && last !== undefined) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l] as QueuedChange, h[m] as QueuedChange)) m = l;
+        if (r < h.length && before(h[r] as QueuedChange, h[m] as QueuedChange)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m] as QueuedChange, h[i] as QueuedChange];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function before(a: QueuedChange, b: QueuedChange): boolean {
+  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
 }
 
 function dirId(from: string, to: string, table: string): string {

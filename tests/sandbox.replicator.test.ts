@@ -92,6 +92,40 @@ describe("replicator (in-memory regions)", function () {
     await replicator.stop();
   });
 
+  it("keeps the order of changes to one item whatever lags they draw", async () => {
+    const { replicator, fakes } = setup(["a", "b"], { minMs: 0, maxMs: 60 }, 0);
+    const [a, b] = fakes as [FakeRegion, FakeRegion];
+    for (let i = 1; i <= 10; i++) await a.clientPut("kv", kv("k", String(i).padStart(2, "0")));
+    await settle(replicator, fakes);
+    const applied = b.replicatorWrites.map((w) => w.image?.Value?.S);
+    expect(applied).to.deep.equal([...applied].sort());
+    expect(b.snapshot("kv")).to.deep.equal([fingerprint(kv("k", "10"))]);
+    await replicator.stop();
+  });
+
+  it("does not hold a change to one item behind a slower change to another", async () => {
+    const draws = [1, 0]; // the first change draws the longest lag, the second the shortest
+    const replicator = new Replicator({
+      regions: ["a", "b"],
+      tables: TABLE_KEYS,
+      lag: { minMs: 0, maxMs: 300 },
+      random: () => draws.shift() ?? 0,
+    });
+    const fakes = ["a", "b"].map((r) => new FakeRegion(r, replicator, 0));
+    for (const f of fakes) {
+      replicator.attach(f.name, f);
+      replicator.markUp(f.name);
+    }
+    const [a, b] = fakes as [FakeRegion, FakeRegion];
+    await a.clientPut("kv", kv("slow", "1"));
+    await a.clientPut("kv", kv("fast", "1"));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(b.snapshot("kv")).to.deep.equal([fingerprint(kv("fast", "1"))]);
+    await settle(replicator, fakes);
+    expect(b.snapshot("kv")).to.have.length(2);
+    await replicator.stop();
+  });
+
   it("resolves a conflicting write by last writer, the same way in every region", async () => {
     const { replicator, fakes } = setup(["a", "b"], { minMs: 30, maxMs: 30 }, 0);
     const [a, b] = fakes as [FakeRegion, FakeRegion];
