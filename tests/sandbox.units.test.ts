@@ -443,7 +443,7 @@ describe("sandbox units", () => {
       } as DrillReport;
       const text = formatReport(report);
       expect(text).to.contain("traffic moved off us-east-1");
-      expect(text).to.contain("1.0 s");
+      expect(text).to.contain("traffic moved off us-east-1     1.0 s (slowest client; east 1.0 s)");
       expect(text).to.contain("orders        700    900    900    900      2");
       expect(text).to.contain("lost writes (missing from us-east-1, us-west-2): 0");
       expect(text).to.match(/5-10 +0 +1 +0 <- fault/);

@@ -13,7 +13,7 @@
  * - a failed request got no response, or a 5xx; a stale read is a 404 for an order this client
  *   had been told was created (it had not replicated to the region that answered yet).
  */
-import { summarize, type Summary } from "../stats";
+import { percentile, summarize, type Summary } from "../stats";
 
 export const SCENARIOS = ["switch", "region-loss", "replication-pause"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -56,6 +56,8 @@ export interface RtoResult {
   /** Per affected client: ms from the fault to its first success served by another region. */
   readonly movedMsByClient: Readonly<Record<string, number | null>>;
   readonly firstMovedMs: number | null;
+  /** Median over the affected clients that moved. */
+  readonly medianMovedMs: number | null;
   /** Slowest affected client; null if one never moved within the run (or none was affected). */
   readonly trafficMovedMs: number | null;
   readonly recovered99Ms: number | null;
@@ -98,6 +100,7 @@ export function computeRto(
     affectedClients: affected.sort(),
     movedMsByClient: moved,
     firstMovedMs,
+    medianMovedMs: known.length > 0 ? (percentile(known, 50) as number) : null,
     trafficMovedMs,
     recovered99Ms,
     rtoMs: scenario === "replication-pause" ? recovered99Ms : trafficMovedMs,
@@ -280,7 +283,11 @@ export interface DrillReport {
 
 const pad = (s: string, n: number): string => s.padStart(n);
 const secs = (ms: number | null | undefined): string =>
-  ms === null || ms === undefined ? "n/a" : `${(ms / 1000).toFixed(1)} s`;
+  ms === null || ms === undefined
+    ? "n/a"
+    : ms < 1000
+      ? `${Math.round(ms)} ms`
+      : `${(ms / 1000).toFixed(1)} s`;
 const n = (v: number | undefined): string => (v === undefined ? "-" : String(v));
 
 /** The report as text, for the terminal. */
@@ -302,11 +309,15 @@ export function formatReport(r: DrillReport, bucketS = 5): string {
   if (r.scenario === "replication-pause") {
     lines.push("  traffic moved                   n/a (replication-pause moves no traffic)");
   } else {
-    const per = Object.entries(r.rto.movedMsByClient)
-      .map(([c, v]) => `${c} ${secs(v)}`)
-      .join(", ");
+    const moved = Object.entries(r.rto.movedMsByClient);
+    const detail =
+      moved.length === 0
+        ? "no client was on it"
+        : moved.length <= 3
+          ? moved.map(([c, v]) => `${c} ${secs(v)}`).join(", ")
+          : `${moved.length} clients: first ${secs(r.rto.firstMovedMs)}, median ${secs(r.rto.medianMovedMs)}`;
     lines.push(
-      `  traffic moved off ${r.faultRegion.padEnd(13)} ${secs(r.rto.trafficMovedMs)} (first client ${secs(r.rto.firstMovedMs)}; ${per || "no client was on it"})`,
+      `  traffic moved off ${r.faultRegion.padEnd(13)} ${secs(r.rto.trafficMovedMs)} (slowest client; ${detail})`,
     );
   }
   lines.push(`  99% of requests succeeding     ${secs(r.rto.recovered99Ms)}`);

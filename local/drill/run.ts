@@ -301,7 +301,21 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
   step(
     `running ${durationMs / 1000} s of load; ${describeFault(opts.scenario, faultRegion)} at ${faultAtMs / 1000} s`,
   );
-  const loops = clients.map((c, i) => clientLoop(c, (intervalMs * i) / clients.length));
+  // A client keeps its answer for the TTL from its first request on, so when it starts decides
+  // how long after the fault its answer expires. One client per region starts at once (as in
+  // the seed); several are spread over one TTL (or up to the fault), so their answers expire at
+  // different times and the report shows the range a population of clients sees.
+  const ttlMs = (settings.ttlSeconds ?? 0) * 1000;
+  const spreadMs =
+    clientsPerRegion > 1 ? Math.max(intervalMs, Math.min(ttlMs, faultAtMs * 0.9)) : intervalMs;
+  const loops = clients.map((c, i) => {
+    const nth = i % clientsPerRegion;
+    const regionIndex = Math.floor(i / clientsPerRegion);
+    const offset =
+      (spreadMs * nth) / clientsPerRegion +
+      (intervalMs * regionIndex) / (regions.length * clientsPerRegion);
+    return clientLoop(c, offset);
+  });
 
   const progressTimer = setInterval(() => {
     if (!opts.onProgress) return;
