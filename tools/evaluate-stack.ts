@@ -5,7 +5,9 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { MockEngine, evaluate } from "./mock-engine";
+import { MockEngine, evaluate, settle } from "./mock-engine";
+
+export { settle };
 import { PROJECT_DIR, readProject, readStackConfig } from "./stack-config";
 
 export const ORGANIZATION = "organization";
@@ -21,18 +23,6 @@ export interface EvaluateStackOptions {
   readonly config?: Record<string, string>;
   /** Outputs of stacks this one references, by fully qualified name. */
   readonly stackOutputs?: Record<string, Record<string, unknown>>;
-}
-
-/** Resolves an Output to its value, whatever it is (undefined included), failing on unknowns. */
-export function settle<T>(value: pulumi.Input<T>): Promise<T> {
-  const output = pulumi.output(value) as pulumi.Output<T> & { isKnown: Promise<boolean> };
-  return new Promise<T>((resolve, reject) => {
-    output.isKnown.then((known) => known || reject(new Error("output is unknown")), reject);
-    output.apply((v) => {
-      resolve(v as T);
-      return v;
-    });
-  });
 }
 
 export async function evaluateStack(stack: string, options: EvaluateStackOptions = {}): Promise<StackEvaluation> {

@@ -79,7 +79,8 @@ export class MockEngine implements pulumi.runtime.Mocks {
       return { id: stackName, state };
     }
     const region = (inputs["region"] as string | undefined) ?? this.options.defaultRegion;
-    const id = args.id ?? `${args.name}-${shortHash(args.type + args.name)}`;
+    // An import id arrives as "" when there is none (protobuf strings default to empty).
+    const id = args.id || `${args.name}-${shortHash(args.type + args.name)}`;
     const state = { ...inputs, ...this.computed(args.type, args.name, id, inputs, region) };
     this.record(args, id, state, region);
     return { id: args.type.startsWith("resilient-dynamo:") ? undefined : id, state };
@@ -236,9 +237,37 @@ export async function evaluate<T>(
   engine.reset();
   await pulumi.runtime.setMocks(engine, options.project, options.stack, false, options.organization ?? "organization");
   pulumi.runtime.setAllConfig({ ...options.config });
-  const result = await program();
-  await waitForRegistrations();
-  return result;
+  // Under mocks, an error thrown in an apply surfaces only as an unhandled rejection while the
+  // resources that depend on it never finish registering: catch the first one and fail with it.
+  let onError: (reason: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    onError = (reason) => reject(reason instanceof Error ? reason : new Error(String(reason)));
+  });
+  process.prependListener("unhandledRejection", onError);
+  try {
+    const result = await Promise.race([Promise.resolve().then(program), failed]);
+    await Promise.race([waitForRegistrations(), failed]);
+    // Rejections are reported after the microtask queue drains: give them one macrotask turn.
+    await Promise.race([new Promise((resolve) => setImmediate(resolve)), failed]);
+    return result;
+  } finally {
+    process.removeListener("unhandledRejection", onError);
+  }
+}
+
+/**
+ * Resolves an Output to its value, whatever it is (undefined included). Rejects when the output is
+ * unknown, and with the program's own error when an apply on the way threw (under mocks such an
+ * error otherwise only surfaces as an unhandled rejection, leaving a plain apply waiting forever).
+ */
+export async function settle<T>(value: pulumi.Input<T>): Promise<T> {
+  const output = pulumi.output(value) as pulumi.Output<T> & {
+    isKnown: Promise<boolean>;
+    promise(withUnknowns?: boolean): Promise<T>;
+  };
+  const [known, resolved] = await Promise.all([output.isKnown, output.promise(true)]);
+  if (!known) throw new Error("output is unknown");
+  return resolved;
 }
 
 /** Waits for the runtime's RPC queue to drain (an internal the Pulumi SDK exports at run time). */

@@ -4,23 +4,17 @@
  * of letting an assertion pass on nothing.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MockEngine, evaluate, registeredUrns, type RecordedResource } from "../../tools/mock-engine";
+import { MockEngine, evaluate, registeredUrns, settle, type RecordedResource } from "../../tools/mock-engine";
 
 export { MockEngine, registeredUrns, type RecordedResource };
 
 export const PROJECT = "resilient-dynamo";
 
-/** Resolves an output; rejects when it is unknown or resolves to undefined. */
-export function promiseOf<T>(value: pulumi.Input<T>): Promise<NonNullable<T>> {
-  const output = pulumi.output(value) as pulumi.Output<T> & { isKnown: Promise<boolean> };
-  return new Promise((resolve, reject) => {
-    output.isKnown.then((known) => known || reject(new Error("output is unknown")), reject);
-    output.apply((v) => {
-      if (v === undefined || v === null) reject(new Error("output resolved to undefined"));
-      else resolve(v as NonNullable<T>);
-      return v;
-    });
-  });
+/** Resolves an output; rejects when it is unknown, failed, or resolves to undefined. */
+export async function promiseOf<T>(value: pulumi.Input<T>): Promise<NonNullable<T>> {
+  const resolved = await settle(value);
+  if (resolved === undefined || resolved === null) throw new Error("output resolved to undefined");
+  return resolved as NonNullable<T>;
 }
 
 /** Runs `build` under fresh mocks for a stack in `region` and waits for every registration. */
