@@ -7,10 +7,10 @@
  *   npm run drill -- --help
  */
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import {
   UsageError,
   choiceOption,
+  parseOptions,
   intOption,
   listOption,
   numberOption,
@@ -82,31 +82,26 @@ export interface DrillCliOptions {
 }
 
 export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help" {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      scenario: { type: "string" },
-      region: { type: "string" },
-      duration: { type: "string" },
-      "fault-at": { type: "string" },
-      rate: { type: "string" },
-      clients: { type: "string" },
-      ttl: { type: "string" },
-      "client-failover": { type: "boolean" },
-      "no-heal": { type: "boolean" },
-      endpoint: { type: "string" },
-      regions: { type: "string" },
-      lag: { type: "string" },
-      "health-interval": { type: "string" },
-      "health-threshold": { type: "string" },
-      policy: { type: "string" },
-      verbose: { type: "boolean" },
-      out: { type: "string" },
-      ops: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = parseOptions(argv, {
+    scenario: { type: "string" },
+    region: { type: "string" },
+    duration: { type: "string" },
+    "fault-at": { type: "string" },
+    rate: { type: "string" },
+    clients: { type: "string" },
+    ttl: { type: "string" },
+    "client-failover": { type: "boolean" },
+    "no-heal": { type: "boolean" },
+    endpoint: { type: "string" },
+    regions: { type: "string" },
+    lag: { type: "string" },
+    "health-interval": { type: "string" },
+    "health-threshold": { type: "string" },
+    policy: { type: "string" },
+    verbose: { type: "boolean" },
+    out: { type: "string" },
+    ops: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
   const durationS = numberOption("duration", values.duration, 2, 3_600) ?? 60;
