@@ -1,4 +1,5 @@
 import js from "@eslint/js";
+import globals from "globals";
 import mocha from "eslint-plugin-mocha";
 import tseslint from "typescript-eslint";
 
@@ -11,6 +12,12 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "off",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
+  },
+  {
+    // Plain CommonJS scripts that mocha or node load as they are (the summary reporter).
+    files: ["**/*.js"],
+    languageOptions: { sourceType: "commonjs", globals: globals.node },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
     files: ["tests/**/*.ts"],
