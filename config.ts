@@ -10,11 +10,13 @@ export const PROJECT = "resilient-dynamo";
 
 /** Regions this program knows how to deploy to (commercial partition, with API Gateway, Lambda
  * arm64, DynamoDB global tables). Pulumi accepts others; a typo here is worth catching early. */
-export const AWS_REGION_PATTERN = /^(us|eu|ap|ca|sa|me|af|il|mx)-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$/;
+export const AWS_REGION_PATTERN =
+  /^(us|eu|ap|ca|sa|me|af|il|mx)-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$/;
 
 /** CloudWatch Logs accepts only these retention periods. */
 export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
 ] as const;
 
 const region = z.string().regex(AWS_REGION_PATTERN, "an AWS region name such as us-east-1");
@@ -25,10 +27,16 @@ const common = {
   /** Prefix of every physical name; tables are `${namePrefix}-${table}`. */
   namePrefix: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, "3-32 lowercase letters, digits and dashes, starting with a letter")
+    .regex(
+      /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/,
+      "3-32 lowercase letters, digits and dashes, starting with a letter",
+    )
     .default("resilient-dynamo"),
   /** API Gateway stage name. */
-  stageName: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, "letters, digits and underscores").default("prod"),
+  stageName: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,64}$/, "letters, digits and underscores")
+    .default("prod"),
   /** Steady-state requests per second the stage allows before throttling. */
   throttleRateLimit: z.number().positive().max(10000).default(100),
   /** Burst of requests the stage allows above the rate. */
@@ -44,24 +52,40 @@ const common = {
   /** Service name served by every region's custom domain, e.g. orders.example.com. */
   domainName: z
     .string()
-    .regex(/^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a lowercase DNS name such as orders.example.com")
+    .regex(
+      /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+      "a lowercase DNS name such as orders.example.com",
+    )
     .optional(),
   /** Route 53 hosted zone that holds domainName's certificate validation and records. */
-  hostedZoneId: z.string().regex(/^Z[A-Z0-9]{4,32}$/, "a Route 53 hosted zone id such as Z0123456789ABC").optional(),
+  hostedZoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{4,32}$/, "a Route 53 hosted zone id such as Z0123456789ABC")
+    .optional(),
   /**
    * Other region stacks whose outputs this stack reads (as `region1` or org/project/stack), for
    * the parts that span regions: global routing and observer canaries.
    */
-  peerStacks: z.array(z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "a stack name"), "a list of stack names").default([]),
+  peerStacks: z
+    .array(
+      z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "a stack name"),
+      "a list of stack names",
+    )
+    .default([]),
   /** Origin allowed to call the API from a browser; no CORS preflight routes when unset. */
-  corsAllowOrigin: z.string().regex(/^https:\/\/[a-z0-9.-]+(:\d+)?$/, "an https origin such as https://app.example.com").optional(),
+  corsAllowOrigin: z
+    .string()
+    .regex(/^https:\/\/[a-z0-9.-]+(:\d+)?$/, "an https origin such as https://app.example.com")
+    .optional(),
 };
 
 const primary = z
   .object({
     role: z.literal("primary"),
     /** Regions that get a replica of every table, besides this stack's own region. */
-    replicaRegions: z.array(region, "a list of AWS region names").min(1, "at least one peer region"),
+    replicaRegions: z
+      .array(region, "a list of AWS region names")
+      .min(1, "at least one peer region"),
     ...common,
   })
   .strict();
@@ -71,7 +95,12 @@ const secondary = z
     role: z.literal("secondary"),
     /** The stack that owns the tables: `region1` (same organization and project) or fully
      * qualified, `acme/resilient-dynamo/region1`. */
-    primaryStack: z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, "a stack name such as org/resilient-dynamo/region1"),
+    primaryStack: z
+      .string()
+      .regex(
+        /^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/,
+        "a stack name such as org/resilient-dynamo/region1",
+      ),
     ...common,
   })
   .strict();
@@ -109,7 +138,10 @@ function describe(value: unknown): string {
  * the string values Pulumi stores) and returns it typed. Throws a ConfigError listing every bad
  * key with its value and what is allowed.
  */
-export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: string): StackConfig {
+export function parseStackConfig(
+  raw: Readonly<Record<string, string>>,
+  stack: string,
+): StackConfig {
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   for (const [fullKey, text] of Object.entries(raw)) {
@@ -131,9 +163,13 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
 
   const awsRegion = raw["aws:region"];
   if (awsRegion === undefined) {
-    problems.push(`aws:region: is not set; set it with \`pulumi config set aws:region us-east-1 -s ${stack}\``);
+    problems.push(
+      `aws:region: is not set; set it with \`pulumi config set aws:region us-east-1 -s ${stack}\``,
+    );
   } else if (!AWS_REGION_PATTERN.test(awsRegion)) {
-    problems.push(`aws:region: got ${JSON.stringify(awsRegion)}; expected an AWS region name such as us-east-1`);
+    problems.push(
+      `aws:region: got ${JSON.stringify(awsRegion)}; expected an AWS region name such as us-east-1`,
+    );
   }
 
   const parsed = schema.safeParse(values);
@@ -143,17 +179,26 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       if (issue.code === "unrecognized_keys") {
         for (const extra of issue.keys) {
           const role = String(values["role"]);
-          problems.push(`${PROJECT}:${extra}: is not a key for role ${role}; remove it or check its spelling`);
+          problems.push(
+            `${PROJECT}:${extra}: is not a key for role ${role}; remove it or check its spelling`,
+          );
         }
         continue;
       }
       if (key === "role" || issue.code === "invalid_union") {
-        problems.push(`${PROJECT}:role: got ${describe(values["role"])}; expected "primary" or "secondary"`);
+        problems.push(
+          `${PROJECT}:role: got ${describe(values["role"])}; expected "primary" or "secondary"`,
+        );
         continue;
       }
-      const value = issue.path.reduce<unknown>((v, p) => (v as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey], values);
-      const where = issue.path.length > 1 ? `${PROJECT}:${issue.path.join(".")}` : `${PROJECT}:${key}`;
-      const expected = value === undefined ? "is required" : `got ${describe(value)}; expected ${issue.message}`;
+      const value = issue.path.reduce<unknown>(
+        (v, p) => (v as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey],
+        values,
+      );
+      const where =
+        issue.path.length > 1 ? `${PROJECT}:${issue.path.join(".")}` : `${PROJECT}:${key}`;
+      const expected =
+        value === undefined ? "is required" : `got ${describe(value)}; expected ${issue.message}`;
       problems.push(`${where}: ${expected}`);
     }
   }
@@ -163,7 +208,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     const peers = new Set<string>();
     for (const p of cfg.peerStacks) {
       if (peers.has(p)) problems.push(`${PROJECT}:peerStacks: duplicate stack ${p}`);
-      if (p === stack) problems.push(`${PROJECT}:peerStacks: names this stack itself (${p}); list only the other region stacks`);
+      if (p === stack)
+        problems.push(
+          `${PROJECT}:peerStacks: names this stack itself (${p}); list only the other region stacks`,
+        );
       peers.add(p);
     }
     if ((cfg.domainName === undefined) !== (cfg.hostedZoneId === undefined)) {
@@ -174,7 +222,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     if (cfg.role === "primary") {
       const seen = new Set<string>();
       for (const r of cfg.replicaRegions) {
-        if (r === awsRegion) problems.push(`${PROJECT}:replicaRegions: contains the stack's own region ${r}; list only peer regions`);
+        if (r === awsRegion)
+          problems.push(
+            `${PROJECT}:replicaRegions: contains the stack's own region ${r}; list only peer regions`,
+          );
         if (seen.has(r)) problems.push(`${PROJECT}:replicaRegions: duplicate replica region ${r}`);
         seen.add(r);
       }
@@ -184,7 +235,11 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   if (problems.length) {
     throw new ConfigError(`invalid config for stack ${stack}:\n  - ${problems.join("\n  - ")}`);
   }
-  return { ...(parsed as { data: z.infer<typeof schema> }).data, region: awsRegion as string, stack };
+  return {
+    ...(parsed as { data: z.infer<typeof schema> }).data,
+    region: awsRegion as string,
+    stack,
+  };
 }
 
 /** A stack reference name: a bare stack name means that stack in this organization and project. */

@@ -77,9 +77,17 @@ function data(config: StackConfig): Data {
       deletionProtection: config.deletionProtection,
       tags,
     });
-    return { tableNames: tables.tableNames, tableArns: tables.tableArns, streamArns: tables.streamArns };
+    return {
+      tableNames: tables.tableNames,
+      tableArns: tables.tableArns,
+      streamArns: tables.streamArns,
+    };
   }
-  const primaryName = qualifyStackName(config.primaryStack, pulumi.getOrganization(), pulumi.getProject());
+  const primaryName = qualifyStackName(
+    config.primaryStack,
+    pulumi.getOrganization(),
+    pulumi.getProject(),
+  );
   const primary = stackRef(config.primaryStack);
   const tableArns = primary.requireOutput("tableArns") as pulumi.Output<RegionalTableMap>;
   return {
@@ -109,7 +117,9 @@ const api = new RegionalApi(`orders-${cfg.region}`, {
   throttleBurstLimit: cfg.throttleBurstLimit,
   logRetentionDays: cfg.logRetentionDays,
   customDomain:
-    cfg.domainName && cfg.hostedZoneId ? { domainName: cfg.domainName, hostedZoneId: cfg.hostedZoneId } : undefined,
+    cfg.domainName && cfg.hostedZoneId
+      ? { domainName: cfg.domainName, hostedZoneId: cfg.hostedZoneId }
+      : undefined,
   corsAllowOrigin: cfg.corsAllowOrigin,
   tags,
 });

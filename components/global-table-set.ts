@@ -35,7 +35,9 @@ export function validateGlobalTableSetArgs(args: GlobalTableSetArgs): void {
   assertPlain("replicaRegions", args.replicaRegions);
   assertRegion("region", args.region);
   if (!Array.isArray(args.replicaRegions) || args.replicaRegions.length === 0) {
-    throw new Error("replicaRegions must name at least one peer region: a global table needs two regions");
+    throw new Error(
+      "replicaRegions must name at least one peer region: a global table needs two regions",
+    );
   }
   assertPeerRegions("replicaRegions", args.region, args.replicaRegions);
   const tables = args.tables ?? TABLES;
@@ -117,18 +119,20 @@ export class GlobalTableSet extends pulumi.ComponentResource {
       .apply((pairs) => Object.fromEntries(pairs) as Record<TableKey, string>);
 
     const byRegion = (pick: (t: aws.dynamodb.Table) => pulumi.Output<Record<string, string>>) =>
-      pulumi.all(entries.map(([key, t]) => pick(t).apply((m) => [key, m] as const))).apply((pairs) => {
-        const out: RegionalTableMap = {};
-        for (const region of this.regions) {
-          out[region] = {} as Record<TableKey, string>;
-          for (const [key, m] of pairs) {
-            const value = m[region];
-            if (!value) throw new Error(`table ${key} reports no ARN for region ${region}`);
-            out[region][key] = value;
+      pulumi
+        .all(entries.map(([key, t]) => pick(t).apply((m) => [key, m] as const)))
+        .apply((pairs) => {
+          const out: RegionalTableMap = {};
+          for (const region of this.regions) {
+            out[region] = {} as Record<TableKey, string>;
+            for (const [key, m] of pairs) {
+              const value = m[region];
+              if (!value) throw new Error(`table ${key} reports no ARN for region ${region}`);
+              out[region][key] = value;
+            }
           }
-        }
-        return out;
-      });
+          return out;
+        });
 
     this.tableArns = byRegion((t) =>
       pulumi.all([t.arn, t.replicas]).apply(([arn, replicas]) => ({

@@ -93,20 +93,30 @@ export function validateRegionalApiArgs(args: RegionalApiArgs): void {
   assertPlain("customDomain", args.customDomain);
   const rate = args.throttleRateLimit ?? 100;
   const burst = args.throttleBurstLimit ?? 200;
-  if (!(rate > 0 && rate <= 10000)) throw new Error(`throttleRateLimit must be in (0, 10000]: got ${rate}`);
+  if (!(rate > 0 && rate <= 10000))
+    throw new Error(`throttleRateLimit must be in (0, 10000]: got ${rate}`);
   assertIntInRange("throttleBurstLimit", burst, 1, 5000);
   const stage = args.stageName ?? "prod";
   if (!/^[A-Za-z0-9_]{1,64}$/.test(stage)) {
-    throw new Error(`stageName must be 1-64 letters, digits or underscores: got ${JSON.stringify(stage)}`);
+    throw new Error(
+      `stageName must be 1-64 letters, digits or underscores: got ${JSON.stringify(stage)}`,
+    );
   }
   const functions = args.functions ?? FUNCTIONS;
   for (const route of args.routes ?? ROUTES) {
     if (!(route.function in functions)) {
-      throw new Error(`route ${route.method} ${route.path} names unknown function ${route.function}`);
+      throw new Error(
+        `route ${route.method} ${route.path} names unknown function ${route.function}`,
+      );
     }
   }
-  if (args.customDomain?.basePath !== undefined && !/^[A-Za-z0-9._-]+$/.test(args.customDomain.basePath)) {
-    throw new Error(`customDomain.basePath must be a single path segment: got ${JSON.stringify(args.customDomain.basePath)}`);
+  if (
+    args.customDomain?.basePath !== undefined &&
+    !/^[A-Za-z0-9._-]+$/.test(args.customDomain.basePath)
+  ) {
+    throw new Error(
+      `customDomain.basePath must be a single path segment: got ${JSON.stringify(args.customDomain.basePath)}`,
+    );
   }
 }
 
@@ -179,7 +189,12 @@ export class RegionalApi extends pulumi.ComponentResource {
       const id = `${name}-${kebab(fn)}`;
       const logGroup = new aws.cloudwatch.LogGroup(
         `${id}-logs`,
-        { region, name: `/${args.namePrefix}/${region}/lambda/${kebab(fn)}`, retentionInDays: retention, tags: args.tags },
+        {
+          region,
+          name: `/${args.namePrefix}/${region}/lambda/${kebab(fn)}`,
+          retentionInDays: retention,
+          tags: args.tags,
+        },
         parent,
       );
       const role = new aws.iam.Role(
@@ -254,7 +269,12 @@ export class RegionalApi extends pulumi.ComponentResource {
       const parentPath = segments.length === 1 ? "/" : "/" + segments.slice(0, -1).join("/");
       const resource = new aws.apigateway.Resource(
         `${name}-res${path.replace(/[{}]/g, "").replace(/\//g, "-")}`,
-        { region, restApi: api.id, parentId: resourceIds[parentPath] as pulumi.Input<string>, pathPart: segments.at(-1) as string },
+        {
+          region,
+          restApi: api.id,
+          parentId: resourceIds[parentPath] as pulumi.Input<string>,
+          pathPart: segments.at(-1) as string,
+        },
         parent,
       );
       resourceIds[path] = resource.id;
@@ -305,12 +325,20 @@ export class RegionalApi extends pulumi.ComponentResource {
 
     if (args.corsAllowOrigin) {
       const allowMethods = (path: string) =>
-        [...new Set(routes.filter((r) => r.path === path).map((r) => r.method)), "OPTIONS"].join(",");
+        [...new Set(routes.filter((r) => r.path === path).map((r) => r.method)), "OPTIONS"].join(
+          ",",
+        );
       for (const path of new Set(routes.map((r) => r.path))) {
         const id = `${name}-options${path.replace(/[{}]/g, "").replace(/\//g, "-")}`;
         const method = new aws.apigateway.Method(
           id,
-          { region, restApi: api.id, resourceId: resourceIds[path] as pulumi.Input<string>, httpMethod: "OPTIONS", authorization: "NONE" },
+          {
+            region,
+            restApi: api.id,
+            resourceId: resourceIds[path] as pulumi.Input<string>,
+            httpMethod: "OPTIONS",
+            authorization: "NONE",
+          },
           parent,
         );
         const integration = new aws.apigateway.Integration(
@@ -402,7 +430,12 @@ export class RegionalApi extends pulumi.ComponentResource {
 
     const accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
-      { region, name: `/${args.namePrefix}/${region}/apigateway/access`, retentionInDays: retention, tags: args.tags },
+      {
+        region,
+        name: `/${args.namePrefix}/${region}/apigateway/access`,
+        retentionInDays: retention,
+        tags: args.tags,
+      },
       parent,
     );
 
@@ -415,12 +448,20 @@ export class RegionalApi extends pulumi.ComponentResource {
           assumeRolePolicy: JSON.stringify(serviceTrustPolicy("apigateway.amazonaws.com")),
           // The account-level logging role serves every API of the account in this region, so it
           // cannot be scoped to this API's log groups; AWS's managed policy is the documented one.
-          managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
+          managedPolicyArns: [
+            "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+          ],
           tags: args.tags,
         },
         parent,
       );
-      stageDeps.push(new aws.apigateway.Account(`${name}-account`, { region, cloudwatchRoleArn: pushRole.arn }, parent));
+      stageDeps.push(
+        new aws.apigateway.Account(
+          `${name}-account`,
+          { region, cloudwatchRoleArn: pushRole.arn },
+          parent,
+        ),
+      );
     }
 
     const stage = new aws.apigateway.Stage(
@@ -468,7 +509,8 @@ export class RegionalApi extends pulumi.ComponentResource {
       );
       const option = certificate.domainValidationOptions.apply((options) => {
         const first = options[0];
-        if (!first) throw new Error(`ACM returned no DNS validation record for ${domain.domainName}`);
+        if (!first)
+          throw new Error(`ACM returned no DNS validation record for ${domain.domainName}`);
         return first;
       });
       // Every region's certificate for the same name asks for the same validation record, so
@@ -504,7 +546,13 @@ export class RegionalApi extends pulumi.ComponentResource {
       );
       new aws.apigateway.BasePathMapping(
         `${name}-base-path`,
-        { region, restApi: api.id, stageName: stage.stageName, domainName: domainName.domainName, basePath },
+        {
+          region,
+          restApi: api.id,
+          stageName: stage.stageName,
+          domainName: domainName.domainName,
+          basePath,
+        },
         parent,
       );
       regionalDomainName = domainName.regionalDomainName;

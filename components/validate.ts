@@ -5,7 +5,9 @@ export const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 /** Throws unless `region` looks like an AWS region name. `what` names the argument. */
 export function assertRegion(what: string, region: unknown): asserts region is string {
   if (typeof region !== "string" || !REGION_PATTERN.test(region)) {
-    throw new Error(`${what} must be an AWS region name such as us-east-1: got ${JSON.stringify(region)}`);
+    throw new Error(
+      `${what} must be an AWS region name such as us-east-1: got ${JSON.stringify(region)}`,
+    );
   }
 }
 
@@ -22,8 +24,15 @@ export function assertPeerRegions(what: string, home: string, regions: readonly 
 
 /** Throws unless `value` is a plain value decided at program time, not a pulumi Output. */
 export function assertPlain(what: string, value: unknown): void {
-  if (value !== null && typeof value === "object" && "apply" in value && typeof (value as { apply: unknown }).apply === "function") {
-    throw new Error(`${what} decides which resources exist, so it must be a plain value, not an Output`);
+  if (
+    value !== null &&
+    typeof value === "object" &&
+    "apply" in value &&
+    typeof (value as { apply: unknown }).apply === "function"
+  ) {
+    throw new Error(
+      `${what} decides which resources exist, so it must be a plain value, not an Output`,
+    );
   }
 }
 

@@ -30,7 +30,12 @@ describe("stack config", () => {
 
   it("treats the empty defaults Pulumi.yaml declares as unset", () => {
     const cfg = parseStackConfig(
-      { ...secondary, "resilient-dynamo:replicaRegions": "[]", "resilient-dynamo:domainName": "", "resilient-dynamo:namePrefix": "" },
+      {
+        ...secondary,
+        "resilient-dynamo:replicaRegions": "[]",
+        "resilient-dynamo:domainName": "",
+        "resilient-dynamo:namePrefix": "",
+      },
       "region2",
     );
     expect(cfg.role).to.equal("secondary");
@@ -39,17 +44,65 @@ describe("stack config", () => {
   });
 
   const bad: [string, Record<string, string>, RegExp][] = [
-    ["secondary without primaryStack", { ...secondary, "resilient-dynamo:primaryStack": "" }, /resilient-dynamo:primaryStack: is required/],
-    ["secondary with replicaRegions", { ...secondary, "resilient-dynamo:replicaRegions": '["us-east-1"]' }, /resilient-dynamo:replicaRegions: is not a key for role secondary/],
-    ["own region as replica", { ...primary, "resilient-dynamo:replicaRegions": '["us-east-1"]' }, /contains the stack's own region us-east-1/],
-    ["duplicate replica", { ...primary, "resilient-dynamo:replicaRegions": '["us-west-2","us-west-2"]' }, /duplicate replica region us-west-2/],
-    ["replicaRegions not JSON", { ...primary, "resilient-dynamo:replicaRegions": "us-west-2" }, /resilient-dynamo:replicaRegions: "us-west-2" is not valid JSON/],
-    ["replicaRegions not a list", { ...primary, "resilient-dynamo:replicaRegions": '"us-west-2"' }, /resilient-dynamo:replicaRegions: got "us-west-2"; expected a list of AWS region names/],
-    ["retention CloudWatch does not offer", { ...primary, "resilient-dynamo:logRetentionDays": "31" }, /logRetentionDays: got 31; expected one of 1, 3, 5/],
-    ["negative rate", { ...primary, "resilient-dynamo:throttleRateLimit": "-1" }, /throttleRateLimit: got -1/],
-    ["domain without zone", { ...primary, "resilient-dynamo:domainName": "orders.example.com" }, /domainName and resilient-dynamo:hostedZoneId go together/],
-    ["uppercase domain", { ...primary, "resilient-dynamo:domainName": "Orders.Example.com", "resilient-dynamo:hostedZoneId": "Z0123456789" }, /domainName: got "Orders.Example.com"/],
-    ["http CORS origin", { ...primary, "resilient-dynamo:corsAllowOrigin": "http://x.example.com" }, /corsAllowOrigin: got "http:\/\/x.example.com"; expected an https origin/],
+    [
+      "secondary without primaryStack",
+      { ...secondary, "resilient-dynamo:primaryStack": "" },
+      /resilient-dynamo:primaryStack: is required/,
+    ],
+    [
+      "secondary with replicaRegions",
+      { ...secondary, "resilient-dynamo:replicaRegions": '["us-east-1"]' },
+      /resilient-dynamo:replicaRegions: is not a key for role secondary/,
+    ],
+    [
+      "own region as replica",
+      { ...primary, "resilient-dynamo:replicaRegions": '["us-east-1"]' },
+      /contains the stack's own region us-east-1/,
+    ],
+    [
+      "duplicate replica",
+      { ...primary, "resilient-dynamo:replicaRegions": '["us-west-2","us-west-2"]' },
+      /duplicate replica region us-west-2/,
+    ],
+    [
+      "replicaRegions not JSON",
+      { ...primary, "resilient-dynamo:replicaRegions": "us-west-2" },
+      /resilient-dynamo:replicaRegions: "us-west-2" is not valid JSON/,
+    ],
+    [
+      "replicaRegions not a list",
+      { ...primary, "resilient-dynamo:replicaRegions": '"us-west-2"' },
+      /resilient-dynamo:replicaRegions: got "us-west-2"; expected a list of AWS region names/,
+    ],
+    [
+      "retention CloudWatch does not offer",
+      { ...primary, "resilient-dynamo:logRetentionDays": "31" },
+      /logRetentionDays: got 31; expected one of 1, 3, 5/,
+    ],
+    [
+      "negative rate",
+      { ...primary, "resilient-dynamo:throttleRateLimit": "-1" },
+      /throttleRateLimit: got -1/,
+    ],
+    [
+      "domain without zone",
+      { ...primary, "resilient-dynamo:domainName": "orders.example.com" },
+      /domainName and resilient-dynamo:hostedZoneId go together/,
+    ],
+    [
+      "uppercase domain",
+      {
+        ...primary,
+        "resilient-dynamo:domainName": "Orders.Example.com",
+        "resilient-dynamo:hostedZoneId": "Z0123456789",
+      },
+      /domainName: got "Orders.Example.com"/,
+    ],
+    [
+      "http CORS origin",
+      { ...primary, "resilient-dynamo:corsAllowOrigin": "http://x.example.com" },
+      /corsAllowOrigin: got "http:\/\/x.example.com"; expected an https origin/,
+    ],
     ["bad aws:region", { ...primary, "aws:region": "useast1" }, /aws:region: got "useast1"/],
   ];
   for (const [what, raw, message] of bad) {
@@ -60,12 +113,23 @@ describe("stack config", () => {
 
   it("lists every problem at once", () => {
     expect(() =>
-      parseStackConfig({ ...primary, "resilient-dynamo:stageName": "a b", "resilient-dynamo:throttleBurstLimit": "0" }, "s"),
+      parseStackConfig(
+        {
+          ...primary,
+          "resilient-dynamo:stageName": "a b",
+          "resilient-dynamo:throttleBurstLimit": "0",
+        },
+        "s",
+      ),
     ).to.throw(/stageName[\s\S]*throttleBurstLimit|throttleBurstLimit[\s\S]*stageName/);
   });
 
   it("qualifies a bare primaryStack with the organization and project", () => {
-    expect(qualifyStackName("region1", "acme", "resilient-dynamo")).to.equal("acme/resilient-dynamo/region1");
-    expect(qualifyStackName("other/proj/region1", "acme", "resilient-dynamo")).to.equal("other/proj/region1");
+    expect(qualifyStackName("region1", "acme", "resilient-dynamo")).to.equal(
+      "acme/resilient-dynamo/region1",
+    );
+    expect(qualifyStackName("other/proj/region1", "acme", "resilient-dynamo")).to.equal(
+      "other/proj/region1",
+    );
   });
 });

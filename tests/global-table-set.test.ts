@@ -1,7 +1,13 @@
 import { expect } from "chai";
 import { GlobalTableSet, validateGlobalTableSetArgs, type GlobalTableSetArgs } from "../components";
 import { TABLES } from "../functions/tables";
-import { parentTypes, promiseOf, registeredUrns, underMocks, type MockEngine } from "./support/pulumi";
+import {
+  parentTypes,
+  promiseOf,
+  registeredUrns,
+  underMocks,
+  type MockEngine,
+} from "./support/pulumi";
 
 const TABLE = "aws:dynamodb/table:Table";
 
@@ -10,27 +16,39 @@ describe("GlobalTableSet", () => {
   let set: GlobalTableSet;
 
   before(async () => {
-    ({ engine, result: set } = await underMocks("us-east-1", () =>
-      new GlobalTableSet("gts", { region: "us-east-1", replicaRegions: ["us-west-2", "eu-west-1"], namePrefix: "shop" }),
+    ({ engine, result: set } = await underMocks(
+      "us-east-1",
+      () =>
+        new GlobalTableSet("gts", {
+          region: "us-east-1",
+          replicaRegions: ["us-west-2", "eu-west-1"],
+          namePrefix: "shop",
+        }),
     ));
   });
 
   it("creates one table per table spec, named from the prefix, in the home region", () => {
     const tables = engine.ofType(TABLE);
-    expect(tables.map((t) => t.inputs["name"]).sort()).to.deep.equal(TABLES.map((t) => `shop-${t.key}`).sort());
+    expect(tables.map((t) => t.inputs["name"]).sort()).to.deep.equal(
+      TABLES.map((t) => `shop-${t.key}`).sort(),
+    );
     for (const t of tables) expect(t.inputs["region"], t.name).to.equal("us-east-1");
   });
 
   it("replicates every table to exactly the peer regions", () => {
     for (const t of engine.ofType(TABLE)) {
-      expect(t.inputs["replicas"].map((r: any) => r.regionName), t.name).to.deep.equal(["us-west-2", "eu-west-1"]);
+      expect(
+        t.inputs["replicas"].map((r: any) => r.regionName),
+        t.name,
+      ).to.deep.equal(["us-west-2", "eu-west-1"]);
     }
   });
 
   it("every table and every replica has point-in-time recovery", () => {
     for (const t of engine.ofType(TABLE)) {
       expect(t.inputs["pointInTimeRecovery"], t.name).to.deep.equal({ enabled: true });
-      for (const r of t.inputs["replicas"]) expect(r.pointInTimeRecovery, `${t.name} ${r.regionName}`).to.equal(true);
+      for (const r of t.inputs["replicas"])
+        expect(r.pointInTimeRecovery, `${t.name} ${r.regionName}`).to.equal(true);
     }
   });
 
@@ -50,7 +68,9 @@ describe("GlobalTableSet", () => {
       expect(t?.inputs["streamViewType"]).to.equal("NEW_AND_OLD_IMAGES");
       expect(t?.inputs["hashKey"]).to.equal(spec.hashKey);
       expect(t?.inputs["attributes"]).to.deep.equal([{ name: spec.hashKey, type: "S" }]);
-      expect(t?.inputs["ttl"]).to.deep.equal(spec.ttlAttribute ? { attributeName: spec.ttlAttribute, enabled: true } : undefined);
+      expect(t?.inputs["ttl"]).to.deep.equal(
+        spec.ttlAttribute ? { attributeName: spec.ttlAttribute, enabled: true } : undefined,
+      );
     }
   });
 
@@ -64,7 +84,9 @@ describe("GlobalTableSet", () => {
       }
     }
     const streams = await promiseOf(set.streamArns);
-    expect(streams["us-west-2"]?.orders).to.match(/^arn:aws:dynamodb:us-west-2:.*:table\/shop-orders\/stream\//);
+    expect(streams["us-west-2"]?.orders).to.match(
+      /^arn:aws:dynamodb:us-west-2:.*:table\/shop-orders\/stream\//,
+    );
     expect(await promiseOf(set.tableNames)).to.deep.equal({
       customers: "shop-customers",
       products: "shop-products",
@@ -76,19 +98,23 @@ describe("GlobalTableSet", () => {
   it("parents every table to the component", async () => {
     const urns = await registeredUrns();
     for (const t of engine.ofType(TABLE)) {
-      expect(parentTypes(urns, TABLE, t.name)).to.deep.equal(["resilient-dynamo:data:GlobalTableSet"]);
+      expect(parentTypes(urns, TABLE, t.name)).to.deep.equal([
+        "resilient-dynamo:data:GlobalTableSet",
+      ]);
     }
   });
 
   it("turns deletion protection and PITR off only when asked", async () => {
-    const { engine: e } = await underMocks("us-east-1", () =>
-      new GlobalTableSet("off", {
-        region: "us-east-1",
-        replicaRegions: ["us-west-2"],
-        namePrefix: "x",
-        deletionProtection: false,
-        pointInTimeRecovery: false,
-      }),
+    const { engine: e } = await underMocks(
+      "us-east-1",
+      () =>
+        new GlobalTableSet("off", {
+          region: "us-east-1",
+          replicaRegions: ["us-west-2"],
+          namePrefix: "x",
+          deletionProtection: false,
+          pointInTimeRecovery: false,
+        }),
     );
     for (const t of e.ofType(TABLE)) {
       expect(t.inputs["deletionProtectionEnabled"]).to.equal(false);
@@ -97,28 +123,55 @@ describe("GlobalTableSet", () => {
   });
 
   it("uses a customer-managed key per region when given", async () => {
-    const keys = { "us-east-1": "arn:aws:kms:us-east-1:000000000000:key/a", "us-west-2": "arn:aws:kms:us-west-2:000000000000:key/b" };
-    const { engine: e } = await underMocks("us-east-1", () =>
-      new GlobalTableSet("kms", { region: "us-east-1", replicaRegions: ["us-west-2"], namePrefix: "k", kmsKeyArns: keys }),
+    const keys = {
+      "us-east-1": "arn:aws:kms:us-east-1:000000000000:key/a",
+      "us-west-2": "arn:aws:kms:us-west-2:000000000000:key/b",
+    };
+    const { engine: e } = await underMocks(
+      "us-east-1",
+      () =>
+        new GlobalTableSet("kms", {
+          region: "us-east-1",
+          replicaRegions: ["us-west-2"],
+          namePrefix: "k",
+          kmsKeyArns: keys,
+        }),
     );
     for (const t of e.ofType(TABLE)) {
-      expect(t.inputs["serverSideEncryption"]).to.deep.equal({ enabled: true, kmsKeyArn: keys["us-east-1"] });
+      expect(t.inputs["serverSideEncryption"]).to.deep.equal({
+        enabled: true,
+        kmsKeyArn: keys["us-east-1"],
+      });
       expect(t.inputs["replicas"][0].kmsKeyArn).to.equal(keys["us-west-2"]);
     }
   });
 
   describe("rejects bad args before creating anything", () => {
-    const base: GlobalTableSetArgs = { region: "us-east-1", replicaRegions: ["us-west-2"], namePrefix: "p" };
+    const base: GlobalTableSetArgs = {
+      region: "us-east-1",
+      replicaRegions: ["us-west-2"],
+      namePrefix: "p",
+    };
     const cases: [string, Partial<GlobalTableSetArgs>, RegExp][] = [
       ["no replica region", { replicaRegions: [] }, /at least one peer region/],
-      ["duplicate replica", { replicaRegions: ["us-west-2", "us-west-2"] }, /duplicate replica region us-west-2/],
-      ["home region as replica", { replicaRegions: ["us-east-1"] }, /must not contain the home region us-east-1/],
+      [
+        "duplicate replica",
+        { replicaRegions: ["us-west-2", "us-west-2"] },
+        /duplicate replica region us-west-2/,
+      ],
+      [
+        "home region as replica",
+        { replicaRegions: ["us-east-1"] },
+        /must not contain the home region us-east-1/,
+      ],
       ["bad region name", { replicaRegions: ["mars-1"] }, /AWS region name.*"mars-1"/],
       ["bad home region", { region: "US_EAST" }, /region must be an AWS region name.*"US_EAST"/],
       ["key missing for a region", { kmsKeyArns: { "us-east-1": "arn:k" } }, /missing us-west-2/],
     ];
     for (const [what, patch, message] of cases) {
-      it(what, () => expect(() => validateGlobalTableSetArgs({ ...base, ...patch })).to.throw(message));
+      it(what, () =>
+        expect(() => validateGlobalTableSetArgs({ ...base, ...patch })).to.throw(message),
+      );
     }
   });
 });

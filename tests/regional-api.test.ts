@@ -1,13 +1,31 @@
 import { expect } from "chai";
-import { RegionalApi, executeApiPath, validateRegionalApiArgs, type RegionalApiArgs } from "../components";
+import {
+  RegionalApi,
+  executeApiPath,
+  validateRegionalApiArgs,
+  type RegionalApiArgs,
+} from "../components";
 import { FUNCTIONS, FUNCTION_NAMES, ROUTES } from "../functions/routes";
 import { TABLES, type TableKey } from "../functions/tables";
-import { json, parentTypes, promiseOf, registeredUrns, underMocks, type MockEngine, type RecordedResource } from "./support/pulumi";
+import {
+  json,
+  parentTypes,
+  promiseOf,
+  registeredUrns,
+  underMocks,
+  type MockEngine,
+  type RecordedResource,
+} from "./support/pulumi";
 
 const REGION = "us-west-2";
-const names = Object.fromEntries(TABLES.map((t) => [t.key, `shop-${t.key}`])) as Record<TableKey, string>;
+const names = Object.fromEntries(TABLES.map((t) => [t.key, `shop-${t.key}`])) as Record<
+  TableKey,
+  string
+>;
 const arnsIn = (region: string) =>
-  Object.fromEntries(TABLES.map((t) => [t.key, `arn:aws:dynamodb:${region}:000000000000:table/shop-${t.key}`])) as Record<TableKey, string>;
+  Object.fromEntries(
+    TABLES.map((t) => [t.key, `arn:aws:dynamodb:${region}:000000000000:table/shop-${t.key}`]),
+  ) as Record<TableKey, string>;
 
 const baseArgs: RegionalApiArgs = {
   region: REGION,
@@ -20,8 +38,12 @@ const baseArgs: RegionalApiArgs = {
 };
 
 function policyOf(engine: MockEngine, fnResource: RecordedResource): any {
-  const role = engine.ofType("aws:iam/role:Role").find((r) => r.state["arn"] === fnResource.inputs["role"]);
-  const policy = engine.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.inputs["role"] === role?.state["name"]);
+  const role = engine
+    .ofType("aws:iam/role:Role")
+    .find((r) => r.state["arn"] === fnResource.inputs["role"]);
+  const policy = engine
+    .ofType("aws:iam/rolePolicy:RolePolicy")
+    .find((p) => p.inputs["role"] === role?.state["name"]);
   if (!policy) throw new Error(`no policy for ${fnResource.name}`);
   return json(policy.inputs["policy"]);
 }
@@ -60,7 +82,8 @@ describe("RegionalApi", function () {
       for (const st of doc.Statement) {
         for (const action of st.Action) expect(action, `${f.name} ${st.Sid}`).not.to.include("*");
         if (st.Action.some((a: string) => a.startsWith("dynamodb:"))) {
-          for (const res of st.Resource) expect(allowed.has(res), `${f.name} may touch ${res}`).to.equal(true);
+          for (const res of st.Resource)
+            expect(allowed.has(res), `${f.name} may touch ${res}`).to.equal(true);
         }
       }
     }
@@ -68,11 +91,18 @@ describe("RegionalApi", function () {
 
   it("every function's policy grants exactly the actions its spec lists, table by table", () => {
     for (const fn of FUNCTION_NAMES) {
-      const f = engine.ofType("aws:lambda/function:Function").find((r) => r.name === `api-${fn.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`);
-      const dynamo = policyOf(engine, f as RecordedResource).Statement.filter((s: any) => s.Action[0].startsWith("dynamodb:"));
+      const f = engine
+        .ofType("aws:lambda/function:Function")
+        .find((r) => r.name === `api-${fn.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`);
+      const dynamo = policyOf(engine, f as RecordedResource).Statement.filter((s: any) =>
+        s.Action[0].startsWith("dynamodb:"),
+      );
       const granted = Object.fromEntries(dynamo.map((s: any) => [s.Resource[0], s.Action]));
       const expected = Object.fromEntries(
-        Object.entries(FUNCTIONS[fn].access).map(([table, actions]) => [arnsIn(REGION)[table as TableKey], [...actions].sort()]),
+        Object.entries(FUNCTIONS[fn].access).map(([table, actions]) => [
+          arnsIn(REGION)[table as TableKey],
+          [...actions].sort(),
+        ]),
       );
       expect(granted, fn).to.deep.equal(expected);
     }
@@ -81,16 +111,21 @@ describe("RegionalApi", function () {
   it("only X-Ray, which has no resource-level permissions, gets a * resource", () => {
     for (const f of engine.ofType("aws:lambda/function:Function")) {
       for (const st of policyOf(engine, f).Statement) {
-        if (st.Resource.includes("*")) expect(st.Action).to.deep.equal(["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
+        if (st.Resource.includes("*"))
+          expect(st.Action).to.deep.equal(["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
       }
     }
   });
 
   it("functions get the table names they need and nothing else", () => {
     for (const fn of FUNCTION_NAMES) {
-      const f = engine.ofType("aws:lambda/function:Function").find((r) => r.name === `api-${fn.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`);
+      const f = engine
+        .ofType("aws:lambda/function:Function")
+        .find((r) => r.name === `api-${fn.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`);
       const vars = f?.inputs["environment"].variables as Record<string, string>;
-      const tableVars = Object.fromEntries(Object.entries(vars).filter(([k]) => k.startsWith("TABLE_")));
+      const tableVars = Object.fromEntries(
+        Object.entries(vars).filter(([k]) => k.startsWith("TABLE_")),
+      );
       const expected = Object.fromEntries(
         TABLES.filter((t) => FUNCTIONS[fn].access[t.key]).map((t) => [t.envVar, `shop-${t.key}`]),
       );
@@ -108,8 +143,13 @@ describe("RegionalApi", function () {
   });
 
   it("builds one resource per path segment, parents first", () => {
-    const parts = engine.ofType("aws:apigateway/resource:Resource").map((r) => r.inputs["pathPart"]).sort();
-    expect(parts).to.deep.equal(["fill", "health", "kv", "orders", "products", "{key}", "{orderId}", "{productId}"].sort());
+    const parts = engine
+      .ofType("aws:apigateway/resource:Resource")
+      .map((r) => r.inputs["pathPart"])
+      .sort();
+    expect(parts).to.deep.equal(
+      ["fill", "health", "kv", "orders", "products", "{key}", "{orderId}", "{productId}"].sort(),
+    );
   });
 
   it("lets API Gateway invoke each function only for its own routes", () => {
@@ -117,27 +157,44 @@ describe("RegionalApi", function () {
     expect(perms.length).to.equal(ROUTES.length);
     const sources = perms.map((p) => p.inputs["sourceArn"]).sort();
     expect(sources).to.deep.equal(
-      ROUTES.map((r) => `arn:aws:execute-api:${REGION}:000000000000:${api_id(engine)}/*/${r.method}/${executeApiPath(r.path)}`).sort(),
+      ROUTES.map(
+        (r) =>
+          `arn:aws:execute-api:${REGION}:000000000000:${api_id(engine)}/*/${r.method}/${executeApiPath(r.path)}`,
+      ).sort(),
     );
   });
 
   it("the stage has JSON access logs, tracing, metrics and the throttling limits from args", () => {
     const [stage] = engine.ofType("aws:apigateway/stage:Stage");
     expect(stage?.inputs["xrayTracingEnabled"]).to.equal(true);
-    const logs = engine.ofType("aws:cloudwatch/logGroup:LogGroup").find((l) => l.name === "api-access-logs");
+    const logs = engine
+      .ofType("aws:cloudwatch/logGroup:LogGroup")
+      .find((l) => l.name === "api-access-logs");
     expect(stage?.inputs["accessLogSettings"].destinationArn).to.equal(logs?.state["arn"]);
-    expect(JSON.parse(stage?.inputs["accessLogSettings"].format)).to.include({ requestId: "$context.requestId", status: "$context.status" });
+    expect(JSON.parse(stage?.inputs["accessLogSettings"].format)).to.include({
+      requestId: "$context.requestId",
+      status: "$context.status",
+    });
     const [settings] = engine.ofType("aws:apigateway/methodSettings:MethodSettings");
     expect(settings?.inputs["methodPath"]).to.equal("*/*");
-    expect(settings?.inputs["settings"]).to.include({ metricsEnabled: true, throttlingRateLimit: 50, throttlingBurstLimit: 80 });
+    expect(settings?.inputs["settings"]).to.include({
+      metricsEnabled: true,
+      throttlingRateLimit: 50,
+      throttlingBurstLimit: 80,
+    });
   });
 
   it("log groups keep logs 30 days by default", () => {
-    for (const l of engine.ofType("aws:cloudwatch/logGroup:LogGroup")) expect(l.inputs["retentionInDays"], l.name).to.equal(30);
+    for (const l of engine.ofType("aws:cloudwatch/logGroup:LogGroup"))
+      expect(l.inputs["retentionInDays"], l.name).to.equal(30);
   });
 
   it("places every regional child in its region", () => {
-    const global = new Set(["aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:route53/record:Record"]);
+    const global = new Set([
+      "aws:iam/role:Role",
+      "aws:iam/rolePolicy:RolePolicy",
+      "aws:route53/record:Record",
+    ]);
     for (const r of engine.resources) {
       if (r.type.startsWith("resilient-dynamo:") || global.has(r.type)) continue;
       expect(r.inputs["region"], `${r.type} ${r.name}`).to.equal(REGION);
@@ -147,41 +204,62 @@ describe("RegionalApi", function () {
   it("parents every child to the component", async () => {
     const urns = await registeredUrns();
     for (const r of engine.resources.filter((x) => !x.type.startsWith("resilient-dynamo:"))) {
-      expect(parentTypes(urns, r.type, r.name), `${r.type} ${r.name}`).to.deep.equal(["resilient-dynamo:api:RegionalApi"]);
+      expect(parentTypes(urns, r.type, r.name), `${r.type} ${r.name}`).to.deep.equal([
+        "resilient-dynamo:api:RegionalApi",
+      ]);
     }
   });
 
   it("outputs the API id, stage ARN, invoke URL and one ARN per function", async () => {
     expect(await promiseOf(api.apiId)).to.equal(api_id(engine));
-    expect(await promiseOf(api.stageArn)).to.equal(`arn:aws:apigateway:${REGION}::/restapis/${api_id(engine)}/stages/prod`);
-    expect(await promiseOf(api.invokeUrl)).to.equal(`https://${api_id(engine)}.execute-api.${REGION}.amazonaws.com/prod`);
+    expect(await promiseOf(api.stageArn)).to.equal(
+      `arn:aws:apigateway:${REGION}::/restapis/${api_id(engine)}/stages/prod`,
+    );
+    expect(await promiseOf(api.invokeUrl)).to.equal(
+      `https://${api_id(engine)}.execute-api.${REGION}.amazonaws.com/prod`,
+    );
     const arns = await promiseOf(api.functionArns);
     expect(Object.keys(arns).sort()).to.deep.equal([...FUNCTION_NAMES].sort());
-    for (const arn of Object.values(arns)) expect(arn).to.match(new RegExp(`^arn:aws:lambda:${REGION}:`));
+    for (const arn of Object.values(arns))
+      expect(arn).to.match(new RegExp(`^arn:aws:lambda:${REGION}:`));
   });
 
   describe("with a custom domain", () => {
     let e: MockEngine;
     let withDomain: RegionalApi;
     before(async () => {
-      ({ engine: e, result: withDomain } = await underMocks(REGION, () =>
-        new RegionalApi("dom", { ...baseArgs, customDomain: { domainName: "orders.example.com", hostedZoneId: "Z123EXAMPLE" } }),
+      ({ engine: e, result: withDomain } = await underMocks(
+        REGION,
+        () =>
+          new RegionalApi("dom", {
+            ...baseArgs,
+            customDomain: { domainName: "orders.example.com", hostedZoneId: "Z123EXAMPLE" },
+          }),
       ));
     });
 
     it("validates a regional ACM certificate by DNS in the given zone and maps base path v1", () => {
       const [cert] = e.ofType("aws:acm/certificate:Certificate");
-      expect(cert?.inputs).to.include({ domainName: "orders.example.com", validationMethod: "DNS", region: REGION });
+      expect(cert?.inputs).to.include({
+        domainName: "orders.example.com",
+        validationMethod: "DNS",
+        region: REGION,
+      });
       const [record] = e.ofType("aws:route53/record:Record");
       expect(record?.inputs).to.include({ zoneId: "Z123EXAMPLE", type: "CNAME" });
       const [domain] = e.ofType("aws:apigateway/domainName:DomainName");
-      expect(domain?.inputs).to.deep.include({ endpointConfiguration: { types: "REGIONAL" }, securityPolicy: "TLS_1_2" });
+      expect(domain?.inputs).to.deep.include({
+        endpointConfiguration: { types: "REGIONAL" },
+        securityPolicy: "TLS_1_2",
+      });
       const [mapping] = e.ofType("aws:apigateway/basePathMapping:BasePathMapping");
       expect(mapping?.inputs["basePath"]).to.equal("v1");
     });
 
     it("outputs the regional domain name and zone id for DNS aliases", async () => {
-      expect(await promiseOf(withDomain.regionalDomainName)).to.match(new RegExp(`\\.execute-api\\.${REGION}\\.amazonaws\\.com$`));
+      expect(await promiseOf(withDomain.regionalDomainName)).to.match(
+        new RegExp(`\\.execute-api\\.${REGION}\\.amazonaws\\.com$`),
+      );
       expect(await promiseOf(withDomain.regionalZoneId)).to.be.a("string");
       expect(await promiseOf(withDomain.url)).to.equal("https://orders.example.com/v1");
     });
@@ -191,13 +269,27 @@ describe("RegionalApi", function () {
     const cases: [string, Partial<RegionalApiArgs>, RegExp][] = [
       ["bad region", { region: "uswest2" }, /region must be an AWS region name.*"uswest2"/],
       ["zero rate", { throttleRateLimit: 0 }, /throttleRateLimit must be in \(0, 10000\]: got 0/],
-      ["fractional burst", { throttleBurstLimit: 2.5 }, /throttleBurstLimit must be an integer from 1 to 5000: got 2.5/],
+      [
+        "fractional burst",
+        { throttleBurstLimit: 2.5 },
+        /throttleBurstLimit must be an integer from 1 to 5000: got 2.5/,
+      ],
       ["bad stage name", { stageName: "my stage" }, /stageName must be 1-64 letters/],
-      ["route to unknown function", { routes: [{ method: "GET", path: "/x", function: "nope" as never, auth: "iam" }] }, /unknown function nope/],
-      ["nested base path", { customDomain: { domainName: "a.example.com", hostedZoneId: "Z1", basePath: "a/b" } }, /basePath must be a single path segment/],
+      [
+        "route to unknown function",
+        { routes: [{ method: "GET", path: "/x", function: "nope" as never, auth: "iam" }] },
+        /unknown function nope/,
+      ],
+      [
+        "nested base path",
+        { customDomain: { domainName: "a.example.com", hostedZoneId: "Z1", basePath: "a/b" } },
+        /basePath must be a single path segment/,
+      ],
     ];
     for (const [what, patch, message] of cases) {
-      it(what, () => expect(() => validateRegionalApiArgs({ ...baseArgs, ...patch })).to.throw(message));
+      it(what, () =>
+        expect(() => validateRegionalApiArgs({ ...baseArgs, ...patch })).to.throw(message),
+      );
     }
   });
 });

@@ -22,13 +22,17 @@ describe("region stacks", function () {
 
   before(async () => {
     region1 = await evaluateStack("region1");
-    region2 = await evaluateStack("region2", { stackOutputs: { [stackRefName("region1")]: region1.outputs } });
+    region2 = await evaluateStack("region2", {
+      stackOutputs: { [stackRefName("region1")]: region1.outputs },
+    });
   });
 
   describe("region1 (role primary)", () => {
     it("owns one global table per spec, replicated to us-west-2", () => {
       const tables = region1.engine.ofType(TABLE);
-      expect(tables.map((t) => t.inputs["name"]).sort()).to.deep.equal(TABLES.map((t) => `resilient-dynamo-${t.key}`).sort());
+      expect(tables.map((t) => t.inputs["name"]).sort()).to.deep.equal(
+        TABLES.map((t) => `resilient-dynamo-${t.key}`).sort(),
+      );
       for (const t of tables) {
         expect(t.inputs["region"]).to.equal("us-east-1");
         expect(t.inputs["replicas"].map((r: any) => r.regionName)).to.deep.equal(["us-west-2"]);
@@ -74,7 +78,9 @@ describe("region stacks", function () {
     it("builds its API and functions in us-west-2 on region1's table names", () => {
       for (const f of region2.engine.ofType(FUNCTION)) {
         expect(f.inputs["region"]).to.equal("us-west-2");
-        for (const [k, v] of Object.entries(f.inputs["environment"].variables as Record<string, string>)) {
+        for (const [k, v] of Object.entries(
+          f.inputs["environment"].variables as Record<string, string>,
+        )) {
           if (k.startsWith("TABLE_")) expect(v).to.match(/^resilient-dynamo-/);
         }
       }
@@ -86,22 +92,47 @@ describe("region stacks", function () {
       const config = { ...readStackConfig("region2"), "aws:region": "eu-west-1" };
       let error: Error | undefined;
       try {
-        await evaluateStack("region2", { config, stackOutputs: { [stackRefName("region1")]: region1.outputs } });
+        await evaluateStack("region2", {
+          config,
+          stackOutputs: { [stackRefName("region1")]: region1.outputs },
+        });
       } catch (e) {
         error = e as Error;
       }
-      expect(error?.message).to.match(/has no replicas in eu-west-1.*add eu-west-1 to its resilient-dynamo:replicaRegions/);
+      expect(error?.message).to.match(
+        /has no replicas in eu-west-1.*add eu-west-1 to its resilient-dynamo:replicaRegions/,
+      );
     });
   });
 
   describe("invalid config stops the program before any resource", () => {
     const cases: [string, Record<string, string | undefined>, RegExp][] = [
-      ["missing role", { "resilient-dynamo:role": undefined }, /resilient-dynamo:role: got nothing; expected "primary" or "secondary"/],
-      ["unknown role", { "resilient-dynamo:role": "tertiary" }, /resilient-dynamo:role: got "tertiary"/],
-      ["no replica regions", { "resilient-dynamo:replicaRegions": "[]" }, /resilient-dynamo:replicaRegions: is required/],
-      ["bad replica region", { "resilient-dynamo:replicaRegions": '["us-west-9x"]' }, /replicaRegions\.0: got "us-west-9x"; expected an AWS region name/],
+      [
+        "missing role",
+        { "resilient-dynamo:role": undefined },
+        /resilient-dynamo:role: got nothing; expected "primary" or "secondary"/,
+      ],
+      [
+        "unknown role",
+        { "resilient-dynamo:role": "tertiary" },
+        /resilient-dynamo:role: got "tertiary"/,
+      ],
+      [
+        "no replica regions",
+        { "resilient-dynamo:replicaRegions": "[]" },
+        /resilient-dynamo:replicaRegions: is required/,
+      ],
+      [
+        "bad replica region",
+        { "resilient-dynamo:replicaRegions": '["us-west-9x"]' },
+        /replicaRegions\.0: got "us-west-9x"; expected an AWS region name/,
+      ],
       ["missing aws:region", { "aws:region": undefined }, /aws:region: is not set/],
-      ["unknown key", { "resilient-dynamo:replicaRegion": '["us-west-2"]' }, /resilient-dynamo:replicaRegion: is not a key for role primary/],
+      [
+        "unknown key",
+        { "resilient-dynamo:replicaRegion": '["us-west-2"]' },
+        /resilient-dynamo:replicaRegion: is not a key for role primary/,
+      ],
     ];
     for (const [what, patch, message] of cases) {
       it(what, async () => {

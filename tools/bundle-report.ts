@@ -8,10 +8,14 @@ import { FUNCTIONS, FUNCTION_NAMES } from "../functions/routes";
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-console.log(`${"function".padEnd(12)} ${"entry".padEnd(36)} ${"bundle".padStart(10)} ${"gzip".padStart(10)}`);
+console.log(
+  `${"function".padEnd(12)} ${"entry".padEnd(36)} ${"bundle".padStart(10)} ${"gzip".padStart(10)}`,
+);
 for (const name of FUNCTION_NAMES) {
   const spec = FUNCTIONS[name];
   const { code } = bundleFunction(spec.entry);
   const bytes = Buffer.byteLength(code);
-  console.log(`${name.padEnd(12)} ${spec.entry.padEnd(36)} ${kib(bytes).padStart(10)} ${kib(gzipSync(code).length).padStart(10)}`);
+  console.log(
+    `${name.padEnd(12)} ${spec.entry.padEnd(36)} ${kib(bytes).padStart(10)} ${kib(gzipSync(code).length).padStart(10)}`,
+  );
 }

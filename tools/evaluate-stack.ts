@@ -25,10 +25,16 @@ export interface EvaluateStackOptions {
   readonly stackOutputs?: Record<string, Record<string, unknown>>;
 }
 
-export async function evaluateStack(stack: string, options: EvaluateStackOptions = {}): Promise<StackEvaluation> {
+export async function evaluateStack(
+  stack: string,
+  options: EvaluateStackOptions = {},
+): Promise<StackEvaluation> {
   const config = options.config ?? readStackConfig(stack);
   const { name: project } = readProject();
-  const engine = new MockEngine({ defaultRegion: config["aws:region"], stackOutputs: options.stackOutputs });
+  const engine = new MockEngine({
+    defaultRegion: config["aws:region"],
+    stackOutputs: options.stackOutputs,
+  });
   const entry = path.join(PROJECT_DIR, "index.ts");
   const exports = await evaluate(engine, { project, stack, config }, () => {
     delete require.cache[require.resolve(entry)];

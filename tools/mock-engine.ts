@@ -65,14 +65,19 @@ export class MockEngine implements pulumi.runtime.Mocks {
     this.calls.length = 0;
   }
 
-  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+  newResource(args: pulumi.runtime.MockResourceArgs): {
+    id: string | undefined;
+    state: Record<string, any>;
+  } {
     const inputs = args.inputs as Record<string, any>;
     if (args.type === "pulumi:pulumi:StackReference") {
       const stackName = String(inputs["name"] ?? args.name);
       const outputs = this.options.stackOutputs?.[stackName];
       if (!outputs) {
         const known = Object.keys(this.options.stackOutputs ?? {}).join(", ") || "none";
-        throw new Error(`StackReference to ${stackName}, which the mocks do not know (known: ${known})`);
+        throw new Error(
+          `StackReference to ${stackName}, which the mocks do not know (known: ${known})`,
+        );
       }
       const state = { name: stackName, outputs, secretOutputNames: [] };
       this.record(args, stackName, state, undefined);
@@ -90,7 +95,11 @@ export class MockEngine implements pulumi.runtime.Mocks {
     this.calls.push({ token: args.token, inputs: args.inputs as Record<string, any> });
     switch (args.token) {
       case "aws:index/getCallerIdentity:getCallerIdentity":
-        return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/mock`, userId: "mock" };
+        return {
+          accountId: MOCK_ACCOUNT_ID,
+          arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/mock`,
+          userId: "mock",
+        };
       case "aws:index/getPartition:getPartition":
         return { partition: "aws", dnsSuffix: "amazonaws.com" };
       case "aws:index/getAvailabilityZones:getAvailabilityZones": {
@@ -134,16 +143,28 @@ export class MockEngine implements pulumi.runtime.Mocks {
       case "aws:dynamodb/table:Table": {
         const arn = `arn:aws:dynamodb:${region}:${account}:table/${physical}`;
         const label = "2026-01-01T00:00:00.000";
-        const replicas = ((inputs["replicas"] as Record<string, any>[] | undefined) ?? []).map((r) => ({
-          ...r,
-          arn: arnWithRegion(arn, r["regionName"]),
-          streamArn: `${arnWithRegion(arn, r["regionName"])}/stream/${label}`,
+        const replicas = ((inputs["replicas"] as Record<string, any>[] | undefined) ?? []).map(
+          (r) => ({
+            ...r,
+            arn: arnWithRegion(arn, r["regionName"]),
+            streamArn: `${arnWithRegion(arn, r["regionName"])}/stream/${label}`,
+            streamLabel: label,
+          }),
+        );
+        return {
+          name: physical,
+          arn,
+          streamArn: `${arn}/stream/${label}`,
           streamLabel: label,
-        }));
-        return { name: physical, arn, streamArn: `${arn}/stream/${label}`, streamLabel: label, replicas };
+          replicas,
+        };
       }
       case "aws:iam/role:Role":
-        return { name: physical, arn: `arn:aws:iam::${account}:role/${physical}`, uniqueId: shortHash(physical) };
+        return {
+          name: physical,
+          arn: `arn:aws:iam::${account}:role/${physical}`,
+          uniqueId: shortHash(physical),
+        };
       case "aws:iam/policy:Policy":
         return { name: physical, arn: `arn:aws:iam::${account}:policy/${physical}` };
       case "aws:cloudwatch/logGroup:LogGroup":
@@ -198,20 +219,32 @@ export class MockEngine implements pulumi.runtime.Mocks {
       case "aws:acm/certificateValidation:CertificateValidation":
         return {};
       case "aws:kms/key:Key":
-        return { arn: `arn:aws:kms:${region}:${account}:key/${shortHash(name)}`, keyId: shortHash(name) };
+        return {
+          arn: `arn:aws:kms:${region}:${account}:key/${shortHash(name)}`,
+          keyId: shortHash(name),
+        };
       case "aws:s3/bucket:Bucket":
       case "aws:s3/bucketV2:BucketV2": {
         const bucket = (inputs["bucket"] as string | undefined) ?? physical;
-        return { bucket, arn: `arn:aws:s3:::${bucket}`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` };
+        return {
+          bucket,
+          arn: `arn:aws:s3:::${bucket}`,
+          bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
+        };
       }
       case "aws:sns/topic:Topic":
         return { name: physical, arn: `arn:aws:sns:${region}:${account}:${physical}` };
       case "aws:cloudwatch/metricAlarm:MetricAlarm":
         return { name: physical, arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${physical}` };
       case "aws:cloudwatch/dashboard:Dashboard":
-        return { dashboardArn: `arn:aws:cloudwatch::${account}:dashboard/${inputs["dashboardName"] ?? physical}` };
+        return {
+          dashboardArn: `arn:aws:cloudwatch::${account}:dashboard/${inputs["dashboardName"] ?? physical}`,
+        };
       default:
-        return { name: physical, arn: `arn:aws:mock:${region ?? ""}:${account}:${type}/${physical}` };
+        return {
+          name: physical,
+          arn: `arn:aws:mock:${region ?? ""}:${account}:${type}/${physical}`,
+        };
     }
   }
 }
@@ -235,7 +268,13 @@ export async function evaluate<T>(
   program: () => T | Promise<T>,
 ): Promise<T> {
   engine.reset();
-  await pulumi.runtime.setMocks(engine, options.project, options.stack, false, options.organization ?? "organization");
+  await pulumi.runtime.setMocks(
+    engine,
+    options.project,
+    options.stack,
+    false,
+    options.organization ?? "organization",
+  );
   pulumi.runtime.setAllConfig({ ...options.config });
   // Under mocks, an error thrown in an apply surfaces only as an unhandled rejection while the
   // resources that depend on it never finish registering: catch the first one and fail with it.
@@ -281,7 +320,8 @@ export async function waitForRegistrations(): Promise<void> {
 
 /** URNs the mock monitor handed out, so a test can check a child's parent chain. */
 export async function registeredUrns(): Promise<string[]> {
-  const monitor = pulumi.runtime.getMonitor() as unknown as { resources?: Map<string, unknown> } | undefined;
+  const monitor = pulumi.runtime.getMonitor() as unknown as
+    { resources?: Map<string, unknown> } | undefined;
   if (!monitor?.resources) throw new Error("no mock monitor is installed");
   return [...monitor.resources.keys()];
 }

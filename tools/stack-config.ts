@@ -28,13 +28,21 @@ export function readProject(dir = PROJECT_DIR): { name: string; defaults: Record
 }
 
 /** Full config (`aws:region`, `resilient-dynamo:role`, ...) of a stack file, defaults applied. */
-export function readStackConfig(stack: string, dir = PROJECT_DIR, file?: string): Record<string, string> {
+export function readStackConfig(
+  stack: string,
+  dir = PROJECT_DIR,
+  file?: string,
+): Record<string, string> {
   const stackFile = file ?? path.join(dir, `Pulumi.${stack}.yaml`);
   if (!existsSync(stackFile)) {
-    throw new Error(`no stack file ${path.relative(process.cwd(), stackFile) || stackFile} for stack ${stack}`);
+    throw new Error(
+      `no stack file ${path.relative(process.cwd(), stackFile) || stackFile} for stack ${stack}`,
+    );
   }
   const { name, defaults } = readProject(dir);
-  const doc = (parse(readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const doc = (parse(readFileSync(stackFile, "utf8")) ?? {}) as {
+    config?: Record<string, unknown>;
+  };
   const config = { ...defaults };
   for (const [key, value] of Object.entries(doc.config ?? {})) {
     config[key.includes(":") ? key : `${name}:${key}`] = asConfigString(value);

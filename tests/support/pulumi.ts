@@ -4,7 +4,13 @@
  * of letting an assertion pass on nothing.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MockEngine, evaluate, registeredUrns, settle, type RecordedResource } from "../../tools/mock-engine";
+import {
+  MockEngine,
+  evaluate,
+  registeredUrns,
+  settle,
+  type RecordedResource,
+} from "../../tools/mock-engine";
 
 export { MockEngine, registeredUrns, type RecordedResource };
 
@@ -18,9 +24,17 @@ export async function promiseOf<T>(value: pulumi.Input<T>): Promise<NonNullable<
 }
 
 /** Runs `build` under fresh mocks for a stack in `region` and waits for every registration. */
-export async function underMocks<T>(region: string, build: () => T, stack = "test"): Promise<{ engine: MockEngine; result: T }> {
+export async function underMocks<T>(
+  region: string,
+  build: () => T,
+  stack = "test",
+): Promise<{ engine: MockEngine; result: T }> {
   const engine = new MockEngine({ defaultRegion: region });
-  const result = await evaluate(engine, { project: PROJECT, stack, config: { "aws:region": region } }, build);
+  const result = await evaluate(
+    engine,
+    { project: PROJECT, stack, config: { "aws:region": region } },
+    build,
+  );
   return { engine, result };
 }
 
@@ -31,7 +45,9 @@ export function json<T = any>(value: unknown): T {
 
 /** The parent type chain of a registered resource, from its URN (`a$b$c` -> [a, b]). */
 export function parentTypes(urns: string[], type: string, name: string): string[] {
-  const urn = urns.find((u) => u.endsWith(`::${name}`) && u.split("::")[2]?.split("$").at(-1) === type);
+  const urn = urns.find(
+    (u) => u.endsWith(`::${name}`) && u.split("::")[2]?.split("$").at(-1) === type,
+  );
   if (!urn) throw new Error(`no URN for ${type} ${name}`);
   return (urn.split("::")[2] as string).split("$").slice(0, -1);
 }
