@@ -70,8 +70,12 @@ export interface Progress {
   readonly recentFailed: number;
 }
 
-/** Most items of one kind a single `POST /fill` creates (see functions/domain/fill.ts). */
-const FILL_MAX = 1000;
+/**
+ * Pairs per `POST /fill` during setup. The route takes up to FILL_MAX_PER_KIND of each kind, but
+ * a thousand pairs is 80 batch writes in one request: on a busy 2-core machine that outlasts the
+ * client's request timeout. Small requests keep each one short.
+ */
+const SETUP_PAIRS_PER_FILL = 50;
 
 interface Pair {
   readonly customerId: string;
@@ -157,8 +161,8 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
     region: regions[0] as string,
   };
   const pairs: Pair[] = [];
-  for (let left = plan.pairs; left > 0; left -= FILL_MAX) {
-    const n = Math.min(FILL_MAX, left);
+  for (let left = plan.pairs; left > 0; left -= SETUP_PAIRS_PER_FILL) {
+    const n = Math.min(SETUP_PAIRS_PER_FILL, left);
     const res = await ep.viaGlobal(
       { method: "POST", path: `/fill?cust=${n}&product=${n}&order=0` },
       setupClient,
