@@ -421,7 +421,14 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
 
   if (opts.heal ?? true) {
     step("healing: undoing the fault");
-    for (const h of heal) await h();
+    // The measurements are taken: a failed undo is reported with them, not instead of them.
+    for (const h of heal) {
+      try {
+        await h();
+      } catch (err) {
+        notes.push(`healing failed, the fault may still be in place: ${(err as Error).message}`);
+      }
+    }
   }
 
   return {

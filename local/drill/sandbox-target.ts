@@ -16,6 +16,8 @@ import type {
 } from "./target";
 
 const CONTROL_TIMEOUT_MS = 30_000;
+/** Starting a region starts a JVM and copies the tables back from its peers: give it longer. */
+const REGION_START_TIMEOUT_MS = 180_000;
 
 export interface SandboxTargetOptions {
   /** Global endpoint base URL, e.g. http://127.0.0.1:8080 */
@@ -63,7 +65,12 @@ export async function connectSandbox(opts: SandboxTargetOptions): Promise<DrillT
   const base = opts.endpoint.replace(/\/+$/, "");
   const timeoutMs = opts.requestTimeoutMs ?? 5_000;
 
-  async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async function control<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeout = CONTROL_TIMEOUT_MS,
+  ): Promise<T> {
     const res = await send(
       `${base}/control${path}`,
       {
@@ -71,7 +78,7 @@ export async function connectSandbox(opts: SandboxTargetOptions): Promise<DrillT
         headers: { "content-type": "application/json" },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       },
-      CONTROL_TIMEOUT_MS,
+      timeout,
     );
     if (res.status < 200 || res.status >= 300) {
       const message =
@@ -144,7 +151,12 @@ export async function connectSandbox(opts: SandboxTargetOptions): Promise<DrillT
         await control("POST", `/regions/${encodeURIComponent(region)}/stop?part=all`);
       },
       startRegion: async (region) => {
-        await control("POST", `/regions/${encodeURIComponent(region)}/start?part=all`);
+        await control(
+          "POST",
+          `/regions/${encodeURIComponent(region)}/start?part=all`,
+          undefined,
+          REGION_START_TIMEOUT_MS,
+        );
       },
       pauseReplication: async (from, to) => {
         await control("POST", "/replication/pause", { from, to });
