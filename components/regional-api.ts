@@ -142,6 +142,8 @@ function kebab(name: string): string {
  */
 export class RegionalApi extends pulumi.ComponentResource {
   readonly apiId: pulumi.Output<string>;
+  /** The REST API's name: the `ApiName` dimension of its CloudWatch metrics. */
+  readonly apiName: pulumi.Output<string>;
   readonly stageName: pulumi.Output<string>;
   readonly stageArn: pulumi.Output<string>;
   /** `arn:aws:execute-api:region:account:api-id`: scope of execute-api:Invoke for callers. */
@@ -566,6 +568,7 @@ export class RegionalApi extends pulumi.ComponentResource {
         .apply((pairs) => Object.fromEntries(pairs) as Record<FunctionName, string>);
 
     this.apiId = api.id;
+    this.apiName = api.name;
     this.stageName = stage.stageName;
     this.stageArn = stage.arn;
     this.executionArn = api.executionArn;
