@@ -444,19 +444,28 @@ describe("canary settings (environment)", () => {
     ).to.equal("http://127.0.0.1:8080/local");
   });
 
-  const bad: { name: string; env: Record<string, string | undefined>; says: string[] }[] = [
+  // `problems`: how many problems the error lists: one per bad key, not one per failed rule.
+  const bad: {
+    name: string;
+    env: Record<string, string | undefined>;
+    says: string[];
+    problems: number;
+  }[] = [
     {
       name: "missing endpoint",
+      problems: 1,
       env: { ...good, CANARY_ENDPOINT: undefined },
       says: ["CANARY_ENDPOINT is required"],
     },
     {
       name: "missing ids",
+      problems: 2,
       env: { ...good, CANARY_ORDER_ID: undefined, CANARY_PRODUCT_ID: "" },
       says: ["CANARY_ORDER_ID is required", "CANARY_PRODUCT_ID must not be empty"],
     },
     {
       name: "everything missing",
+      problems: 4,
       env: {},
       says: [
         "CANARY_ENDPOINT is required",
@@ -467,21 +476,25 @@ describe("canary settings (environment)", () => {
     },
     {
       name: "plain http to a remote host",
+      problems: 1,
       env: { ...good, CANARY_ENDPOINT: "http://orders.example.com/v1" },
       says: ["CANARY_ENDPOINT must use https", "got 'http://orders.example.com/v1'"],
     },
     {
       name: "not a URL",
+      problems: 1,
       env: { ...good, CANARY_ENDPOINT: "abc123.execute-api.us-east-1.amazonaws.com" },
       says: ["CANARY_ENDPOINT must be an absolute URL"],
     },
     {
       name: "a query string",
+      problems: 1,
       env: { ...good, CANARY_ENDPOINT: "https://orders.example.com/v1?x=1" },
       says: ["CANARY_ENDPOINT must not have a query or fragment"],
     },
     {
       name: "a region that is not one",
+      problems: 1,
       env: { ...good, CANARY_SIGNING_REGION: "US-EAST-1" },
       says: [
         "CANARY_SIGNING_REGION must be a region such as us-east-1, or 'auto'",
@@ -490,21 +503,24 @@ describe("canary settings (environment)", () => {
     },
     {
       name: "an id with a slash",
+      problems: 1,
       env: { ...good, CANARY_ORDER_ID: "a/b" },
       says: ["CANARY_ORDER_ID may only contain", "got 'a/b'"],
     },
     {
       name: "a timeout that is not a number",
+      problems: 1,
       env: { ...good, CANARY_TIMEOUT_MS: "10s" },
       says: ["CANARY_TIMEOUT_MS must be a whole number of milliseconds", "got '10s'"],
     },
     {
       name: "a timeout out of range",
+      problems: 1,
       env: { ...good, CANARY_TIMEOUT_MS: "0" },
       says: ["CANARY_TIMEOUT_MS must be from 100 to 60000", "got '0'"],
     },
   ];
-  for (const { name, env, says } of bad) {
+  for (const { name, env, says, problems } of bad) {
     it(`rejects ${name}, naming the key`, () => {
       let error: unknown;
       try {
@@ -514,6 +530,7 @@ describe("canary settings (environment)", () => {
       }
       expect(error).to.be.instanceOf(CanaryConfigError);
       for (const text of says) expect((error as Error).message).to.contain(text);
+      expect((error as CanaryConfigError).problems).to.have.length(problems);
     });
   }
 });

@@ -147,7 +147,7 @@ function endpointProblem(raw: string): string | undefined {
 
 const envSchema = z.object({
   CANARY_ENDPOINT: z.string({ error: "is required" }).check(
-    z.minLength(1, "is required"),
+    z.minLength(1, { error: "is required", abort: true }),
     z.superRefine((value, ctx) => {
       const problem = endpointProblem(value);
       if (problem !== undefined)
@@ -155,7 +155,7 @@ const envSchema = z.object({
     }),
   ),
   CANARY_SIGNING_REGION: z.string({ error: "is required" }).check(
-    z.minLength(1, "is required"),
+    z.minLength(1, { error: "is required", abort: true }),
     z.refine((v) => v === AUTO_REGION || REGION_PATTERN.test(v), {
       message: `must be a region such as us-east-1, or '${AUTO_REGION}'`,
     }),
@@ -164,7 +164,7 @@ const envSchema = z.object({
   CANARY_PRODUCT_ID: idSchema(),
   CANARY_TIMEOUT_MS: z.optional(
     z.string().check(
-      z.regex(/^\d{1,9}$/, `must be a whole number of milliseconds`),
+      z.regex(/^\d{1,9}$/, { error: "must be a whole number of milliseconds", abort: true }),
       z.refine((v) => Number(v) >= MIN_TIMEOUT_MS && Number(v) <= MAX_TIMEOUT_MS, {
         message: `must be from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`,
       }),
@@ -188,13 +188,16 @@ export function parseCanaryConfig(env: Env): CanaryConfig {
   };
   const result = envSchema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
+    // The first problem of each key is the one to fix; later rules on the same value only echo it.
+    const problems = new Map<string, string>();
+    for (const issue of result.error.issues) {
       const key = String(issue.path[0] ?? "environment");
+      if (problems.has(key)) continue;
       const value = input[key as keyof typeof input];
       const got = value === undefined || value === "" ? "" : `: got '${clip(value)}'`;
-      return `${key} ${issue.message}${got}`;
-    });
-    throw new CanaryConfigError(problems);
+      problems.set(key, `${key} ${issue.message}${got}`);
+    }
+    throw new CanaryConfigError([...problems.values()]);
   }
   const data = result.data;
   return {
