@@ -56,6 +56,18 @@ export function canaryName(namePrefix: string, label: string): string {
   return readable ? `${readable}-${hash}` : hash;
 }
 
+/**
+ * The files of the canary's code zip: the script bundled from CANARY_ENTRY (and its source map)
+ * at CANARY_SCRIPT_PATH.
+ */
+export function canaryCodeFiles(): Record<string, string> {
+  const bundle = bundleFunction(CANARY_ENTRY, { outfile: "canary.js" });
+  return {
+    [CANARY_SCRIPT_PATH]: bundle.code,
+    [`${CANARY_SCRIPT_PATH}.map`]: bundle.sourceMap,
+  };
+}
+
 /** Seconds between runs of a `rate(...)` schedule; throws on anything else. */
 export function scheduleSeconds(expression: string): number {
   const m = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(expression);
@@ -295,18 +307,19 @@ export class CanaryFleet extends pulumi.ComponentResource {
       { parent: this, dependsOn: [versioning] },
     );
 
-    const bundle = bundleFunction(CANARY_ENTRY, { outfile: "canary.js" });
-    const digest = createHash("sha256").update(bundle.code).digest("hex").slice(0, 16);
+    const files = canaryCodeFiles();
+    const digest = createHash("sha256").update(JSON.stringify(files)).digest("hex").slice(0, 16);
     const code = new aws.s3.BucketObjectv2(
       `${name}-code`,
       {
         region,
         bucket: bucket.id,
         key: `${CODE_PREFIX}/canary-${digest}.zip`,
-        source: new pulumi.asset.AssetArchive({
-          [CANARY_SCRIPT_PATH]: new pulumi.asset.StringAsset(bundle.code),
-          [`${CANARY_SCRIPT_PATH}.map`]: new pulumi.asset.StringAsset(bundle.sourceMap),
-        }),
+        source: new pulumi.asset.AssetArchive(
+          Object.fromEntries(
+            Object.entries(files).map(([file, text]) => [file, new pulumi.asset.StringAsset(text)]),
+          ),
+        ),
         serverSideEncryption: "AES256",
         tags: args.tags,
       },
