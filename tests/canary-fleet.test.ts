@@ -15,12 +15,13 @@ import {
   validateCanaryFleetArgs,
   type CanaryFleetArgs,
 } from "../components";
-import { builtinModules } from "node:module";
+import { builtinModules, createRequire } from "node:module";
 import { ROUTES } from "../functions/routes";
 import { json, parentTypes, registeredUrns, underMocks, type MockEngine } from "./support/pulumi";
 
 const ACCOUNT = "000000000000";
 const BUILTINS = new Set(builtinModules);
+const nodeRequire = createRequire(__filename);
 const east = `arn:aws:execute-api:us-east-1:${ACCOUNT}:abc123`;
 const west = `arn:aws:execute-api:us-west-2:${ACCOUNT}:def456`;
 const TOPIC = `arn:aws:sns:us-east-2:${ACCOUNT}:oncall`;
@@ -176,7 +177,7 @@ describe("canary code", () => {
     const load = new Function("module", "exports", "require", files[CANARY_SCRIPT_PATH] as string);
     load(module, module.exports, (id: string) => {
       if (!id.startsWith("node:") && !BUILTINS.has(id)) throw new Error(`bundle requires ${id}`);
-      return require(id);
+      return nodeRequire(id);
     });
     expect(module.exports["handler"]).to.be.a("function");
   });
