@@ -141,7 +141,7 @@ export interface CanaryFleetArgs {
   schedule?: string;
   /** Limit of one run, seconds (15 up to the schedule's interval). @default 60 or the interval */
   timeoutSeconds?: number;
-  /** Per-request timeout the script enforces, ms (1 to 60000). @default 10000 */
+  /** Per-request timeout the script enforces, ms (100 to 60000). @default 10000 */
   requestTimeoutMs?: number;
   /** Days run artifacts are kept, in Synthetics and in the bucket (1 to 455). @default 30 */
   artifactRetentionDays?: number;
@@ -187,7 +187,7 @@ export function validateCanaryFleetArgs(args: CanaryFleetArgs): Map<string, stri
   const interval = scheduleSeconds(args.schedule ?? "rate(1 minute)");
   const timeout = args.timeoutSeconds ?? Math.min(60, interval);
   assertIntInRange("timeoutSeconds", timeout, 15, Math.min(840, interval));
-  assertIntInRange("requestTimeoutMs", args.requestTimeoutMs ?? 10000, 1, 60000);
+  assertIntInRange("requestTimeoutMs", args.requestTimeoutMs ?? 10000, 100, 60000);
   assertIntInRange("artifactRetentionDays", args.artifactRetentionDays ?? 30, 1, 455);
   const threshold = args.successPercentThreshold ?? 90;
   if (!(threshold > 0 && threshold <= 100)) {

@@ -149,6 +149,11 @@ describe("canary arguments", () => {
       /Puppeteer Synthetics runtime/,
     ],
     ["retention beyond 455 days", { artifactRetentionDays: 456 }, /artifactRetentionDays/],
+    [
+      "request timeout below what the script accepts",
+      { requestTimeoutMs: 50 },
+      /requestTimeoutMs must be an integer from 100 to 60000: got 50/,
+    ],
   ];
   for (const [what, patch, message] of cases) {
     it(`rejects ${what}`, () => {
