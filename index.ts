@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
   CanaryFleet,
+  DEFAULT_BASE_PATH,
   GlobalTableSet,
   RegionalApi,
   RegionalDashboard,
@@ -154,8 +155,10 @@ const regions: RegionView[] = [self, ...cfg.peerStacks.map(peerView)];
 
 // ---- Observability: canaries, dashboard, alarms ----
 
-/** The global service name, when every region serves it on its custom domain (base path v1). */
-const globalEndpoint = cfg.domainName ? `https://${cfg.domainName}/v1` : undefined;
+/** The global service name, when every region serves it on its custom domain. */
+const globalEndpoint = cfg.domainName
+  ? `https://${cfg.domainName}/${DEFAULT_BASE_PATH}`
+  : undefined;
 const canaryIds =
   cfg.canaryOrderId && cfg.canaryProductId
     ? { orderId: cfg.canaryOrderId, productId: cfg.canaryProductId }

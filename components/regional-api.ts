@@ -19,6 +19,8 @@ import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 export const LAMBDA_RUNTIME = "nodejs22.x";
 /** Graviton: cheaper per ms and the default for new functions here. */
 export const LAMBDA_ARCHITECTURE = "arm64";
+/** Base path the stage is mapped under on a custom domain, unless customDomain.basePath says otherwise. */
+export const DEFAULT_BASE_PATH = "v1";
 /** CloudWatch namespace of the functions' embedded-format metrics. */
 export const METRICS_NAMESPACE = "ResilientDynamo";
 
@@ -503,7 +505,7 @@ export class RegionalApi extends pulumi.ComponentResource {
     let url: pulumi.Output<string> = stage.invokeUrl;
     if (args.customDomain) {
       const domain = args.customDomain;
-      const basePath = domain.basePath ?? "v1";
+      const basePath = domain.basePath ?? DEFAULT_BASE_PATH;
       const certificate = new aws.acm.Certificate(
         `${name}-cert`,
         { region, domainName: domain.domainName, validationMethod: "DNS", tags: args.tags },

@@ -233,11 +233,14 @@ export interface RegionalDashboardArgs {
   region: string;
   /** Dashboard name prefix; the dashboard is `<namePrefix>-<region>`. */
   namePrefix: string;
+  /** Physical table names by logical table. */
   tableNames: pulumi.Input<Record<TableKey, string>>;
   /** Every region that holds a replica, this one included or not. */
   receivingRegions: pulumi.Input<string[]>;
+  /** The REST API's name and stage: the `ApiName` and `Stage` dimensions. */
   apiName: pulumi.Input<string>;
   stageName: pulumi.Input<string>;
+  /** Physical Lambda function names by logical function (the legend shows the logical name). */
   functionNames: pulumi.Input<Record<string, string>>;
   /** Canaries that check this region (plain: names are known at program time). @default none */
   canaries?: DashboardCanary[];

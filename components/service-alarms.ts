@@ -55,13 +55,16 @@ export interface ReceivingRegion {
 export interface ServiceAlarmsArgs {
   /** Region of the alarms and of what they watch. Plain value. */
   region: string;
+  /** Physical table names by logical table (the logical names, plain, name the alarms). */
   tableNames: pulumi.Input<Record<TableKey, string>>;
   /** Every other region with a replica of the tables. */
   receivingRegions: ReceivingRegion[];
+  /** The REST API's name and stage: the `ApiName` and `Stage` dimensions. */
   apiName: pulumi.Input<string>;
   stageName: pulumi.Input<string>;
   /** Physical function names by logical name; the logical names (plain) name the alarms. */
   functions: Record<string, pulumi.Input<string>>;
+  /** Thresholds; each missing one takes its DEFAULT_ALARM_THRESHOLDS value. */
   thresholds?: Partial<AlarmThresholds>;
   /** SNS topic notified on alarm and recovery. @default none */
   alarmTopicArn?: pulumi.Input<string>;
