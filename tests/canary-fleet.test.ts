@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import {
   ARTIFACT_PREFIX,
   CANARY_HANDLER,
@@ -82,6 +83,17 @@ describe("canary names", () => {
   it("keep `<prefix>-<label>` when it fits, and the label's start when it does not", () => {
     expect(canaryName("shop", "obs-region1")).to.equal("shop-obs-region1");
     expect(canaryName("resilient-dynamo", "obs-region1")).to.match(/^obs-region1-[0-9a-f]{6}$/);
+  });
+
+  it("are valid and stable for any prefix and label with a usable character", () => {
+    const text = fc.string({ maxLength: 40 }).filter((s) => /[0-9A-Za-z_]/.test(s));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), text, (prefix, label) => {
+        const name = canaryName(prefix, label);
+        expect(name).to.match(CANARY_NAME_PATTERN);
+        expect(canaryName(prefix, label)).to.equal(name);
+      }),
+    );
   });
 
   it("reject a label with nothing usable", () => {
