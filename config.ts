@@ -19,6 +19,11 @@ export const LOG_RETENTION_DAYS = [
   3653,
 ] as const;
 
+/** Ids the canaries read: what `POST /fill` returns (ULIDs) or any id the API accepts. */
+const CANARY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const CANARY_ID_TEXT =
+  "an id returned by POST /fill (1-128 letters, digits and . _ : -), e.g. 01JD3V8Q7M2X4K9T6R5B0C1N8F";
+
 const region = z.string().regex(AWS_REGION_PATTERN, "an AWS region name such as us-east-1");
 
 const common = {
@@ -72,6 +77,83 @@ const common = {
       "a list of stack names",
     )
     .default([]),
+  /**
+   * Region of the observer canaries, which watch every region's endpoint (and the global name)
+   * from outside the app regions. Set it on one stack only (the routing stack); unset means this
+   * stack runs no observer canaries.
+   */
+  observerRegion: region.optional(),
+  /** An order id the canaries read on every run (from `POST /fill`); no canaries when unset. */
+  canaryOrderId: z.string().regex(CANARY_ID_PATTERN, CANARY_ID_TEXT).optional(),
+  /** A product id the canaries read on every run (from `POST /fill`); goes with canaryOrderId. */
+  canaryProductId: z.string().regex(CANARY_ID_PATTERN, CANARY_ID_TEXT).optional(),
+  /** How often each canary runs. */
+  canarySchedule: z
+    .string()
+    .regex(
+      /^rate\((1 minute|([2-9]|[1-5]\d|60) minutes|1 hour)\)$/,
+      "a rate from rate(1 minute) to rate(60 minutes), or rate(1 hour)",
+    )
+    .default("rate(1 minute)"),
+  /** Synthetics runtime of the canaries (a Node.js Puppeteer runtime: the script's layout). */
+  canaryRuntimeVersion: z
+    .string()
+    .regex(/^syn-nodejs-puppeteer-\d+\.\d+$/, "a runtime such as syn-nodejs-puppeteer-15.0")
+    .default("syn-nodejs-puppeteer-15.0"),
+  /** A canary alarms when its SuccessPercent averages below this. */
+  canarySuccessPercentThreshold: z
+    .number()
+    .int()
+    .min(1, "an integer from 1 to 100")
+    .max(100, "an integer from 1 to 100")
+    .default(90),
+  /** Consecutive canary runs' periods below the threshold before its alarm fires. */
+  canaryAlarmPeriods: z
+    .number()
+    .int()
+    .min(1, "an integer from 1 to 60")
+    .max(60, "an integer from 1 to 60")
+    .default(3),
+  /** Replication latency (Maximum, ms) above which a table's replication alarms. */
+  replicationLatencyAlarmMs: z
+    .number()
+    .int()
+    .min(100, "an integer from 100 to 600000 (ms)")
+    .max(600000, "an integer from 100 to 600000 (ms)")
+    .default(5000),
+  /** Minutes of writes with no replication reported before the stalled alarm fires. */
+  replicationStalledMinutes: z
+    .number()
+    .int()
+    .min(1, "an integer from 1 to 1440 (minutes)")
+    .max(1440, "an integer from 1 to 1440 (minutes)")
+    .default(5),
+  /** Share of API requests answered 5XX, in percent, above which the API alarms. */
+  api5xxRatePercent: z
+    .number()
+    .int()
+    .min(1, "an integer from 1 to 100")
+    .max(100, "an integer from 1 to 100")
+    .default(5),
+  /** Lambda errors per minute at or above which a function alarms. */
+  lambdaErrorsThreshold: z.number().int().min(1, "a whole number of at least 1").default(1),
+  /** Lambda throttles per minute at or above which a function alarms. */
+  lambdaThrottlesThreshold: z.number().int().min(1, "a whole number of at least 1").default(1),
+  /** Consecutive one-minute periods over a threshold before a service alarm fires. */
+  alarmPeriods: z
+    .number()
+    .int()
+    .min(1, "an integer from 1 to 1440")
+    .max(1440, "an integer from 1 to 1440")
+    .default(3),
+  /** SNS topic every alarm notifies (on alarm and on recovery); none when unset. */
+  alarmTopicArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+      "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:oncall",
+    )
+    .optional(),
   /** Origin allowed to call the API from a browser; no CORS preflight routes when unset. */
   corsAllowOrigin: z
     .string()
@@ -123,6 +205,14 @@ const JSON_KEYS = new Set([
   "throttleRateLimit",
   "throttleBurstLimit",
   "logRetentionDays",
+  "canarySuccessPercentThreshold",
+  "canaryAlarmPeriods",
+  "replicationLatencyAlarmMs",
+  "replicationStalledMinutes",
+  "api5xxRatePercent",
+  "lambdaErrorsThreshold",
+  "lambdaThrottlesThreshold",
+  "alarmPeriods",
 ]);
 
 export class ConfigError extends Error {
@@ -218,6 +308,20 @@ export function parseStackConfig(
       problems.push(
         `${PROJECT}:domainName and ${PROJECT}:hostedZoneId go together: got domainName ${describe(cfg.domainName)} and hostedZoneId ${describe(cfg.hostedZoneId)}`,
       );
+    }
+    if ((cfg.canaryOrderId === undefined) !== (cfg.canaryProductId === undefined)) {
+      problems.push(
+        `${PROJECT}:canaryOrderId and ${PROJECT}:canaryProductId go together (the canaries read both): got canaryOrderId ${describe(cfg.canaryOrderId)} and canaryProductId ${describe(cfg.canaryProductId)}; ` +
+          "run POST /fill?order=1&product=1 and set orders[0] and products[0] from its answer",
+      );
+    }
+    if (cfg.observerRegion !== undefined) {
+      const appRegions = [awsRegion, ...(cfg.role === "primary" ? cfg.replicaRegions : [])];
+      if (appRegions.includes(cfg.observerRegion)) {
+        problems.push(
+          `${PROJECT}:observerRegion must differ from the app regions (${appRegions.join(", ")}): got ${cfg.observerRegion}`,
+        );
+      }
     }
     if (cfg.role === "primary") {
       const seen = new Set<string>();

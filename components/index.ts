@@ -2,3 +2,8 @@ export * from "./global-table-set";
 export * from "./regional-api";
 export * from "./policies";
 export * from "./validate";
+export * from "./canary-fleet";
+export * from "./dashboard-widgets";
+export * from "./dynamo-operations";
+export * from "./regional-dashboard";
+export * from "./service-alarms";

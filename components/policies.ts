@@ -70,3 +70,100 @@ export function serviceTrustPolicy(service: string, accountId?: string): object 
     ],
   };
 }
+
+/** A statement that may carry a condition (the canary's PutMetricData needs one). */
+export interface ConditionalPolicyStatement extends PolicyStatement {
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface CanaryPolicyInput {
+  /** execute-api ARNs the canaries call, method and path included (see canaryInvokeArns). */
+  readonly invokeArns: readonly string[];
+  /** ARN of the artifacts bucket. */
+  readonly bucketArn: string;
+  /** Key prefix the canaries write run artifacts under, without slashes at either end. */
+  readonly artifactPrefix: string;
+  /** Names of the canaries that use the role: their Lambda log groups are `cwsyn-<name>-*`. */
+  readonly canaryNames: readonly string[];
+  readonly region: string;
+  readonly accountId: string;
+  /** @default "aws" */
+  readonly partition?: string;
+}
+
+/** Namespace Synthetics publishes canary metrics to; the only one a canary role may write. */
+export const SYNTHETICS_NAMESPACE = "CloudWatchSynthetics";
+
+/**
+ * The policy of a region's canary role: invoke exactly the API methods the canary script calls;
+ * write run artifacts under one prefix of one bucket (and find the bucket's region); write the
+ * canaries' own Lambda log groups; publish metrics only in the CloudWatchSynthetics namespace.
+ * `s3:ListAllMyBuckets` and `cloudwatch:PutMetricData` have no resource-level permissions, so
+ * they alone name `*` as resource, the latter limited by a namespace condition. This is the
+ * statement list AWS documents for canaries, narrowed to named resources.
+ */
+export function canaryPolicy(input: CanaryPolicyInput): {
+  Version: string;
+  Statement: ConditionalPolicyStatement[];
+} {
+  if (input.invokeArns.length === 0) throw new Error("canaryPolicy: no execute-api ARN to invoke");
+  if (input.canaryNames.length === 0) throw new Error("canaryPolicy: no canary names");
+  const partition = input.partition ?? "aws";
+  const prefix = input.artifactPrefix.replace(/^\/+|\/+$/g, "");
+  if (!prefix) throw new Error("canaryPolicy: artifactPrefix must not be empty");
+  for (const arn of input.invokeArns) {
+    if (
+      !/^arn:[a-z-]+:execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9-]+\/[^*/]+\/(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)\//.test(
+        arn,
+      )
+    ) {
+      throw new Error(
+        `canaryPolicy: ${arn} is not an execute-api ARN naming an API, a stage and a method`,
+      );
+    }
+  }
+  const logGroup = (name: string) =>
+    `arn:${partition}:logs:${input.region}:${input.accountId}:log-group:/aws/lambda/cwsyn-${name}-*`;
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "InvokeCheckedApis",
+        Effect: "Allow",
+        Action: ["execute-api:Invoke"],
+        Resource: [...new Set(input.invokeArns)].sort(),
+      },
+      {
+        Sid: "WriteArtifacts",
+        Effect: "Allow",
+        Action: ["s3:PutObject"],
+        Resource: [`${input.bucketArn}/${prefix}/*`],
+      },
+      {
+        Sid: "LocateArtifactsBucket",
+        Effect: "Allow",
+        Action: ["s3:GetBucketLocation"],
+        Resource: [input.bucketArn],
+      },
+      {
+        Sid: "ListBuckets",
+        Effect: "Allow",
+        Action: ["s3:ListAllMyBuckets"],
+        Resource: ["*"],
+      },
+      {
+        Sid: "WriteCanaryLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [...new Set(input.canaryNames)].sort().map(logGroup),
+      },
+      {
+        Sid: "PublishSyntheticsMetrics",
+        Effect: "Allow",
+        Action: ["cloudwatch:PutMetricData"],
+        Resource: ["*"],
+        Condition: { StringEquals: { "cloudwatch:namespace": SYNTHETICS_NAMESPACE } },
+      },
+    ],
+  };
+}

@@ -19,6 +19,8 @@ import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 export const LAMBDA_RUNTIME = "nodejs22.x";
 /** Graviton: cheaper per ms and the default for new functions here. */
 export const LAMBDA_ARCHITECTURE = "arm64";
+/** Base path the stage is mapped under on a custom domain, unless customDomain.basePath says otherwise. */
+export const DEFAULT_BASE_PATH = "v1";
 /** CloudWatch namespace of the functions' embedded-format metrics. */
 export const METRICS_NAMESPACE = "ResilientDynamo";
 
@@ -142,6 +144,8 @@ function kebab(name: string): string {
  */
 export class RegionalApi extends pulumi.ComponentResource {
   readonly apiId: pulumi.Output<string>;
+  /** The REST API's name: the `ApiName` dimension of its CloudWatch metrics. */
+  readonly apiName: pulumi.Output<string>;
   readonly stageName: pulumi.Output<string>;
   readonly stageArn: pulumi.Output<string>;
   /** `arn:aws:execute-api:region:account:api-id`: scope of execute-api:Invoke for callers. */
@@ -501,7 +505,7 @@ export class RegionalApi extends pulumi.ComponentResource {
     let url: pulumi.Output<string> = stage.invokeUrl;
     if (args.customDomain) {
       const domain = args.customDomain;
-      const basePath = domain.basePath ?? "v1";
+      const basePath = domain.basePath ?? DEFAULT_BASE_PATH;
       const certificate = new aws.acm.Certificate(
         `${name}-cert`,
         { region, domainName: domain.domainName, validationMethod: "DNS", tags: args.tags },
@@ -566,6 +570,7 @@ export class RegionalApi extends pulumi.ComponentResource {
         .apply((pairs) => Object.fromEntries(pairs) as Record<FunctionName, string>);
 
     this.apiId = api.id;
+    this.apiName = api.name;
     this.stageName = stage.stageName;
     this.stageArn = stage.arn;
     this.executionArn = api.executionArn;

@@ -232,6 +232,25 @@ export class MockEngine implements pulumi.runtime.Mocks {
           bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
         };
       }
+      case "aws:s3/bucketObjectv2:BucketObjectv2": {
+        const key = String(inputs["key"] ?? name);
+        return {
+          key,
+          arn: `arn:aws:s3:::${inputs["bucket"]}/${key}`,
+          versionId: shortHash(key),
+          etag: shortHash(`${inputs["bucket"]}/${key}`),
+        };
+      }
+      case "aws:synthetics/canary:Canary": {
+        const canary = String(inputs["name"] ?? physical);
+        return {
+          name: canary,
+          arn: `arn:aws:synthetics:${region}:${account}:canary:${canary}`,
+          engineArn: `arn:aws:lambda:${region}:${account}:function:cwsyn-${canary}-${shortHash(canary)}`,
+          sourceLocationArn: `arn:aws:lambda:${region}:${account}:layer:cwsyn-${canary}-${shortHash(canary)}`,
+          status: "RUNNING",
+        };
+      }
       case "aws:sns/topic:Topic":
         return { name: physical, arn: `arn:aws:sns:${region}:${account}:${physical}` };
       case "aws:cloudwatch/metricAlarm:MetricAlarm":

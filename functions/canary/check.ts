@@ -1,0 +1,361 @@
+/**
+ * What one canary run checks, as a pure function over its configuration and three boundaries:
+ * `sign` (SigV4 for execute-api), `send` (one HTTP exchange with a time bound) and `log`. The
+ * real boundaries live in `transport.ts`; tests replace `send` only.
+ *
+ * A run is three requests, in order, and fails at the first problem:
+ * 1. `GET /health`, unsigned (the route needs no auth); its `x-served-by-region` header is the
+ *    signing region when the configured region is `auto` (the global name, whose serving region
+ *    changes on failover), and must equal the configured region otherwise;
+ * 2. `GET /orders/{orderId}`, signed; the body's order has the id asked for;
+ * 3. `GET /products/{productId}`, signed; the body is the product asked for.
+ * A non-2xx status, a timeout, a body that is not the expected JSON, or a response served by
+ * another region than the one signed for, fails the run with a `CanaryFailure` whose message
+ * names the URL, the status and the `x-served-by-region` it got.
+ */
+import * as z from "zod/mini";
+import { idSchema } from "../domain/validation";
+
+/** Header the API sets on every response it produces (see functions/http.ts). */
+export const SERVED_BY_HEADER = "x-served-by-region";
+
+/** Per-request time bound when `CANARY_TIMEOUT_MS` is not set. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Bounds on `CANARY_TIMEOUT_MS`: a run is three requests inside the canary's own timeout. */
+export const MIN_TIMEOUT_MS = 100;
+export const MAX_TIMEOUT_MS = 60_000;
+
+/** Longest part of a response body repeated in a failure message. */
+export const BODY_EXCERPT_CHARS = 300;
+
+/** An AWS region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`. */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/** The value of `CANARY_SIGNING_REGION` that takes the region from `/health`. */
+export const AUTO_REGION = "auto";
+
+/** Hosts to which plain `http:` is allowed (a local sandbox); everything else needs https. */
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** A canary's settings, validated. */
+export interface CanaryConfig {
+  /** Base URL including stage or base path, without a trailing slash. */
+  readonly endpoint: string;
+  /** Region to sign for, or `auto`. */
+  readonly signingRegion: string;
+  readonly orderId: string;
+  readonly productId: string;
+  /** Bound on each request, from sending it to the end of its body, in milliseconds. */
+  readonly timeoutMs: number;
+}
+
+/** An HTTP request as the canary builds it; header names are lower case. */
+export interface CanaryRequest {
+  readonly method: "GET";
+  /** Absolute URL. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** An HTTP response; header names are lower case. */
+export interface CanaryResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string;
+}
+
+/** Thrown by `send` when no complete response arrived within the time bound. */
+export class RequestTimeoutError extends Error {
+  constructor(
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`no complete response from ${url} within ${timeoutMs} ms`);
+    this.name = "RequestTimeoutError";
+  }
+}
+
+export interface CanaryDeps {
+  /** Returns `request` with SigV4 headers for service `execute-api` in `region`. */
+  sign(request: CanaryRequest, region: string): Promise<CanaryRequest>;
+  /**
+   * Sends one request; resolves with any status, rejects on a network error and with a
+   * `RequestTimeoutError` when the whole exchange takes longer than `timeoutMs`.
+   */
+  send(request: CanaryRequest, timeoutMs: number): Promise<CanaryResponse>;
+  log(message: string, fields: Readonly<Record<string, unknown>>): void;
+}
+
+/** What failed in a run: the request, and what came back (if anything). */
+export class CanaryFailure extends Error {
+  constructor(
+    readonly step: CheckName,
+    readonly url: string,
+    /** HTTP status, or undefined when no response arrived. */
+    readonly status: number | undefined,
+    /** The response's `x-served-by-region`, or undefined when absent or no response. */
+    readonly servedBy: string | undefined,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    const got = status === undefined ? "no response" : `status ${status}`;
+    super(
+      `canary step ${step} failed: GET ${url}: ${problem} (${got}, ` +
+        `${SERVED_BY_HEADER}: ${servedBy ?? "none"})`,
+      options,
+    );
+    this.name = "CanaryFailure";
+  }
+}
+
+export type CheckName = "health" | "order" | "product";
+
+/** One successful step, as logged and returned. */
+export interface StepResult {
+  readonly step: CheckName;
+  readonly url: string;
+  readonly status: number;
+  readonly servedBy: string | undefined;
+  readonly signedFor: string | undefined;
+}
+
+/** Thrown for bad canary settings; the message names every bad key. */
+export class CanaryConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`canary configuration is invalid: ${problems.join("; ")}`);
+    this.name = "CanaryConfigError";
+  }
+}
+
+function clip(raw: string, max = 80): string {
+  return raw.length <= max ? raw : `${raw.slice(0, max)}…`;
+}
+
+function endpointProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "must be an absolute URL such as https://abc123.execute-api.us-east-1.amazonaws.com/prod";
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)))
+    return "must use https (plain http only to localhost)";
+  if (url.username !== "" || url.password !== "") return "must not contain credentials";
+  if (url.search !== "" || url.hash !== "") return "must not have a query or fragment";
+  return undefined;
+}
+
+const envSchema = z.object({
+  CANARY_ENDPOINT: z.string({ error: "is required" }).check(
+    z.minLength(1, { error: "is required", abort: true }),
+    z.superRefine((value, ctx) => {
+      const problem = endpointProblem(value);
+      if (problem !== undefined)
+        ctx.issues.push({ code: "custom", input: value, message: problem });
+    }),
+  ),
+  CANARY_SIGNING_REGION: z.string({ error: "is required" }).check(
+    z.minLength(1, { error: "is required", abort: true }),
+    z.refine((v) => v === AUTO_REGION || REGION_PATTERN.test(v), {
+      message: `must be a region such as us-east-1, or '${AUTO_REGION}'`,
+    }),
+  ),
+  CANARY_ORDER_ID: idSchema(),
+  CANARY_PRODUCT_ID: idSchema(),
+  CANARY_TIMEOUT_MS: z.optional(
+    z.string().check(
+      z.regex(/^\d{1,9}$/, { error: "must be a whole number of milliseconds", abort: true }),
+      z.refine((v) => Number(v) >= MIN_TIMEOUT_MS && Number(v) <= MAX_TIMEOUT_MS, {
+        message: `must be from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`,
+      }),
+    ),
+  ),
+});
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads the canary's settings from environment variables, reporting every bad or missing key at
+ * once with the value it got. An empty `CANARY_TIMEOUT_MS` counts as unset.
+ */
+export function parseCanaryConfig(env: Env): CanaryConfig {
+  const input = {
+    CANARY_ENDPOINT: env.CANARY_ENDPOINT?.trim(),
+    CANARY_SIGNING_REGION: env.CANARY_SIGNING_REGION?.trim(),
+    CANARY_ORDER_ID: env.CANARY_ORDER_ID?.trim(),
+    CANARY_PRODUCT_ID: env.CANARY_PRODUCT_ID?.trim(),
+    CANARY_TIMEOUT_MS: env.CANARY_TIMEOUT_MS?.trim() || undefined,
+  };
+  const result = envSchema.safeParse(input);
+  if (!result.success) {
+    // The first problem of each key is the one to fix; later rules on the same value only echo it.
+    const problems = new Map<string, string>();
+    for (const issue of result.error.issues) {
+      const key = String(issue.path[0] ?? "environment");
+      if (problems.has(key)) continue;
+      const value = input[key as keyof typeof input];
+      const got = value === undefined || value === "" ? "" : `: got '${clip(value)}'`;
+      problems.set(key, `${key} ${issue.message}${got}`);
+    }
+    throw new CanaryConfigError([...problems.values()]);
+  }
+  const data = result.data;
+  return {
+    endpoint: data.CANARY_ENDPOINT.replace(/\/+$/, ""),
+    signingRegion: data.CANARY_SIGNING_REGION,
+    orderId: data.CANARY_ORDER_ID,
+    productId: data.CANARY_PRODUCT_ID,
+    timeoutMs:
+      data.CANARY_TIMEOUT_MS === undefined ? DEFAULT_TIMEOUT_MS : Number(data.CANARY_TIMEOUT_MS),
+  };
+}
+
+/** `endpoint` + `path`; ids match `ID_PATTERN` (idSchema), so no segment needs escaping. */
+function urlOf(config: CanaryConfig, path: string): string {
+  return `${config.endpoint}${path}`;
+}
+
+const BASE_HEADERS = {
+  accept: "application/json",
+  "user-agent": "resilient-dynamo-canary",
+} as const;
+
+function excerpt(body: string): string {
+  const flat = body.replace(/\s+/g, " ").trim();
+  return flat === "" ? "empty body" : clip(flat, BODY_EXCERPT_CHARS);
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Sends one step's request and checks it: a response within the bound, a 2xx status, and, when
+ * the request was signed, that the region signed for served it. Returns the response and the
+ * parsed JSON body.
+ */
+async function exchange(
+  deps: CanaryDeps,
+  config: CanaryConfig,
+  step: CheckName,
+  request: CanaryRequest,
+  signedFor: string | undefined,
+): Promise<{ response: CanaryResponse; json: unknown }> {
+  let response: CanaryResponse;
+  try {
+    response = await deps.send(request, config.timeoutMs);
+  } catch (err) {
+    const problem =
+      err instanceof RequestTimeoutError
+        ? `timed out after ${config.timeoutMs} ms`
+        : `request failed: ${err instanceof Error ? err.message : String(err)}`;
+    throw new CanaryFailure(step, request.url, undefined, undefined, problem, { cause: err });
+  }
+  const servedBy = response.headers[SERVED_BY_HEADER];
+  const fail = (problem: string): CanaryFailure =>
+    new CanaryFailure(step, request.url, response.status, servedBy, problem);
+  if (response.status < 200 || response.status > 299) {
+    throw fail(`non-2xx response: ${excerpt(response.body)}`);
+  }
+  if (signedFor !== undefined && servedBy !== signedFor) {
+    throw fail(`signed for ${signedFor} but served by ${servedBy ?? "an unnamed region"}`);
+  }
+  const json = parseJson(response.body);
+  if (json === undefined) throw fail(`body is not JSON: ${excerpt(response.body)}`);
+  return { response, json };
+}
+
+/**
+ * Runs the three checks against `config.endpoint`. Resolves with each step's result when all
+ * pass; rejects with `CanaryFailure` at the first that does not.
+ */
+export async function runCanary(config: CanaryConfig, deps: CanaryDeps): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+
+  const healthUrl = urlOf(config, "/health");
+  const health = await exchange(
+    deps,
+    config,
+    "health",
+    { method: "GET", url: healthUrl, headers: BASE_HEADERS },
+    undefined,
+  );
+  const healthServedBy = health.response.headers[SERVED_BY_HEADER];
+  const healthFail = (problem: string): CanaryFailure =>
+    new CanaryFailure("health", healthUrl, health.response.status, healthServedBy, problem);
+  if (!isRecord(health.json) || health.json.status !== "ok") {
+    throw healthFail(`body does not report status ok: ${excerpt(health.response.body)}`);
+  }
+  let region: string;
+  if (config.signingRegion === AUTO_REGION) {
+    if (healthServedBy === undefined || !REGION_PATTERN.test(healthServedBy)) {
+      throw healthFail(
+        `CANARY_SIGNING_REGION is '${AUTO_REGION}' but the response names no region to sign for`,
+      );
+    }
+    region = healthServedBy;
+  } else {
+    if (healthServedBy !== config.signingRegion) {
+      throw healthFail(
+        `expected ${config.signingRegion} (CANARY_SIGNING_REGION) to serve this endpoint; ` +
+          `use '${AUTO_REGION}' for a name whose serving region changes`,
+      );
+    }
+    region = config.signingRegion;
+  }
+  const passed = (result: StepResult): void => {
+    results.push(result);
+    deps.log("canary step passed", { ...result });
+  };
+  passed({
+    step: "health",
+    url: healthUrl,
+    status: health.response.status,
+    servedBy: healthServedBy,
+    signedFor: undefined,
+  });
+
+  const signedStep = async (
+    step: CheckName,
+    path: string,
+    check: (json: unknown) => string | undefined,
+  ): Promise<void> => {
+    const url = urlOf(config, path);
+    const request = await deps.sign({ method: "GET", url, headers: BASE_HEADERS }, region);
+    const { response, json } = await exchange(deps, config, step, request, region);
+    const servedBy = response.headers[SERVED_BY_HEADER];
+    const problem = check(json);
+    if (problem !== undefined) {
+      throw new CanaryFailure(step, url, response.status, servedBy, problem);
+    }
+    passed({ step, url, status: response.status, servedBy, signedFor: region });
+  };
+
+  await signedStep("order", `/orders/${config.orderId}`, (json) => {
+    const order = isRecord(json) ? json.order : undefined;
+    const got = isRecord(order) ? order.OrderId : undefined;
+    return got === config.orderId
+      ? undefined
+      : `expected order ${config.orderId} in the body, got ${describe(got)}`;
+  });
+  await signedStep("product", `/products/${config.productId}`, (json) => {
+    const got = isRecord(json) ? json.ProductId : undefined;
+    return got === config.productId
+      ? undefined
+      : `expected product ${config.productId} in the body, got ${describe(got)}`;
+  });
+  return results;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "none";
+  return typeof value === "string" ? `'${clip(value, 40)}'` : clip(JSON.stringify(value), 40);
+}
