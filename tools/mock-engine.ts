@@ -365,6 +365,8 @@ export interface EvaluateOptions {
   readonly organization?: string;
   /** Full config keys (`aws:region`, `resilient-dynamo:role`) to string values, as Pulumi holds them. */
   readonly config: Readonly<Record<string, string>>;
+  /** Run as a preview (`pulumi preview`), where `pulumi.runtime.isDryRun()` is true. @default false */
+  readonly dryRun?: boolean;
 }
 
 /**
@@ -381,7 +383,7 @@ export async function evaluate<T>(
     engine,
     options.project,
     options.stack,
-    false,
+    options.dryRun ?? false,
     options.organization ?? "organization",
   );
   pulumi.runtime.setAllConfig({ ...options.config });
