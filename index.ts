@@ -223,6 +223,8 @@ async function readPeer(view: RegionView, config: StackConfig): Promise<PeerFact
 
 interface RoutingOutputs {
   readonly serviceDomain: pulumi.Output<string>;
+  /** The HTTPS health checks by region (routing healthcheck). */
+  readonly httpsHealthCheckIds?: pulumi.Output<Record<string, string>>;
   readonly arc?: {
     readonly clusterArn: pulumi.Output<string>;
     readonly clusterEndpoints: pulumi.Output<{ endpoint: string; region: string }[]>;
@@ -323,6 +325,7 @@ async function composeRouting(config: StackConfig): Promise<RoutingOutputs> {
   });
   return {
     serviceDomain: dns.serviceDomain,
+    httpsHealthCheckIds: arc ? undefined : dns.healthCheckIds,
     arc: arc && {
       clusterArn: arc.clusterArn,
       clusterEndpoints: arc.clusterEndpoints,
@@ -367,3 +370,5 @@ export const arcClusterEndpoints = routingOutput((p) => p.arc?.clusterEndpoints)
 export const arcControlPanelArn = routingOutput((p) => p.arc?.controlPanelArn);
 export const routingControlArns = routingOutput((p) => p.arc?.routingControlArns);
 export const routingHealthCheckIds = routingOutput((p) => p.arc?.healthCheckIds);
+/** routing healthcheck: the HTTPS health check id by region, for operators and alarms. */
+export const httpsHealthCheckIds = routingOutput((p) => p.httpsHealthCheckIds);

@@ -64,7 +64,12 @@ describe("global routing across region stacks", function () {
   describe("shipped stacks: region1, then region2 which owns routing (arc)", () => {
     it("region1 owns no routing but serves the service name on its own custom domain", () => {
       expect(region1.outputs["routing"]).to.equal("none");
-      for (const key of ["serviceDomain", "arcClusterArn", "routingControlArns"]) {
+      for (const key of [
+        "serviceDomain",
+        "arcClusterArn",
+        "routingControlArns",
+        "httpsHealthCheckIds",
+      ]) {
         expect(region1.outputs[key], key).to.equal(undefined);
       }
       for (const type of [CLUSTER, CONTROL, HEALTH_CHECK, CELL]) {
@@ -108,6 +113,7 @@ describe("global routing across region stacks", function () {
       expect(out["arcClusterEndpoints"]).to.have.length(5);
       expect(out["routingControlArns"]).to.deep.equal(controls);
       expect(out["routingHealthCheckIds"]).to.deep.equal(checks);
+      expect(out["httpsHealthCheckIds"]).to.equal(undefined);
       expect(Object.keys(checks).sort()).to.deep.equal(["us-east-1", "us-west-2"]);
     });
 
@@ -197,10 +203,13 @@ describe("global routing across region stacks", function () {
       });
     }
     const records = serviceRecords(run);
+    const ids: Record<string, string> = {};
     for (const c of checks) {
       const region = String(c.inputs["fqdn"]).split(".")[2]!;
       expect(records[region]!["healthCheckId"], region).to.equal(c.id);
+      ids[region] = c.id;
     }
+    expect(run.outputs["httpsHealthCheckIds"]).to.deep.equal(ids);
   });
 
   it("routingPolicy failover: region1 PRIMARY, region2 SECONDARY", async () => {
