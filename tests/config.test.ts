@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { readProject } from "../tools/stack-config";
 import {
   ConfigError,
   assertDeployableDomain,
@@ -206,6 +207,26 @@ describe("stack config", () => {
     expect(() => assertDeployableDomain(cfg, false)).to.throw(
       ConfigError,
       /resilient-dynamo:domainName: orders\.example\.com is a reserved example name/,
+    );
+  });
+
+  it("Pulumi.yaml declares every routing key, with the defaults config.ts applies", () => {
+    const { defaults } = readProject();
+    for (const key of [
+      "routing",
+      "routingPolicy",
+      "failoverPrimaryRegion",
+      "zoneType",
+      "vpcId",
+      "healthCheckIntervalSeconds",
+      "healthCheckFailureThreshold",
+      "safetyRuleWaitPeriodMs",
+      "arcReadiness",
+    ]) {
+      expect(defaults, key).to.have.property(`resilient-dynamo:${key}`);
+    }
+    expect(parseStackConfig({ ...defaults, ...primary }, "region1")).to.deep.equal(
+      parseStackConfig(primary, "region1"),
     );
   });
 });
