@@ -185,12 +185,18 @@ async function readPeer(view: RegionView, config: StackConfig): Promise<PeerFact
     const details = await ref.getOutputDetails(key);
     return details.value ?? details.secretValue;
   };
-  const [region, url, regionalDomainName, regionalZoneId, vpcId] = await Promise.all(
-    ["region", "url", "regionalDomainName", "regionalZoneId", "vpcId"].map(value),
+  const [region, url, regionalDomainName, regionalZoneId, vpcId, routing] = await Promise.all(
+    ["region", "url", "regionalDomainName", "regionalZoneId", "vpcId", "routing"].map(value),
   );
   if (typeof region !== "string") {
     throw new Error(
       `stack ${name} has no output region: deploy it first (pulumi up -s ${view.stack}), then this stack, which owns routing`,
+    );
+  }
+  if (routing !== undefined && routing !== "none") {
+    throw new Error(
+      `stack ${name} owns routing too (routing ${String(routing)}): one stack owns the service name's records; ` +
+        `set resilient-dynamo:routing none there or here`,
     );
   }
   if (typeof regionalDomainName !== "string" || typeof regionalZoneId !== "string") {

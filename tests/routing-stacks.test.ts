@@ -412,6 +412,17 @@ describe("global routing across region stacks", function () {
       );
     });
 
+    it("a peer stack that owns routing too", async () => {
+      const error = await failure(() =>
+        evaluateStack("region2", {
+          stackOutputs: { [stackRefName("region1")]: { ...region1.outputs, routing: "arc" } },
+        }),
+      );
+      expect(error.message).to.match(
+        /stack organization\/resilient-dynamo\/region1 owns routing too \(routing arc\)/,
+      );
+    });
+
     it("two peer stacks in one region", async () => {
       const error = await failure(() =>
         evaluateStack("region2", {
