@@ -26,6 +26,10 @@ const CANARY_ID_TEXT =
 
 const region = z.string().regex(AWS_REGION_PATTERN, "an AWS region name such as us-east-1");
 
+/** Values of the `routing` key. */
+export const ROUTING_MODES = ["arc", "healthcheck", "none"] as const;
+export type RoutingMode = (typeof ROUTING_MODES)[number];
+
 const common = {
   /** Deletion protection on every table and replica (the primary owns the tables). */
   deletionProtection: z.boolean().default(true),
@@ -154,6 +158,43 @@ const common = {
       "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:oncall",
     )
     .optional(),
+  /**
+   * Global routing, on the one stack that owns it: `arc` (Route 53 ARC routing controls, safety
+   * rule, readiness), `healthcheck` (Route 53 HTTPS health checks of every region's /health) or
+   * `none`. A stack with routing reads every other region stack named in peerStacks.
+   */
+  routing: z.enum(ROUTING_MODES, `one of ${ROUTING_MODES.join(", ")}`).default("none"),
+  /** `latency` (active-active) or `failover` (active-standby, exactly two regions). */
+  routingPolicy: z.enum(["latency", "failover"], "latency or failover").optional(),
+  /** The PRIMARY region of failover routing. */
+  failoverPrimaryRegion: region.optional(),
+  /** Where the service name's records live: the public zone hostedZoneId, or a private zone. */
+  zoneType: z.enum(["public", "private"], "public or private").optional(),
+  /** This region's VPC that resolves the private zone; the stack creates one when unset. */
+  vpcId: z
+    .string()
+    .regex(/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/, "a VPC id such as vpc-0123456789abcdef0")
+    .optional(),
+  /** Seconds between Route 53 HTTPS health checks (routing healthcheck). */
+  healthCheckIntervalSeconds: z
+    .number()
+    .refine((n) => n === 10 || n === 30, { message: "10 or 30" })
+    .default(10),
+  /** Consecutive failed checks before a region is unhealthy (routing healthcheck). */
+  healthCheckFailureThreshold: z
+    .number()
+    .int("a whole number from 1 to 10")
+    .min(1, "a whole number from 1 to 10")
+    .max(10, "a whole number from 1 to 10")
+    .default(3),
+  /** ARC assertion rule wait period, ms (routing arc). */
+  safetyRuleWaitPeriodMs: z
+    .number()
+    .int("a whole number of milliseconds, 0 or more")
+    .min(0, "a whole number of milliseconds, 0 or more")
+    .default(5000),
+  /** ARC readiness checks (routing arc); AWS no longer opens them to new customers. */
+  arcReadiness: z.boolean().default(false),
   /** Origin allowed to call the API from a browser; no CORS preflight routes when unset. */
   corsAllowOrigin: z
     .string()
@@ -213,6 +254,10 @@ const JSON_KEYS = new Set([
   "lambdaErrorsThreshold",
   "lambdaThrottlesThreshold",
   "alarmPeriods",
+  "healthCheckIntervalSeconds",
+  "healthCheckFailureThreshold",
+  "safetyRuleWaitPeriodMs",
+  "arcReadiness",
 ]);
 
 export class ConfigError extends Error {
@@ -304,7 +349,11 @@ export function parseStackConfig(
         );
       peers.add(p);
     }
-    if ((cfg.domainName === undefined) !== (cfg.hostedZoneId === undefined)) {
+    problems.push(...routingProblems(cfg));
+    if (
+      cfg.routing === "none" &&
+      (cfg.domainName === undefined) !== (cfg.hostedZoneId === undefined)
+    ) {
       problems.push(
         `${PROJECT}:domainName and ${PROJECT}:hostedZoneId go together: got domainName ${describe(cfg.domainName)} and hostedZoneId ${describe(cfg.hostedZoneId)}`,
       );
@@ -346,6 +395,79 @@ export function parseStackConfig(
   };
 }
 
+/** The cross-key rules of the routing keys, as messages naming the key. */
+function routingProblems(cfg: z.infer<typeof schema>): string[] {
+  const problems: string[] = [];
+  const key = (k: string) => `${PROJECT}:${k}`;
+  if (cfg.routing === "none") {
+    for (const k of ["routingPolicy", "failoverPrimaryRegion"] as const) {
+      if (cfg[k] !== undefined) {
+        problems.push(
+          `${key(k)}: only valid on the stack that owns routing (routing arc or healthcheck); this stack has routing none`,
+        );
+      }
+    }
+  } else {
+    const why = `routing is ${cfg.routing}`;
+    if (cfg.domainName === undefined) {
+      problems.push(
+        `${key("domainName")}: is required when ${why}: the service name the records answer for, e.g. orders.example.com`,
+      );
+    }
+    if (cfg.hostedZoneId === undefined) {
+      problems.push(
+        `${key("hostedZoneId")}: is required when ${why}: the public hosted zone of domainName`,
+      );
+    }
+    if (cfg.peerStacks.length === 0) {
+      problems.push(
+        `${key("peerStacks")}: routing spans regions: list the other region stacks, e.g. [region1]; got none`,
+      );
+    }
+    if (cfg.routingPolicy === "failover") {
+      if (cfg.failoverPrimaryRegion === undefined) {
+        problems.push(
+          `${key("failoverPrimaryRegion")}: is required when routingPolicy is failover`,
+        );
+      }
+      if (cfg.peerStacks.length > 1) {
+        problems.push(
+          `${key("routingPolicy")}: failover takes exactly two regions (one PRIMARY, one SECONDARY), this stack and one peer: got ${cfg.peerStacks.length} peer stacks; use latency`,
+        );
+      }
+    } else if (cfg.failoverPrimaryRegion !== undefined) {
+      problems.push(
+        `${key("failoverPrimaryRegion")}: only valid when routingPolicy is failover (got ${cfg.routingPolicy ?? "latency"})`,
+      );
+    }
+  }
+  if (cfg.vpcId !== undefined && cfg.zoneType !== "private") {
+    problems.push(`${key("vpcId")}: only used with zoneType private; this stack's zone is public`);
+  }
+  return problems;
+}
+
+/** RFC 2606 and RFC 6761 names: documentation examples that nobody can deploy a certificate for. */
+export function isReservedExampleDomain(domain: string): boolean {
+  return (
+    /(^|\.)example\.(com|net|org)$/.test(domain) ||
+    /\.(example|test|invalid|localhost)$/.test(domain)
+  );
+}
+
+/**
+ * Refuses, on a real deployment only, a domain name the shipped stack files carry as an example:
+ * a preview (and the offline plan) still runs, `pulumi up` stops before any resource.
+ */
+export function assertDeployableDomain(cfg: StackConfig, dryRun: boolean): void {
+  if (dryRun || cfg.domainName === undefined || !isReservedExampleDomain(cfg.domainName)) return;
+  throw new ConfigError(
+    `invalid config for stack ${cfg.stack}:\n  - ${PROJECT}:domainName: ${cfg.domainName} is a reserved example name (RFC 2606); ` +
+      `set your service name and its public hosted zone: pulumi config set ${PROJECT}:domainName orders.yourcompany.com -s ${cfg.stack} ` +
+      `and pulumi config set ${PROJECT}:hostedZoneId <zone id> -s ${cfg.stack}, in every region stack`,
+  );
+}
+
 /** A stack reference name: a bare stack name means that stack in this organization and project. */
 export function qualifyStackName(name: string, organization: string, project: string): string {
   return name.includes("/") ? name : `${organization}/${project}/${name}`;
@@ -356,5 +478,7 @@ export function loadStackConfig(): StackConfig {
   // Imported here so the pure parser above stays usable without a Pulumi runtime.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-  return parseStackConfig(pulumi.runtime.allConfig(), pulumi.getStack());
+  const cfg = parseStackConfig(pulumi.runtime.allConfig(), pulumi.getStack());
+  assertDeployableDomain(cfg, pulumi.runtime.isDryRun());
+  return cfg;
 }

@@ -3,16 +3,20 @@
  * stacks and operators need. Which parts a stack owns follows from config (`role`), never from
  * the stack's name.
  */
+import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  ArcControlPlane,
   CanaryFleet,
   DEFAULT_BASE_PATH,
+  FailoverDns,
   GlobalTableSet,
   RegionalApi,
   RegionalDashboard,
   ServiceAlarms,
   type CanaryTarget,
   type DashboardCanary,
+  type DnsRegionArgs,
   type ReceivingRegion,
   type RegionalTableMap,
 } from "./components";
@@ -155,10 +159,11 @@ const regions: RegionView[] = [self, ...cfg.peerStacks.map(peerView)];
 
 // ---- Observability: canaries, dashboard, alarms ----
 
-/** The global service name, when every region serves it on its custom domain. */
-const globalEndpoint = cfg.domainName
-  ? `https://${cfg.domainName}/${DEFAULT_BASE_PATH}`
-  : undefined;
+/** The global service name, when this stack routes it to every region's custom domain. */
+const globalEndpoint =
+  cfg.routing !== "none" && cfg.domainName
+    ? `https://${cfg.domainName}/${DEFAULT_BASE_PATH}`
+    : undefined;
 const canaryIds =
   cfg.canaryOrderId && cfg.canaryProductId
     ? { orderId: cfg.canaryOrderId, productId: cfg.canaryProductId }
@@ -282,6 +287,208 @@ const dashboard = new RegionalDashboard(`dashboard-${cfg.region}`, {
   canaries: dashboardCanaries,
   replicationLatencyAlarmMs: cfg.replicationLatencyAlarmMs,
 });
+/**
+ * This region's VPC for a private service zone: the configured one, or a small one created here
+ * (two AZs, public subnets only, no NAT gateway, so it costs nothing until something runs in it).
+ */
+function dnsVpc(config: StackConfig): pulumi.Output<string> | undefined {
+  if ((config.zoneType ?? "public") !== "private") return undefined;
+  if (config.vpcId) return pulumi.output(config.vpcId);
+  return new awsx.ec2.Vpc(`dns-vpc-${config.region}`, {
+    region: config.region,
+    numberOfAvailabilityZones: 2,
+    natGateways: { strategy: "None" },
+    subnetSpecs: [{ type: "Public", cidrMask: 20 }],
+    // A private hosted zone answers only in VPCs with DNS support and hostnames on.
+    enableDnsSupport: true,
+    enableDnsHostnames: true,
+    tags: { ...tags, Name: `${config.namePrefix}-${config.region}` },
+  }).vpcId;
+}
+const vpc = dnsVpc(cfg);
+
+/** What a peer stack must export for routing, read as plain values (they decide resources). */
+interface PeerFacts {
+  readonly view: RegionView;
+  readonly region: string;
+  readonly regionalDomainName: string;
+  readonly regionalZoneId: string;
+  readonly vpcId: string | undefined;
+}
+
+async function readPeer(view: RegionView, config: StackConfig): Promise<PeerFacts> {
+  const ref = stackRef(view.stack);
+  const name = qualifyStackName(view.stack, pulumi.getOrganization(), pulumi.getProject());
+  const value = async (key: string): Promise<unknown> => {
+    const details = await ref.getOutputDetails(key);
+    return details.value ?? details.secretValue;
+  };
+  const [region, url, regionalDomainName, regionalZoneId, vpcId, routing] = await Promise.all(
+    ["region", "url", "regionalDomainName", "regionalZoneId", "vpcId", "routing"].map(value),
+  );
+  if (typeof region !== "string") {
+    throw new Error(
+      `stack ${name} has no output region: deploy it first (pulumi up -s ${view.stack}), then this stack, which owns routing`,
+    );
+  }
+  if (routing !== undefined && routing !== "none") {
+    throw new Error(
+      `stack ${name} owns routing too (routing ${String(routing)}): one stack owns the service name's records; ` +
+        `set resilient-dynamo:routing none there or here`,
+    );
+  }
+  if (typeof regionalDomainName !== "string" || typeof regionalZoneId !== "string") {
+    throw new Error(
+      `stack ${name} exports no regionalDomainName: it has no custom domain for routing to alias. ` +
+        `Set resilient-dynamo:domainName ${config.domainName} and resilient-dynamo:hostedZoneId in its config ` +
+        `(the same as this stack's) and run pulumi up -s ${view.stack}`,
+    );
+  }
+  if (typeof url !== "string" || !url.startsWith(`https://${config.domainName}/`)) {
+    throw new Error(
+      `stack ${name} serves ${String(url)}, not https://${config.domainName}/: every region must serve the ` +
+        `same service name; set its resilient-dynamo:domainName to ${config.domainName}`,
+    );
+  }
+  if ((config.zoneType ?? "public") === "private" && typeof vpcId !== "string") {
+    throw new Error(
+      `stack ${name} exports no vpcId for the private zone: set resilient-dynamo:zoneType private in its ` +
+        `config (it then creates a VPC, or set resilient-dynamo:vpcId) and run pulumi up -s ${view.stack}`,
+    );
+  }
+  return {
+    view,
+    region,
+    regionalDomainName,
+    regionalZoneId,
+    vpcId: typeof vpcId === "string" ? vpcId : undefined,
+  };
+}
+
+interface RoutingOutputs {
+  readonly serviceDomain: pulumi.Output<string>;
+  /** The HTTPS health checks by region (routing healthcheck). */
+  readonly httpsHealthCheckIds?: pulumi.Output<Record<string, string>>;
+  readonly arc?: {
+    readonly clusterArn: pulumi.Output<string>;
+    readonly clusterEndpoints: pulumi.Output<{ endpoint: string; region: string }[]>;
+    readonly controlPanelArn: pulumi.Output<string>;
+    readonly routingControlArns: pulumi.Output<Record<string, string>>;
+    readonly healthCheckIds: pulumi.Output<Record<string, string>>;
+  };
+}
+
+/**
+ * Global routing, on the stack whose config owns it: ArcControlPlane (routing arc) and FailoverDns
+ * over this region and every peer. Peer regions come from the peers' outputs, so it waits for
+ * them before it declares anything: a region is only a stack file plus peerStacks here.
+ */
+async function composeRouting(config: StackConfig): Promise<RoutingOutputs> {
+  const domainName = config.domainName as string;
+  const peers = await Promise.all(regions.slice(1).map((view) => readPeer(view, config)));
+  const stackOf = new Map<string, string>([[config.region, config.stack]]);
+  for (const p of peers) {
+    const other = stackOf.get(p.region);
+    if (other !== undefined) {
+      throw new Error(
+        `stacks ${other} and ${p.view.stack} are both in ${p.region}: routing needs one stack per region; check resilient-dynamo:peerStacks`,
+      );
+    }
+    stackOf.set(p.region, p.view.stack);
+  }
+  if (config.failoverPrimaryRegion !== undefined && !stackOf.has(config.failoverPrimaryRegion)) {
+    throw new Error(
+      `resilient-dynamo:failoverPrimaryRegion: got ${config.failoverPrimaryRegion}; expected one of the routed regions ${[...stackOf.keys()].join(", ")}`,
+    );
+  }
+
+  const defined = (what: string) => (v: string | undefined) => {
+    if (v === undefined)
+      throw new Error(`this stack has no ${what}; set resilient-dynamo:domainName`);
+    return v;
+  };
+  const members = [
+    {
+      view: self,
+      region: config.region,
+      regionalDomainName: self.regionalDomainName.apply(defined("regionalDomainName")),
+      regionalZoneId: self.regionalZoneId.apply(defined("regionalZoneId")),
+      vpcId: vpc,
+    },
+    ...peers.map((p) => ({
+      ...p,
+      vpcId: p.vpcId === undefined ? undefined : pulumi.output(p.vpcId),
+    })),
+  ];
+
+  let arc: ArcControlPlane | undefined;
+  if (config.routing === "arc") {
+    arc = new ArcControlPlane("routing-arc", {
+      regions: members.map((m) => ({
+        region: m.region,
+        stageArn: m.view.stageArn,
+        functionArns: m.view.functionArns,
+        tableArns: m.view.tableArns,
+      })),
+      safetyRuleWaitPeriodMs: config.safetyRuleWaitPeriodMs,
+      readiness: config.arcReadiness,
+      namePrefix: config.namePrefix,
+      tags,
+    });
+  }
+  const arcChecks = arc?.healthCheckIds;
+  const dns = new FailoverDns("routing-dns", {
+    domainName,
+    routingPolicy: config.routingPolicy ?? "latency",
+    primaryRegion: config.failoverPrimaryRegion,
+    health: arcChecks ? "arc" : "https",
+    healthCheckIntervalSeconds: config.healthCheckIntervalSeconds,
+    healthCheckFailureThreshold: config.healthCheckFailureThreshold,
+    zone:
+      (config.zoneType ?? "public") === "private"
+        ? { type: "private" }
+        : { type: "public", hostedZoneId: config.hostedZoneId as string },
+    regions: members.map((m): DnsRegionArgs => ({
+      region: m.region,
+      regionalDomainName: m.regionalDomainName,
+      regionalZoneId: m.regionalZoneId,
+      vpcId: m.vpcId,
+      ...(arcChecks
+        ? { healthCheckId: arcChecks.apply((ids) => ids[m.region] as string) }
+        : {
+            // The region's own stage, not the custom domain: see DnsRegionArgs.healthCheckTarget.
+            healthCheckTarget: {
+              fqdn: m.view.invokeUrl.apply((u) => new URL(u).host),
+              path: m.view.invokeUrl.apply(
+                (u) => `${new URL(u).pathname.replace(/\/$/, "")}/health`,
+              ),
+            },
+          }),
+    })),
+    tags,
+  });
+  return {
+    serviceDomain: dns.serviceDomain,
+    httpsHealthCheckIds: arc ? undefined : dns.healthCheckIds,
+    arc: arc && {
+      clusterArn: arc.clusterArn,
+      clusterEndpoints: arc.clusterEndpoints,
+      controlPanelArn: arc.controlPanelArn,
+      routingControlArns: arc.routingControlArns,
+      healthCheckIds: arc.healthCheckIds,
+    },
+  };
+}
+
+const routingParts = cfg.routing === "none" ? undefined : composeRouting(cfg);
+/** An export of the routing parts; undefined (no stack output) when this stack has no routing. */
+function routingOutput<T>(
+  pick: (parts: RoutingOutputs) => pulumi.Output<T> | undefined,
+): pulumi.Output<T | undefined> | undefined {
+  if (!routingParts) return undefined;
+  // output() of a promise of an Output resolves to the inner Output's value.
+  return pulumi.output(routingParts.then(pick)) as pulumi.Output<T | undefined>;
+}
 
 export const region = cfg.region;
 export const role = cfg.role;
@@ -305,3 +512,15 @@ export const canaries = Object.fromEntries(
 );
 export const dashboardName = dashboard.dashboardName;
 export const alarmArns = alarms.alarmArns;
+/** This region's VPC for the private service zone (zoneType private). */
+export const vpcId = vpc;
+// Read by the arc operator CLI and the other region stacks: keep these names.
+export const routing = cfg.routing;
+export const serviceDomain = routingOutput((p) => p.serviceDomain);
+export const arcClusterArn = routingOutput((p) => p.arc?.clusterArn);
+export const arcClusterEndpoints = routingOutput((p) => p.arc?.clusterEndpoints);
+export const arcControlPanelArn = routingOutput((p) => p.arc?.controlPanelArn);
+export const routingControlArns = routingOutput((p) => p.arc?.routingControlArns);
+export const routingHealthCheckIds = routingOutput((p) => p.arc?.healthCheckIds);
+/** routing healthcheck: the HTTPS health check id by region, for operators and alarms. */
+export const httpsHealthCheckIds = routingOutput((p) => p.httpsHealthCheckIds);

@@ -7,3 +7,5 @@ export * from "./dashboard-widgets";
 export * from "./dynamo-operations";
 export * from "./regional-dashboard";
 export * from "./service-alarms";
+export * from "./arc-control-plane";
+export * from "./failover-dns";

@@ -1,5 +1,12 @@
 import { expect } from "chai";
-import { ConfigError, parseStackConfig, qualifyStackName } from "../config";
+import { readProject } from "../tools/stack-config";
+import {
+  ConfigError,
+  assertDeployableDomain,
+  isReservedExampleDomain,
+  parseStackConfig,
+  qualifyStackName,
+} from "../config";
 
 const primary = {
   "aws:region": "us-east-1",
@@ -130,6 +137,96 @@ describe("stack config", () => {
     );
     expect(qualifyStackName("other/proj/region1", "acme", "resilient-dynamo")).to.equal(
       "other/proj/region1",
+    );
+  });
+
+  it("routing defaults: none, HTTPS checks every 10 s with threshold 3, ARC wait 5000 ms, readiness off", () => {
+    const cfg = parseStackConfig(primary, "region1");
+    expect(cfg).to.deep.include({
+      routing: "none",
+      healthCheckIntervalSeconds: 10,
+      healthCheckFailureThreshold: 3,
+      safetyRuleWaitPeriodMs: 5000,
+      arcReadiness: false,
+    });
+    expect(cfg.routingPolicy).to.equal(undefined);
+    expect(cfg.zoneType).to.equal(undefined);
+  });
+
+  it("reads the JSON-typed routing keys as numbers and booleans", () => {
+    const cfg = parseStackConfig(
+      {
+        ...secondary,
+        "resilient-dynamo:routing": "healthcheck",
+        "resilient-dynamo:peerStacks": '["region1"]',
+        "resilient-dynamo:domainName": "orders.acme.io",
+        "resilient-dynamo:hostedZoneId": "Z0123456789",
+        "resilient-dynamo:healthCheckIntervalSeconds": "30",
+        "resilient-dynamo:healthCheckFailureThreshold": "5",
+        "resilient-dynamo:safetyRuleWaitPeriodMs": "0",
+        "resilient-dynamo:arcReadiness": "true",
+      },
+      "region2",
+    );
+    expect(cfg).to.deep.include({
+      routing: "healthcheck",
+      healthCheckIntervalSeconds: 30,
+      healthCheckFailureThreshold: 5,
+      safetyRuleWaitPeriodMs: 0,
+      arcReadiness: true,
+    });
+  });
+
+  const domains: [string, boolean][] = [
+    ["orders.example.com", true],
+    ["example.org", true],
+    ["api.example.net", true],
+    ["orders.example", true],
+    ["shop.test", true],
+    ["x.invalid", true],
+    ["orders.acme.io", false],
+    ["myexample.com", false],
+    ["example.com.au", false],
+  ];
+  for (const [domain, reserved] of domains) {
+    it(`${domain} is ${reserved ? "" : "not "}a reserved example domain`, () => {
+      expect(isReservedExampleDomain(domain)).to.equal(reserved);
+    });
+  }
+
+  it("refuses an example domain on pulumi up only, naming the key", () => {
+    const cfg = parseStackConfig(
+      {
+        ...primary,
+        "resilient-dynamo:domainName": "orders.example.com",
+        "resilient-dynamo:hostedZoneId": "Z0123456789",
+      },
+      "region1",
+    );
+    expect(() => assertDeployableDomain(cfg, true)).to.not.throw();
+    expect(() => assertDeployableDomain(cfg, false)).to.throw(
+      ConfigError,
+      /resilient-dynamo:domainName: orders\.example\.com is a reserved example name/,
+    );
+  });
+
+  it("Pulumi.yaml declares every routing key, with the defaults config.ts applies", () => {
+    const { defaults } = readProject();
+    for (const key of [
+      "routing",
+      "routingPolicy",
+      "failoverPrimaryRegion",
+      "zoneType",
+      "vpcId",
+      "healthCheckIntervalSeconds",
+      "healthCheckFailureThreshold",
+      "safetyRuleWaitPeriodMs",
+      "arcReadiness",
+    ]) {
+      expect(defaults, key).to.have.property(`resilient-dynamo:${key}`);
+    }
+    expect(parseStackConfig({ ...defaults, ...primary }, "region1")).to.deep.equal(
+      parseStackConfig(primary, "region1"),
     );
   });
 });

@@ -34,17 +34,14 @@ describe("observability in the region stacks", function () {
   this.timeout(240_000);
   let region1: StackEvaluation;
   let region2: StackEvaluation;
-  let region2Global: StackEvaluation;
+  let region2NoRouting: StackEvaluation;
   const refs = () => ({ [stackRefName("region1")]: region1.outputs });
 
   before(async () => {
     region1 = await evaluateStack("region1", { config: withIds("region1") });
     region2 = await evaluateStack("region2", { config: withIds("region2"), stackOutputs: refs() });
-    region2Global = await evaluateStack("region2", {
-      config: withIds("region2", {
-        "resilient-dynamo:domainName": "orders.example.com",
-        "resilient-dynamo:hostedZoneId": "Z0123456789ABC",
-      }),
+    region2NoRouting = await evaluateStack("region2", {
+      config: withIds("region2", { "resilient-dynamo:routing": "none" }),
       stackOutputs: refs(),
     });
   });
@@ -66,11 +63,13 @@ describe("observability in the region stacks", function () {
       canaries(region2)
         .map((c) => c.inputs["region"])
         .sort(),
-    ).to.deep.equal(["us-east-2", "us-east-2", "us-west-2"]);
+    ).to.deep.equal(["us-east-2", "us-east-2", "us-east-2", "us-west-2"]);
     const total = canaries(region1).length + canaries(region2).length;
-    expect(total).to.equal(2 /* app regions */ + 2 /* observer: each regional endpoint */);
-    // With a service name, the observer also checks the global name.
-    expect(canaries(region2Global)).to.have.length(4);
+    expect(total).to.equal(
+      2 /* app regions */ + 2 /* observer: each regional endpoint */ + 1 /* the global name */,
+    );
+    // Without routing there is no global name to check.
+    expect(canaries(region2NoRouting)).to.have.length(3);
   });
 
   it("points each canary at the endpoint it checks, signing for that endpoint's region", () => {
@@ -85,7 +84,12 @@ describe("observability in the region stacks", function () {
     const home2 = canaries(region2).find((c) => c.inputs["region"] === "us-west-2");
     expect(env(home2!)["CANARY_ENDPOINT"]).to.equal(region2.outputs["invokeUrl"]);
     expect(env(home2!)["CANARY_SIGNING_REGION"]).to.equal("us-west-2");
-    const observed = canaries(region2)
+    const global = canaries(region2).find(
+      (c) => c.inputs["name"] === canaryName("resilient-dynamo", "obs-global"),
+    );
+    expect(env(global!)["CANARY_ENDPOINT"]).to.equal("https://orders.example.com/v1");
+    expect(env(global!)["CANARY_SIGNING_REGION"]).to.equal("auto");
+    const observed = canaries(region2NoRouting)
       .filter((c) => c.inputs["region"] === "us-east-2")
       .map((c) => [c.inputs["name"], env(c)["CANARY_ENDPOINT"], env(c)["CANARY_SIGNING_REGION"]])
       .sort();
@@ -93,15 +97,10 @@ describe("observability in the region stacks", function () {
       [canaryName("resilient-dynamo", "obs-region1"), region1.outputs["invokeUrl"], "us-east-1"],
       [canaryName("resilient-dynamo", "obs-region2"), region2.outputs["invokeUrl"], "us-west-2"],
     ]);
-    const global = canaries(region2Global).find(
-      (c) => c.inputs["name"] === canaryName("resilient-dynamo", "obs-global"),
-    );
-    expect(env(global!)["CANARY_ENDPOINT"]).to.equal("https://orders.example.com/v1");
-    expect(env(global!)["CANARY_SIGNING_REGION"]).to.equal("auto");
   });
 
   it("gives every canary a unique valid name and its own SuccessPercent alarm", () => {
-    for (const run of [region1, region2, region2Global]) {
+    for (const run of [region1, region2, region2NoRouting]) {
       const names = canaries(run).map((c) => c.inputs["name"] as string);
       expect(new Set(names).size).to.equal(names.length);
       for (const n of names) expect(n).to.match(/^[0-9a-z_-]{1,21}$/);
@@ -188,7 +187,7 @@ describe("observability in the region stacks", function () {
   });
 
   it("grants no * action anywhere, and PutMetricData only in the Synthetics namespace", () => {
-    for (const run of [region1, region2Global]) {
+    for (const run of [region1, region2]) {
       const statements = run.engine
         .ofType("aws:iam/rolePolicy:RolePolicy")
         .flatMap((p) => json(p.inputs["policy"]).Statement);

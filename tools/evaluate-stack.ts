@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { MockEngine, evaluate, settle } from "./mock-engine";
+import { MockEngine, evaluate, settle, waitForRegistrations } from "./mock-engine";
 
 export { settle };
 import { PROJECT_DIR, readProject, readStackConfig } from "./stack-config";
@@ -23,6 +23,11 @@ export interface EvaluateStackOptions {
   readonly config?: Record<string, string>;
   /** Outputs of stacks this one references, by fully qualified name. */
   readonly stackOutputs?: Record<string, Record<string, unknown>>;
+  /**
+   * Evaluate as `pulumi preview` does (true) or as `pulumi up` does (false); the program refuses
+   * some things only on a real deployment, such as an RFC 2606 example domain. @default true
+   */
+  readonly dryRun?: boolean;
 }
 
 export async function evaluateStack(
@@ -36,7 +41,8 @@ export async function evaluateStack(
     stackOutputs: options.stackOutputs,
   });
   const entry = path.join(PROJECT_DIR, "index.ts");
-  const exports = await evaluate(engine, { project, stack, config }, () => {
+  const dryRun = options.dryRun ?? true;
+  const exports = await evaluate(engine, { project, stack, config, dryRun }, () => {
     delete require.cache[require.resolve(entry)];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(entry) as Record<string, unknown>;
@@ -46,6 +52,9 @@ export async function evaluateStack(
     if (key === "__esModule") continue;
     outputs[key] = await settle(value as pulumi.Input<unknown>);
   }
+  // Parts of the program built after an await (routing waits for peer stacks' outputs) may still
+  // be registering once the outputs have settled.
+  await waitForRegistrations();
   return { engine, outputs };
 }
 

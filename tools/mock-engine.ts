@@ -51,6 +51,8 @@ export function arnWithRegion(arn: string, region: string): string {
 export class MockEngine implements pulumi.runtime.Mocks {
   readonly resources: RecordedResource[] = [];
   readonly calls: RecordedCall[] = [];
+  /** Region of each explicit provider, by id, so its resources are recorded in that region. */
+  private readonly providerRegions = new Map<string, string | undefined>();
 
   constructor(private readonly options: MockEngineOptions = {}) {}
 
@@ -63,6 +65,13 @@ export class MockEngine implements pulumi.runtime.Mocks {
   reset(): void {
     this.resources.length = 0;
     this.calls.length = 0;
+    this.providerRegions.clear();
+  }
+
+  /** The region of the explicit provider a resource names (`<provider urn>::<id>`), if any. */
+  private providerRegion(ref: string | undefined): string | undefined {
+    if (!ref) return undefined;
+    return this.providerRegions.get(ref.slice(ref.lastIndexOf("::") + 2));
   }
 
   newResource(args: pulumi.runtime.MockResourceArgs): {
@@ -83,12 +92,20 @@ export class MockEngine implements pulumi.runtime.Mocks {
       this.record(args, stackName, state, undefined);
       return { id: stackName, state };
     }
-    const region = (inputs["region"] as string | undefined) ?? this.options.defaultRegion;
+    const region =
+      (inputs["region"] as string | undefined) ??
+      this.providerRegion(args.provider) ??
+      this.options.defaultRegion;
     // An import id arrives as "" when there is none (protobuf strings default to empty).
     const id = args.id || `${args.name}-${shortHash(args.type + args.name)}`;
+    if (args.type.startsWith("pulumi:providers:")) {
+      this.providerRegions.set(id, inputs["region"] as string | undefined);
+    }
     const state = { ...inputs, ...this.computed(args.type, args.name, id, inputs, region) };
     this.record(args, id, state, region);
-    return { id: args.type.startsWith("resilient-dynamo:") ? undefined : id, state };
+    // Component resources (ours, and awsx's remote ones) have no provider id.
+    const component = args.type.startsWith("resilient-dynamo:") || args.type.startsWith("awsx:");
+    return { id: component ? undefined : id, state };
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
@@ -259,6 +276,98 @@ export class MockEngine implements pulumi.runtime.Mocks {
         return {
           dashboardArn: `arn:aws:cloudwatch::${account}:dashboard/${inputs["dashboardName"] ?? physical}`,
         };
+      case "aws:route53recoverycontrol/cluster:Cluster": {
+        // Every ARC cluster has five regional endpoints, one per cluster region.
+        const clusterRegions = [
+          "us-east-1",
+          "us-west-2",
+          "eu-west-1",
+          "ap-northeast-1",
+          "ap-southeast-2",
+        ];
+        return {
+          name: physical,
+          arn: `arn:aws:route53-recovery-control::${account}:cluster/${shortHash(name)}`,
+          status: "DEPLOYED",
+          networkType: "IPV4",
+          clusterEndpoints: clusterRegions.map((r) => ({
+            region: r,
+            endpoint: `https://${shortHash(name + r)}.route53-recovery-cluster.${r}.amazonaws.com/v1`,
+          })),
+        };
+      }
+      case "aws:route53recoverycontrol/controlPanel:ControlPanel":
+        return {
+          name: physical,
+          arn: `arn:aws:route53-recovery-control::${account}:controlpanel/${shortHash(name)}`,
+          status: "DEPLOYED",
+          defaultControlPanel: false,
+          routingControlCount: 0,
+        };
+      case "aws:route53recoverycontrol/routingControl:RoutingControl":
+        return {
+          name: physical,
+          arn: `${inputs["controlPanelArn"]}/routingcontrol/${shortHash(name)}`,
+          status: "DEPLOYED",
+        };
+      case "aws:route53recoverycontrol/safetyRule:SafetyRule":
+        return {
+          name: physical,
+          arn: `${inputs["controlPanelArn"]}/safetyrule/${shortHash(name)}`,
+          status: "DEPLOYED",
+        };
+      case "aws:route53/healthCheck:HealthCheck":
+        return { arn: `arn:aws:route53:::healthcheck/${id}` };
+      case "aws:route53recoveryreadiness/cell:Cell":
+        return {
+          arn: `arn:aws:route53-recovery-readiness::${account}:cell/${inputs["cellName"]}`,
+          parentReadinessScopes: [],
+        };
+      case "aws:route53recoveryreadiness/recoveryGroup:RecoveryGroup":
+        return {
+          arn: `arn:aws:route53-recovery-readiness::${account}:recovery-group/${inputs["recoveryGroupName"]}`,
+        };
+      case "aws:route53recoveryreadiness/resourceSet:ResourceSet":
+        return {
+          arn: `arn:aws:route53-recovery-readiness::${account}:resource-set/${inputs["resourceSetName"]}`,
+        };
+      case "aws:route53recoveryreadiness/readinessCheck:ReadinessCheck":
+        return {
+          arn: `arn:aws:route53-recovery-readiness::${account}:readiness-check/${inputs["readinessCheckName"]}`,
+        };
+      case "aws:route53/zone:Zone": {
+        const zoneId = `Z${shortHash(name).toUpperCase()}ZONE`;
+        return {
+          zoneId,
+          arn: `arn:aws:route53:::hostedzone/${zoneId}`,
+          nameServers: inputs["vpcs"]?.length
+            ? []
+            : [1, 2, 3, 4].map((n) => `ns-${n}.awsdns-mock.net`),
+        };
+      }
+      case "aws:route53/record:Record":
+        return { fqdn: String(inputs["name"]).replace(/\.$/, "") };
+      case "awsx:ec2:Vpc": {
+        // awsx's Vpc is a remote component: its children are created by the awsx plugin, so the
+        // mocks answer with what the component outputs.
+        const azs = ["a", "b", "c"]
+          .slice(0, (inputs["numberOfAvailabilityZones"] as number | undefined) ?? 3)
+          .map((s) => `${region}${s}`);
+        const specs = (
+          (inputs["subnetSpecs"] as { type: string }[] | undefined) ?? [
+            { type: "Public" },
+            { type: "Private" },
+          ]
+        ).map((s) => s.type);
+        const subnetIds = (type: string) =>
+          specs.includes(type) ? azs.map((az) => `subnet-${shortHash(name + type + az)}`) : [];
+        return {
+          vpcId: `vpc-${shortHash(name + region)}${shortHash(name)}`,
+          publicSubnetIds: subnetIds("Public"),
+          privateSubnetIds: subnetIds("Private"),
+          isolatedSubnetIds: subnetIds("Isolated"),
+        };
+      }
       default:
         return {
           name: physical,
@@ -275,6 +384,8 @@ export interface EvaluateOptions {
   readonly organization?: string;
   /** Full config keys (`aws:region`, `resilient-dynamo:role`) to string values, as Pulumi holds them. */
   readonly config: Readonly<Record<string, string>>;
+  /** Run as a preview (`pulumi preview`), where `pulumi.runtime.isDryRun()` is true. @default false */
+  readonly dryRun?: boolean;
 }
 
 /**
@@ -291,7 +402,7 @@ export async function evaluate<T>(
     engine,
     options.project,
     options.stack,
-    false,
+    options.dryRun ?? false,
     options.organization ?? "organization",
   );
   pulumi.runtime.setAllConfig({ ...options.config });

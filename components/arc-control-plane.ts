@@ -1,0 +1,305 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { assertPlain, assertRegion } from "./validate";
+
+/**
+ * Region whose endpoint serves ARC's configuration APIs (recovery control config and readiness).
+ * Clusters, routing controls, safety rules and readiness resources are created through it,
+ * whatever region the stack deploys to.
+ */
+export const ARC_CONFIG_REGION = "us-west-2";
+
+/** ARC and readiness names are at most 64 characters; the longest suffix added here is 17. */
+export const ARC_NAME_PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+
+/** Readiness resource set types, one set per type, covering every region. */
+export const READINESS_RESOURCE_TYPES = {
+  stages: "AWS::ApiGateway::Stage",
+  functions: "AWS::Lambda::Function",
+  tables: "AWS::DynamoDB::Table",
+} as const;
+export type ReadinessSet = keyof typeof READINESS_RESOURCE_TYPES;
+
+/** One application region (an ARC "cell"): what its routing control and readiness cover. */
+export interface ArcRegionArgs {
+  /** The region's name, e.g. us-east-1. Plain value: it names resources. */
+  region: string;
+  /** ARN of the region's API Gateway stage (`arn:aws:apigateway:<region>::/restapis/<id>/stages/<stage>`). */
+  stageArn: pulumi.Input<string>;
+  /** The region's Lambda function ARNs, by function name. */
+  functionArns: pulumi.Input<Record<string, string>>;
+  /** The region's DynamoDB table (replica) ARNs, by table key. */
+  tableArns: pulumi.Input<Record<string, string>>;
+}
+
+/**
+ * A gating safety rule: one extra routing control (the gate, with no health check and no DNS
+ * record) that must be on before any region's routing control can change. Operators turn the gate
+ * on for a change window and off again, so a stray script cannot fail over traffic.
+ */
+export interface ArcGatingRuleArgs {
+  /** Time ARC waits before it applies a change to a gated control, in ms. @default 5000 */
+  waitPeriodMs?: number;
+}
+
+export interface ArcControlPlaneArgs {
+  /** The application regions, at least two, each once. Plain values: they decide the resources. */
+  regions: ArcRegionArgs[];
+  /**
+   * Time ARC waits before it evaluates the assertion rule for a change, in ms, so that a flip of
+   * several controls in sequence is judged as a whole. @default 5000
+   */
+  safetyRuleWaitPeriodMs?: number;
+  /** Add a gating rule over every region's routing control. @default none */
+  gatingRule?: ArcGatingRuleArgs;
+  /**
+   * Create readiness checks (cells, recovery group, resource sets, readiness checks). AWS closed
+   * ARC readiness checks to new customers; turn this off in an account that was not using them.
+   * @default true
+   */
+  readiness?: boolean;
+  /** Prefix of every ARC and readiness name (1-40 letters, digits, `-`, `_`). @default "resilient-dynamo" */
+  namePrefix?: string;
+  /**
+   * Provider for the ARC configuration resources; it must target us-west-2.
+   * @default a us-west-2 aws.Provider created as a child (credentials from the environment)
+   */
+  arcProvider?: aws.Provider;
+  /** Tags on every taggable child. */
+  tags?: Record<string, string>;
+}
+
+/** Checks ArcControlPlaneArgs before any resource exists. */
+export function validateArcControlPlaneArgs(args: ArcControlPlaneArgs): void {
+  assertPlain("regions", args.regions);
+  if (!Array.isArray(args.regions) || args.regions.length < 2) {
+    throw new Error(
+      `ArcControlPlane needs at least two regions to route between: got ${Array.isArray(args.regions) ? args.regions.length : JSON.stringify(args.regions)}`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const [i, r] of args.regions.entries()) {
+    assertPlain(`regions[${i}].region`, r.region);
+    assertRegion(`regions[${i}].region`, r.region);
+    if (seen.has(r.region)) throw new Error(`duplicate region ${r.region} in regions`);
+    seen.add(r.region);
+  }
+  for (const [what, ms] of [
+    ["safetyRuleWaitPeriodMs", args.safetyRuleWaitPeriodMs],
+    ["gatingRule.waitPeriodMs", args.gatingRule?.waitPeriodMs],
+  ] as const) {
+    if (ms !== undefined && !(Number.isInteger(ms) && ms >= 0)) {
+      throw new Error(`${what} must be a whole number of milliseconds, 0 or more: got ${ms}`);
+    }
+  }
+  const prefix = args.namePrefix ?? "resilient-dynamo";
+  if (!ARC_NAME_PREFIX_PATTERN.test(prefix)) {
+    throw new Error(
+      `namePrefix must be 1-40 letters, digits, "-" or "_", starting with a letter or digit: got ${JSON.stringify(prefix)}`,
+    );
+  }
+}
+
+/**
+ * Route 53 Application Recovery Controller for a set of regions: a cluster, a control panel, one
+ * routing control per region (off when created), an assertion safety rule that keeps at least one
+ * region on, optionally a gating rule, and a Route 53 health check of type RECOVERY_CONTROL per
+ * routing control for DNS records to carry. Readiness: one cell per region, a recovery group, and
+ * a resource set plus readiness check for API stages, functions and tables, each resource scoped
+ * to its region's cell. ARC's configuration API lives in us-west-2, so those resources go there
+ * whatever the stack's region.
+ */
+export class ArcControlPlane extends pulumi.ComponentResource {
+  readonly clusterArn: pulumi.Output<string>;
+  /** The cluster's five regional endpoints; routing control states are read and set through them. */
+  readonly clusterEndpoints: pulumi.Output<{ endpoint: string; region: string }[]>;
+  readonly controlPanelArn: pulumi.Output<string>;
+  /** Routing control ARN by region. */
+  readonly routingControlArns: pulumi.Output<Record<string, string>>;
+  /** RECOVERY_CONTROL health check id by region, for DNS records. */
+  readonly healthCheckIds: pulumi.Output<Record<string, string>>;
+  readonly safetyRuleArn: pulumi.Output<string>;
+  /** The gate's routing control ARN; undefined without a gating rule. */
+  readonly gatingControlArn: pulumi.Output<string | undefined>;
+  /** Undefined when readiness is off. */
+  readonly recoveryGroupArn: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: ArcControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("resilient-dynamo:routing:ArcControlPlane", name, {}, opts);
+    validateArcControlPlaneArgs(args);
+
+    const prefix = args.namePrefix ?? "resilient-dynamo";
+    const provider =
+      args.arcProvider ??
+      new aws.Provider(
+        `${name}-${ARC_CONFIG_REGION}`,
+        { region: ARC_CONFIG_REGION },
+        { parent: this },
+      );
+    const arc = { parent: this, provider };
+
+    const cluster = new aws.route53recoverycontrol.Cluster(
+      `${name}-cluster`,
+      { name: `${prefix}-cluster`, tags: args.tags },
+      arc,
+    );
+    const panel = new aws.route53recoverycontrol.ControlPanel(
+      `${name}-panel`,
+      { name: `${prefix}-panel`, clusterArn: cluster.arn, tags: args.tags },
+      arc,
+    );
+
+    // ARC answers 409 ConflictException to concurrent changes on one cluster, and the provider
+    // does not retry them (hashicorp/terraform-provider-aws#48311): create the controls in turn.
+    const controls: Record<string, aws.route53recoverycontrol.RoutingControl> = {};
+    const healthChecks: Record<string, aws.route53.HealthCheck> = {};
+    let previous: pulumi.Resource = panel;
+    for (const { region } of args.regions) {
+      const control = new aws.route53recoverycontrol.RoutingControl(
+        `${name}-${region}`,
+        { name: `${prefix}-${region}`, clusterArn: cluster.arn, controlPanelArn: panel.arn },
+        { ...arc, dependsOn: [previous] },
+      );
+      previous = control;
+      controls[region] = control;
+      // Route 53 is global; its health checks need no region.
+      healthChecks[region] = new aws.route53.HealthCheck(
+        `${name}-${region}`,
+        {
+          type: "RECOVERY_CONTROL",
+          routingControlArn: control.arn,
+          tags: { ...args.tags, Name: `${prefix}-${region}` },
+        },
+        { parent: this },
+      );
+    }
+    const controlList = args.regions.map(({ region }) => controls[region]!);
+
+    const safetyRule = new aws.route53recoverycontrol.SafetyRule(
+      `${name}-at-least-one`,
+      {
+        name: `${prefix}-at-least-one-on`,
+        controlPanelArn: panel.arn,
+        assertedControls: controlList.map((c) => c.arn),
+        ruleConfig: { type: "ATLEAST", threshold: 1, inverted: false },
+        waitPeriodMs: args.safetyRuleWaitPeriodMs ?? 5000,
+        tags: args.tags,
+      },
+      { ...arc, dependsOn: [previous] },
+    );
+
+    let gatingControlArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
+    if (args.gatingRule) {
+      const gate = new aws.route53recoverycontrol.RoutingControl(
+        `${name}-gate`,
+        { name: `${prefix}-gate`, clusterArn: cluster.arn, controlPanelArn: panel.arn },
+        { ...arc, dependsOn: [safetyRule] },
+      );
+      new aws.route53recoverycontrol.SafetyRule(
+        `${name}-gating`,
+        {
+          name: `${prefix}-gating-rule`,
+          controlPanelArn: panel.arn,
+          gatingControls: [gate.arn],
+          targetControls: controlList.map((c) => c.arn),
+          ruleConfig: { type: "ATLEAST", threshold: 1, inverted: false },
+          waitPeriodMs: args.gatingRule.waitPeriodMs ?? 5000,
+          tags: args.tags,
+        },
+        { ...arc, dependsOn: [gate] },
+      );
+      gatingControlArn = gate.arn;
+    }
+
+    let recoveryGroupArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
+    if (args.readiness ?? true) {
+      const cells: Record<string, aws.route53recoveryreadiness.Cell> = {};
+      for (const { region } of args.regions) {
+        cells[region] = new aws.route53recoveryreadiness.Cell(
+          `${name}-cell-${region}`,
+          { cellName: `${prefix}-${region}`, tags: args.tags },
+          arc,
+        );
+      }
+      const group = new aws.route53recoveryreadiness.RecoveryGroup(
+        `${name}-recovery-group`,
+        {
+          recoveryGroupName: prefix,
+          cells: args.regions.map(({ region }) => cells[region]!.arn),
+          tags: args.tags,
+        },
+        arc,
+      );
+      recoveryGroupArn = group.arn;
+
+      // Every resource of a type, across regions, with its region's cell as readiness scope.
+      const members = (pick: (r: ArcRegionArgs) => pulumi.Input<string[]>) =>
+        pulumi
+          .all(
+            args.regions.map((r) =>
+              pulumi
+                .all([pulumi.output(pick(r)), cells[r.region]!.arn])
+                .apply(([arns, cell]) =>
+                  arns.map((resourceArn) => ({ resourceArn, readinessScopes: [cell] })),
+                ),
+            ),
+          )
+          .apply((lists) => lists.flat());
+      const values = (m: pulumi.Input<Record<string, string>>) =>
+        pulumi.output(m).apply((map) => Object.values(map));
+      const setMembers: Record<ReadinessSet, ReturnType<typeof members>> = {
+        stages: members((r) => pulumi.output(r.stageArn).apply((a) => [a])),
+        functions: members((r) => values(r.functionArns)),
+        tables: members((r) => values(r.tableArns)),
+      };
+      for (const set of Object.keys(READINESS_RESOURCE_TYPES) as ReadinessSet[]) {
+        const resourceSet = new aws.route53recoveryreadiness.ResourceSet(
+          `${name}-${set}`,
+          {
+            resourceSetName: `${prefix}-${set}`,
+            resourceSetType: READINESS_RESOURCE_TYPES[set],
+            resources: setMembers[set],
+            tags: args.tags,
+          },
+          { ...arc, dependsOn: [group] },
+        );
+        new aws.route53recoveryreadiness.ReadinessCheck(
+          `${name}-${set}-check`,
+          {
+            readinessCheckName: `${prefix}-${set}-check`,
+            resourceSetName: resourceSet.resourceSetName,
+            tags: args.tags,
+          },
+          arc,
+        );
+      }
+    }
+
+    const byRegion = (pick: (region: string) => pulumi.Output<string>) =>
+      pulumi
+        .all(args.regions.map(({ region }) => pick(region).apply((v) => [region, v] as const)))
+        .apply((pairs) => Object.fromEntries(pairs) as Record<string, string>);
+
+    this.clusterArn = cluster.arn;
+    this.clusterEndpoints = cluster.clusterEndpoints.apply((endpoints) =>
+      endpoints.map((e) => ({ endpoint: e.endpoint, region: e.region })),
+    );
+    this.controlPanelArn = panel.arn;
+    this.routingControlArns = byRegion((r) => controls[r]!.arn);
+    this.healthCheckIds = byRegion((r) => healthChecks[r]!.id);
+    this.safetyRuleArn = safetyRule.arn;
+    this.gatingControlArn = gatingControlArn;
+    this.recoveryGroupArn = recoveryGroupArn;
+
+    this.registerOutputs({
+      clusterArn: this.clusterArn,
+      clusterEndpoints: this.clusterEndpoints,
+      controlPanelArn: this.controlPanelArn,
+      routingControlArns: this.routingControlArns,
+      healthCheckIds: this.healthCheckIds,
+      safetyRuleArn: this.safetyRuleArn,
+      gatingControlArn: this.gatingControlArn,
+      recoveryGroupArn: this.recoveryGroupArn,
+    });
+  }
+}
