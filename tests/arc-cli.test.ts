@@ -275,6 +275,11 @@ describe("arc CLI", () => {
     const run = await arc(["failover", "--to", "us-west-2", "--outputs", "routing.json"], files);
     expect(run.code).to.equal(EXIT_OK);
     expect(cluster.commandCalls(UpdateRoutingControlStatesCommand)).to.have.length(2);
+    expect(run.out).to.match(
+      /^accepted by https:\/\/host-bbbbbb\.ap-southeast-2\.example\.com\/v1 \(ap-southeast-2\)/m,
+    );
+    // Reads after the rotation stay on the endpoint that answered.
+    expect(via.slice(-2)).to.deep.equal(["ap-southeast-2", "ap-southeast-2"]);
     expect(states).to.include({ [ARN["us-west-2"]]: "On", [ARN["us-east-1"]]: "Off" });
   });
 

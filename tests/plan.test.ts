@@ -7,12 +7,13 @@ import {
   estimateCost,
   formatPlan,
   listStacks,
+  money,
   parsePlanArgs,
   planJson,
   planStack,
   type StackPlan,
 } from "../tools/plan";
-import { HOURS_PER_MONTH, PRICES, canaryRunsPerMonth } from "../tools/prices";
+import { HOURS_PER_MONTH, PRICES, canaryRunsPerMonth, usd } from "../tools/prices";
 import { readStackConfig } from "../tools/stack-config";
 
 /** The lines of one titled section of the printed plan, indentation removed. */
@@ -365,5 +366,18 @@ describe("plan cost estimate (price table)", () => {
       expect(["official", "secondary", "unverified"], key).to.include(price.verification);
       expect(price.usd, key).to.be.greaterThan(0);
     }
+  });
+});
+
+describe("plan price formatting", () => {
+  it("shows a price with the decimals it has", () => {
+    expect([2.5, 0.045, 0.0012, 3, 0.1].map(usd)).to.deep.equal([
+      "$2.50",
+      "$0.045",
+      "$0.0012",
+      "$3.00",
+      "$0.10",
+    ]);
+    expect([1825, 1872.364, 0].map(money)).to.deep.equal(["$1,825.00", "$1,872.36", "$0.00"]);
   });
 });

@@ -634,6 +634,7 @@ export async function runArc(argv: readonly string[], io: ArcIo = defaultIo): Pr
         `UpdateRoutingControlStates failover to ${command.to}`,
       );
     }
+    io.out(`accepted by ${cluster.endpoint.endpoint} (${cluster.endpoint.region}); states now:`);
     const after = await cluster.states(target.controls);
     io.out(formatStates(target, after));
     return EXIT_OK;

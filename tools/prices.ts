@@ -217,7 +217,11 @@ export interface PricedResource {
   readonly inputs: Readonly<Record<string, any>>;
 }
 
-const usd = (n: number): string => `$${n.toFixed(n < 0.01 && n > 0 ? 4 : 2)}`;
+/** "$2.50", "$0.045", "$0.0012": at least two decimals, as many as the price has (up to 4). */
+export function usd(n: number): string {
+  const [whole, frac = ""] = n.toFixed(4).replace(/0+$/, "").split(".");
+  return `$${whole}.${frac.padEnd(2, "0")}`;
+}
 
 function fixedFrom(key: PriceKey, count = 1, label?: string): Pricing {
   const price = PRICES[key];
