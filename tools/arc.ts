@@ -273,8 +273,10 @@ export function targetFromOutputs(text: string, file: string): ArcTarget {
   const routing = outputs["routing"];
   if (routing !== undefined && routing !== "arc") {
     throw new UsageError(
-      `${file}: routing is ${JSON.stringify(routing)}, not "arc": this stack has no routing controls ` +
-        "(with healthcheck routing, Route 53 health checks move traffic on their own)",
+      `${file}: routing is ${JSON.stringify(routing)}, not "arc": this stack has no routing controls` +
+        (routing === "healthcheck"
+          ? " (with healthcheck routing, Route 53 health checks move traffic on their own)"
+          : ""),
     );
   }
   const missing = ["arcClusterEndpoints", "routingControlArns"].filter(
