@@ -14,7 +14,10 @@ export const MOCK_ACCOUNT_ID = "000000000000";
 export interface RecordedResource {
   readonly type: string;
   readonly name: string;
+  /** The URN the mock monitor gave it ("" when the engine runs outside `evaluate`). */
   readonly urn: string;
+  /** URN of its parent resource; undefined for a resource at the top of the stack. */
+  readonly parent: string | undefined;
   readonly id: string;
   /** The inputs as the program passed them (Outputs resolved). */
   readonly inputs: Record<string, any>;
@@ -53,6 +56,8 @@ export class MockEngine implements pulumi.runtime.Mocks {
   readonly calls: RecordedCall[] = [];
   /** Region of each explicit provider, by id, so its resources are recorded in that region. */
   private readonly providerRegions = new Map<string, string | undefined>();
+  /** URN and parent of registrations the monitor has announced but not yet handed over. */
+  private readonly announced = new Map<string, { urn: string; parent: string | undefined }[]>();
 
   constructor(private readonly options: MockEngineOptions = {}) {}
 
@@ -66,12 +71,21 @@ export class MockEngine implements pulumi.runtime.Mocks {
     this.resources.length = 0;
     this.calls.length = 0;
     this.providerRegions.clear();
+    this.announced.clear();
   }
 
   /** The region of the explicit provider a resource names (`<provider urn>::<id>`), if any. */
   private providerRegion(ref: string | undefined): string | undefined {
     if (!ref) return undefined;
     return this.providerRegions.get(ref.slice(ref.lastIndexOf("::") + 2));
+  }
+
+  /** Called by the monitor (see `evaluate`) just before it asks for a resource: its URN and parent. */
+  announce(type: string, name: string, urn: string, parent: string | undefined): void {
+    const key = `${type}::${name}`;
+    const queue = this.announced.get(key) ?? [];
+    queue.push({ urn, parent });
+    this.announced.set(key, queue);
   }
 
   newResource(args: pulumi.runtime.MockResourceArgs): {
@@ -135,10 +149,12 @@ export class MockEngine implements pulumi.runtime.Mocks {
     state: Record<string, any>,
     region: string | undefined,
   ): void {
+    const where = this.announced.get(`${args.type}::${args.name}`)?.shift();
     this.resources.push({
       type: args.type,
       name: args.name,
-      urn: (args as { urn?: string }).urn ?? "",
+      urn: where?.urn ?? "",
+      parent: where?.parent,
       id,
       inputs: args.inputs as Record<string, any>,
       state,
@@ -406,6 +422,7 @@ export async function evaluate<T>(
     options.organization ?? "organization",
   );
   pulumi.runtime.setAllConfig({ ...options.config });
+  announceRegistrations(engine);
   // Under mocks, an error thrown in an apply surfaces only as an unhandled rejection while the
   // resources that depend on it never finish registering: catch the first one and fail with it.
   let onError: (reason: unknown) => void = () => undefined;
@@ -421,6 +438,46 @@ export async function evaluate<T>(
     return result;
   } finally {
     process.removeListener("unhandledRejection", onError);
+  }
+}
+
+interface MonitorRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+}
+type MonitorMethod = (req: MonitorRequest, callback: unknown) => unknown;
+
+/**
+ * Lets the engine record each resource's URN and parent: the SDK's mock monitor computes both but
+ * hands the mocks only type, name and inputs. Wraps the monitor's register/read calls (internals of
+ * @pulumi/pulumi's MockMonitor, checked here so a changed SDK fails loudly rather than silently).
+ */
+function announceRegistrations(engine: MockEngine): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as Record<string, unknown> | undefined;
+  const newUrn = monitor?.["newUrn"];
+  if (!monitor || typeof newUrn !== "function") {
+    throw new Error("this @pulumi/pulumi's mock monitor has no newUrn; pin a version that does");
+  }
+  for (const method of ["registerResource", "readResource"] as const) {
+    const original = monitor[method];
+    if (typeof original !== "function") {
+      throw new Error(
+        `this @pulumi/pulumi's mock monitor has no ${method}; pin a version that does`,
+      );
+    }
+    const wrapped: MonitorMethod = (req, callback) => {
+      const parent = req.getParent() || undefined;
+      const urn = (newUrn as (p: string | undefined, t: string, n: string) => string).call(
+        monitor,
+        parent,
+        req.getType(),
+        req.getName(),
+      );
+      engine.announce(req.getType(), req.getName(), urn, parent);
+      return (original as MonitorMethod).call(monitor, req, callback);
+    };
+    monitor[method] = wrapped;
   }
 }
 

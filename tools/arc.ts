@@ -1,0 +1,658 @@
+/**
+ * `npm run arc`: show and change the states of the Route 53 ARC routing controls of a deployed
+ * routing stack. Talks to the cluster's own regional endpoints (the data plane), trying each in
+ * turn when one cannot be reached, and refuses, before any call that changes state, a change that
+ * would turn every region off.
+ *
+ *   pulumi stack output --json -s region2 > routing.json
+ *   npm run arc -- status --outputs routing.json
+ *   npm run arc -- failover --to us-west-2 --outputs routing.json
+ *   npm run arc -- --help
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import {
+  GetRoutingControlStateCommand,
+  Route53RecoveryClusterClient,
+  UpdateRoutingControlStateCommand,
+  UpdateRoutingControlStatesCommand,
+  type RoutingControlState,
+} from "@aws-sdk/client-route53-recovery-cluster";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { UsageError, intOption } from "../local/cli-args";
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
+export const EXIT_OK = 0;
+export const EXIT_AWS_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export const USAGE = `Usage: npm run arc -- <command> [options]
+
+Shows and changes the Route 53 ARC routing controls of the routing stack, through the
+cluster's regional endpoints (trying each in turn when one times out or cannot be reached).
+
+Commands:
+  status                  every region's routing control state
+  set REGION on|off       turn one region's routing control on or off
+  failover --to REGION    turn REGION on and every other region off, in one call
+                          (UpdateRoutingControlStates)
+
+A change that would leave every region off is refused before any call that changes state
+(the control panel's safety rule would reject it too; this fails earlier and says why).
+
+Where the routing controls are:
+  --outputs FILE          JSON from \`pulumi stack output --json -s region2 > routing.json\`;
+                          reads arcClusterEndpoints, routingControlArns and routing
+  --endpoint URL@REGION   a cluster endpoint and its region (repeat for each; instead of --outputs)
+  --control REGION=ARN    a region's routing control ARN (repeat for each; instead of --outputs)
+
+Connection:
+  --connect-timeout MS    give up connecting to an endpoint after MS (default ${DEFAULT_CONNECT_TIMEOUT_MS})
+  --request-timeout MS    give up waiting for an endpoint's answer after MS (default ${DEFAULT_REQUEST_TIMEOUT_MS})
+  Credentials and their region come from the AWS SDK's default chain (AWS_PROFILE, ...).
+
+  -h, --help
+
+Exit codes:
+  0  done (status printed, or the change accepted)
+  1  AWS failure: every endpoint failed, or ARC answered with an error (access denied,
+     validation, safety rule, ...)
+  2  usage or config error: bad arguments, unreadable outputs file, unknown region,
+     routing not arc, or a change refused because it would leave every region off`;
+
+export type ArcCommand =
+  | { readonly kind: "status" }
+  | { readonly kind: "set"; readonly region: string; readonly state: RoutingControlState }
+  | { readonly kind: "failover"; readonly to: string };
+
+export interface ArcCliOptions {
+  readonly command: ArcCommand;
+  readonly outputs?: string;
+  readonly endpoints: readonly string[];
+  readonly controls: readonly string[];
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+export interface ClusterEndpoint {
+  readonly endpoint: string;
+  readonly region: string;
+}
+
+/** The routing controls to act on and the endpoints to reach them through. */
+export interface ArcTarget {
+  readonly endpoints: readonly ClusterEndpoint[];
+  /** Region -> routing control ARN, in the order the stack (or the flags) listed them. */
+  readonly controls: Readonly<Record<string, string>>;
+  readonly controlPanelArn?: string;
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const ROUTING_CONTROL_ARN =
+  /^arn:aws[a-z-]*:route53-recovery-control::\d{12}:controlpanel\/[A-Za-z0-9]+\/routingcontrol\/[A-Za-z0-9]+$/;
+
+/** Parses the command line; returns "help" for -h/--help. Throws UsageError. */
+export function parseArcArgs(argv: readonly string[]): ArcCliOptions | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: {
+        outputs: { type: "string" },
+        endpoint: { type: "string", multiple: true },
+        control: { type: "string", multiple: true },
+        to: { type: "string" },
+        "connect-timeout": { type: "string" },
+        "request-timeout": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message, { cause: err });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return "help";
+  const [name, ...rest] = positionals;
+  const extra = (n: number): void => {
+    if (rest.length > n) {
+      throw new UsageError(
+        `unexpected argument ${rest[n]} after ${[name, ...rest.slice(0, n)].join(" ")}`,
+      );
+    }
+  };
+  let command: ArcCommand;
+  switch (name) {
+    case "status":
+      extra(0);
+      command = { kind: "status" };
+      break;
+    case "set": {
+      extra(2);
+      const [region, state] = rest;
+      if (region === undefined || state === undefined) {
+        throw new UsageError("set needs a region and a state: set REGION on|off");
+      }
+      const lower = state.toLowerCase();
+      if (lower !== "on" && lower !== "off") {
+        throw new UsageError(`set ${region}: the state must be on or off: got ${state}`);
+      }
+      command = { kind: "set", region, state: lower === "on" ? "On" : "Off" };
+      break;
+    }
+    case "failover":
+      extra(0);
+      if (values.to === undefined) throw new UsageError("failover needs --to REGION");
+      command = { kind: "failover", to: values.to };
+      break;
+    case undefined:
+      throw new UsageError("no command: expected status, set or failover");
+    default:
+      throw new UsageError(`unknown command ${name}: expected status, set or failover`);
+  }
+  if (values.to !== undefined && command.kind !== "failover") {
+    throw new UsageError(`--to belongs to failover, not ${command.kind}`);
+  }
+  const endpoints = values.endpoint ?? [];
+  const controls = values.control ?? [];
+  if (values.outputs !== undefined && (endpoints.length > 0 || controls.length > 0)) {
+    throw new UsageError(
+      "--outputs and --endpoint/--control are alternatives: give one or the other",
+    );
+  }
+  if (values.outputs === undefined && endpoints.length === 0 && controls.length === 0) {
+    throw new UsageError(
+      "say where the routing controls are: --outputs FILE (from pulumi stack output --json), " +
+        "or --endpoint URL@REGION and --control REGION=ARN",
+    );
+  }
+  return {
+    command,
+    ...(values.outputs !== undefined ? { outputs: values.outputs } : {}),
+    endpoints,
+    controls,
+    connectTimeoutMs:
+      intOption("connect-timeout", values["connect-timeout"], 100, 60_000) ??
+      DEFAULT_CONNECT_TIMEOUT_MS,
+    requestTimeoutMs:
+      intOption("request-timeout", values["request-timeout"], 100, 120_000) ??
+      DEFAULT_REQUEST_TIMEOUT_MS,
+  };
+}
+
+function checkEndpoint(value: ClusterEndpoint, where: string): ClusterEndpoint {
+  let url: URL;
+  try {
+    url = new URL(value.endpoint);
+  } catch {
+    throw new UsageError(`${where}: endpoint ${JSON.stringify(value.endpoint)} is not a URL`);
+  }
+  if (url.protocol !== "https:") {
+    throw new UsageError(`${where}: endpoint ${value.endpoint} must be an https URL`);
+  }
+  if (!REGION.test(value.region)) {
+    throw new UsageError(
+      `${where}: region ${JSON.stringify(value.region)} is not an AWS region name such as us-east-1`,
+    );
+  }
+  return { endpoint: value.endpoint, region: value.region };
+}
+
+function checkControls(controls: Record<string, string>, where: string): Record<string, string> {
+  const entries = Object.entries(controls);
+  if (entries.length === 0) throw new UsageError(`${where}: no routing controls`);
+  for (const [region, arn] of entries) {
+    if (!REGION.test(region)) {
+      throw new UsageError(
+        `${where}: ${JSON.stringify(region)} is not an AWS region name such as us-east-1`,
+      );
+    }
+    if (typeof arn !== "string" || !ROUTING_CONTROL_ARN.test(arn)) {
+      throw new UsageError(
+        `${where}: ${region} has ${JSON.stringify(arn)}, not a routing control ARN ` +
+          "(arn:aws:route53-recovery-control::ACCOUNT:controlpanel/ID/routingcontrol/ID)",
+      );
+    }
+  }
+  return { ...controls };
+}
+
+/** `URL@REGION` from --endpoint. */
+export function parseEndpointFlag(raw: string): ClusterEndpoint {
+  const at = raw.lastIndexOf("@");
+  if (at <= 0 || at === raw.length - 1) {
+    throw new UsageError(`--endpoint must be URL@REGION: got ${raw}`);
+  }
+  return checkEndpoint({ endpoint: raw.slice(0, at), region: raw.slice(at + 1) }, "--endpoint");
+}
+
+/** The target from --endpoint and --control flags. */
+export function targetFromFlags(
+  endpoints: readonly string[],
+  controls: readonly string[],
+): ArcTarget {
+  if (endpoints.length === 0) throw new UsageError("--endpoint URL@REGION: give at least one");
+  if (controls.length === 0) throw new UsageError("--control REGION=ARN: give one per region");
+  const byRegion: Record<string, string> = {};
+  for (const raw of controls) {
+    const eq = raw.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--control must be REGION=ARN: got ${raw}`);
+    const region = raw.slice(0, eq);
+    if (byRegion[region] !== undefined)
+      throw new UsageError(`--control: region ${region} given twice`);
+    byRegion[region] = raw.slice(eq + 1);
+  }
+  return {
+    endpoints: endpoints.map(parseEndpointFlag),
+    controls: checkControls(byRegion, "--control"),
+  };
+}
+
+/**
+ * The target from the routing stack's outputs (`pulumi stack output --json`): keys
+ * `arcClusterEndpoints` ([{endpoint, region}]), `routingControlArns` ({region: ARN}), and
+ * optionally `arcControlPanelArn` and `routing` (must be `arc` when present).
+ */
+export function targetFromOutputs(text: string, file: string): ArcTarget {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(
+      `${file} is not JSON (${(err as Error).message}); write it with ` +
+        "pulumi stack output --json -s region2 > routing.json",
+    );
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+    throw new UsageError(`${file}: expected a JSON object of stack outputs`);
+  }
+  const outputs = doc as Record<string, unknown>;
+  const routing = outputs["routing"];
+  if (routing !== undefined && routing !== "arc") {
+    throw new UsageError(
+      `${file}: routing is ${JSON.stringify(routing)}, not "arc": this stack has no routing controls` +
+        (routing === "healthcheck"
+          ? " (with healthcheck routing, Route 53 health checks move traffic on their own)"
+          : ""),
+    );
+  }
+  const missing = ["arcClusterEndpoints", "routingControlArns"].filter(
+    (k) => outputs[k] === undefined,
+  );
+  if (missing.length > 0) {
+    throw new UsageError(
+      `${file}: no ${missing.join(" and no ")}; is it the output of the stack that owns routing ` +
+        "(with routing arc), e.g. pulumi stack output --json -s region2?",
+    );
+  }
+  const endpoints = outputs["arcClusterEndpoints"];
+  if (!Array.isArray(endpoints) || endpoints.length === 0) {
+    throw new UsageError(
+      `${file}: arcClusterEndpoints must be a non-empty list of {endpoint, region}`,
+    );
+  }
+  const checked = endpoints.map((e: unknown, i) => {
+    const where = `${file}: arcClusterEndpoints[${i}]`;
+    if (typeof e !== "object" || e === null)
+      throw new UsageError(`${where}: expected {endpoint, region}`);
+    const { endpoint, region } = e as Record<string, unknown>;
+    if (typeof endpoint !== "string" || typeof region !== "string") {
+      throw new UsageError(
+        `${where}: expected {endpoint, region} strings: got ${JSON.stringify(e)}`,
+      );
+    }
+    return checkEndpoint({ endpoint, region }, where);
+  });
+  const controls = outputs["routingControlArns"];
+  if (typeof controls !== "object" || controls === null || Array.isArray(controls)) {
+    throw new UsageError(`${file}: routingControlArns must be an object of region -> ARN`);
+  }
+  const panel = outputs["arcControlPanelArn"];
+  return {
+    endpoints: checked,
+    controls: checkControls(controls as Record<string, string>, `${file}: routingControlArns`),
+    ...(typeof panel === "string" ? { controlPanelArn: panel } : {}),
+  };
+}
+
+function knownRegion(target: ArcTarget, region: string): void {
+  if (target.controls[region] === undefined) {
+    throw new UsageError(
+      `unknown region ${region}: the routing controls are for ${Object.keys(target.controls).join(", ")}`,
+    );
+  }
+}
+
+/** Checks the command's regions against the target before anything is called. */
+export function checkCommand(command: ArcCommand, target: ArcTarget): void {
+  if (command.kind === "set") knownRegion(target, command.region);
+  if (command.kind === "failover") knownRegion(target, command.to);
+}
+
+/** A change refused because it would leave no region on. */
+export class RefusedError extends UsageError {}
+
+export interface StateChange {
+  readonly region: string;
+  readonly arn: string;
+  readonly from: RoutingControlState;
+  readonly to: RoutingControlState;
+}
+
+/**
+ * The states a command asks for, given the current ones (region -> state). Throws RefusedError
+ * when the result would have every region off.
+ */
+export function plannedStates(
+  command: Exclude<ArcCommand, { kind: "status" }>,
+  current: Readonly<Record<string, RoutingControlState>>,
+): Record<string, RoutingControlState> {
+  const result: Record<string, RoutingControlState> = { ...current };
+  if (command.kind === "set") {
+    result[command.region] = command.state;
+  } else {
+    for (const region of Object.keys(result)) result[region] = region === command.to ? "On" : "Off";
+  }
+  if (!Object.values(result).includes("On")) {
+    const now = Object.entries(current)
+      .map(([r, s]) => `${r} ${s}`)
+      .join(", ");
+    throw new RefusedError(
+      `refused: this would turn every region off (now: ${now}); turn another region on first, ` +
+        "or use failover --to REGION",
+    );
+  }
+  return result;
+}
+
+/** An error from AWS (or from reaching it): exit code 1. */
+export class AwsFailure extends Error {
+  override readonly name = "AwsFailure";
+}
+
+const NETWORK_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+]);
+
+/** ARC errors that mean "this endpoint cannot answer now", not "this request is wrong". */
+const ENDPOINT_EXCEPTIONS = new Set([
+  "EndpointTemporarilyUnavailableException",
+  "InternalServerException",
+  "ThrottlingException",
+]);
+
+/**
+ * Whether to try the next endpoint after this error: timeouts, connection errors and the
+ * endpoint's own unavailability. Access denied, validation, conflicts and unknown resources are
+ * the same at every endpoint, so they fail at once.
+ */
+export function isEndpointFailure(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const { name, code } = err as { name?: unknown; code?: unknown };
+  if (name === "TimeoutError") return true;
+  if (typeof code === "string" && NETWORK_ERROR_CODES.has(code)) return true;
+  return typeof name === "string" && ENDPOINT_EXCEPTIONS.has(name);
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+export interface ClusterOptions {
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** Where to report an endpoint that failed before the next is tried. */
+  readonly warn?: (line: string) => void;
+}
+
+/**
+ * The cluster's data plane: one client per endpoint, each signed for its endpoint's region,
+ * with explicit connection and request timeouts and no SDK retries (the next endpoint is the
+ * retry). Sticks to the endpoint that last answered.
+ */
+export class ArcCluster {
+  private readonly clients: Route53RecoveryClusterClient[];
+  private current = 0;
+
+  constructor(
+    readonly endpoints: readonly ClusterEndpoint[],
+    private readonly options: ClusterOptions,
+  ) {
+    if (endpoints.length === 0) throw new UsageError("no cluster endpoints");
+    this.clients = endpoints.map(
+      (e) =>
+        new Route53RecoveryClusterClient({
+          endpoint: e.endpoint,
+          region: e.region,
+          maxAttempts: 1,
+          requestHandler: new NodeHttpHandler({
+            connectionTimeout: options.connectTimeoutMs,
+            requestTimeout: options.requestTimeoutMs,
+            throwOnRequestTimeout: true,
+          }),
+        }),
+    );
+  }
+
+  /** The endpoint the next call goes to first. */
+  get endpoint(): ClusterEndpoint {
+    return this.endpoints[this.current] as ClusterEndpoint;
+  }
+
+  /** Sends a command, trying each endpoint in turn on timeouts and connection errors. */
+  async send<T>(
+    what: string,
+    call: (client: Route53RecoveryClusterClient) => Promise<T>,
+  ): Promise<T> {
+    const failures: string[] = [];
+    for (let tried = 0; tried < this.clients.length; tried++) {
+      const index = (this.current + tried) % this.clients.length;
+      const endpoint = this.endpoints[index] as ClusterEndpoint;
+      const where = `${endpoint.endpoint} (${endpoint.region})`;
+      try {
+        const result = await call(this.clients[index] as Route53RecoveryClusterClient);
+        this.current = index;
+        return result;
+      } catch (err) {
+        if (!isEndpointFailure(err)) {
+          throw new AwsFailure(`${what} failed at ${where}: ${describeError(err)}`, { cause: err });
+        }
+        failures.push(`${where}: ${describeError(err)}`);
+        if (tried < this.clients.length - 1) {
+          this.options.warn?.(
+            `${what}: ${where} failed (${describeError(err)}); trying the next endpoint`,
+          );
+        }
+      }
+    }
+    throw new AwsFailure(`${what} failed at every cluster endpoint:\n  ${failures.join("\n  ")}`);
+  }
+
+  /** Current state of every routing control, by region. */
+  async states(
+    controls: Readonly<Record<string, string>>,
+  ): Promise<Record<string, RoutingControlState>> {
+    const states: Record<string, RoutingControlState> = {};
+    for (const [region, arn] of Object.entries(controls)) {
+      const out = await this.send(`GetRoutingControlState ${region}`, (c) =>
+        c.send(new GetRoutingControlStateCommand({ RoutingControlArn: arn })),
+      );
+      if (out.RoutingControlState !== "On" && out.RoutingControlState !== "Off") {
+        throw new AwsFailure(
+          `GetRoutingControlState ${region}: unexpected state ${JSON.stringify(out.RoutingControlState)}`,
+        );
+      }
+      states[region] = out.RoutingControlState;
+    }
+    return states;
+  }
+
+  async setOne(arn: string, state: RoutingControlState, what: string): Promise<void> {
+    await this.send(what, (c) =>
+      c.send(
+        new UpdateRoutingControlStateCommand({
+          RoutingControlArn: arn,
+          RoutingControlState: state,
+        }),
+      ),
+    );
+  }
+
+  async setMany(
+    entries: readonly { arn: string; state: RoutingControlState }[],
+    what: string,
+  ): Promise<void> {
+    await this.send(what, (c) =>
+      c.send(
+        new UpdateRoutingControlStatesCommand({
+          UpdateRoutingControlStateEntries: entries.map((e) => ({
+            RoutingControlArn: e.arn,
+            RoutingControlState: e.state,
+          })),
+        }),
+      ),
+    );
+  }
+}
+
+/** The status table: one line per region. */
+export function formatStates(
+  target: ArcTarget,
+  states: Readonly<Record<string, RoutingControlState>>,
+): string {
+  const regions = Object.keys(target.controls);
+  const width = Math.max(6, ...regions.map((r) => r.length));
+  const lines = [`${"region".padEnd(width)}  state  routing control`];
+  for (const region of regions) {
+    lines.push(
+      `${region.padEnd(width)}  ${(states[region] ?? "?").padEnd(5)}  ${target.controls[region]}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export interface ArcIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  readonly readFile: (file: string) => string;
+}
+
+const defaultIo: ArcIo = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  readFile: (file) => readFileSync(file, "utf8"),
+};
+
+function loadTarget(opts: ArcCliOptions, io: ArcIo): ArcTarget {
+  if (opts.outputs === undefined) return targetFromFlags(opts.endpoints, opts.controls);
+  let text: string;
+  try {
+    text = io.readFile(opts.outputs);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new UsageError(
+      code === "ENOENT"
+        ? `no file ${opts.outputs}; write it with pulumi stack output --json -s region2 > ${opts.outputs}`
+        : `cannot read ${opts.outputs}: ${(err as Error).message}`,
+    );
+  }
+  return targetFromOutputs(text, opts.outputs);
+}
+
+/** Runs one command; returns the exit code. */
+export async function runArc(argv: readonly string[], io: ArcIo = defaultIo): Promise<number> {
+  let opts: ArcCliOptions | "help";
+  let target: ArcTarget;
+  try {
+    opts = parseArcArgs(argv);
+    if (opts === "help") {
+      io.out(USAGE);
+      return EXIT_OK;
+    }
+    target = loadTarget(opts, io);
+    checkCommand(opts.command, target);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`${err.message}\n\nRun npm run arc -- --help for usage.`);
+    return EXIT_USAGE;
+  }
+  const cluster = new ArcCluster(target.endpoints, {
+    connectTimeoutMs: opts.connectTimeoutMs,
+    requestTimeoutMs: opts.requestTimeoutMs,
+    warn: io.err,
+  });
+  try {
+    const current = await cluster.states(target.controls);
+    const command = opts.command;
+    if (command.kind === "status") {
+      io.out(formatStates(target, current));
+      io.out(`(read through ${cluster.endpoint.endpoint}, ${cluster.endpoint.region})`);
+      return EXIT_OK;
+    }
+    let wanted: Record<string, RoutingControlState>;
+    try {
+      wanted = plannedStates(command, current);
+    } catch (err) {
+      if (!(err instanceof RefusedError)) throw err;
+      io.err(err.message);
+      return EXIT_USAGE;
+    }
+    const changes: StateChange[] = Object.keys(target.controls)
+      .filter((r) => wanted[r] !== current[r])
+      .map((r) => ({
+        region: r,
+        arn: target.controls[r] as string,
+        from: current[r] as RoutingControlState,
+        to: wanted[r] as RoutingControlState,
+      }));
+    if (changes.length === 0) {
+      io.out(`nothing to change:\n${formatStates(target, current)}`);
+      return EXIT_OK;
+    }
+    for (const c of changes) io.out(`${c.region}: ${c.from} -> ${c.to}`);
+    if (command.kind === "set") {
+      const arn = target.controls[command.region] as string;
+      await cluster.setOne(arn, command.state, `UpdateRoutingControlState ${command.region}`);
+    } else {
+      // Target first, then the others: one call, so ARC evaluates the safety rule on the result.
+      const regions = [command.to, ...Object.keys(target.controls).filter((r) => r !== command.to)];
+      await cluster.setMany(
+        regions.map((r) => ({
+          arn: target.controls[r] as string,
+          state: wanted[r] as RoutingControlState,
+        })),
+        `UpdateRoutingControlStates failover to ${command.to}`,
+      );
+    }
+    io.out(`accepted by ${cluster.endpoint.endpoint} (${cluster.endpoint.region}); states now:`);
+    const after = await cluster.states(target.controls);
+    io.out(formatStates(target, after));
+    return EXIT_OK;
+  } catch (err) {
+    if (!(err instanceof AwsFailure)) throw err;
+    io.err(err.message);
+    return EXIT_AWS_FAILURE;
+  }
+}
+
+if (require.main === module) {
+  runArc(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
