@@ -164,7 +164,8 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
   for (let left = plan.pairs; left > 0; left -= SETUP_PAIRS_PER_FILL) {
     const n = Math.min(SETUP_PAIRS_PER_FILL, left);
     const res = await ep.viaGlobal(
-      { method: "POST", path: `/fill?cust=${n}&product=${n}&order=0` },
+      // Setup is not measured: a slow fill on a busy machine must not end the drill.
+      { method: "POST", path: `/fill?cust=${n}&product=${n}&order=0`, timeoutMs: 60_000 },
       setupClient,
     );
     const body = res.body as { customers?: string[]; products?: string[] } | undefined;

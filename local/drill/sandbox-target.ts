@@ -113,7 +113,7 @@ export async function connectSandbox(opts: SandboxTargetOptions): Promise<DrillT
         headers: { "content-type": "application/json", ...headers },
         ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
       },
-      timeoutMs,
+      c.timeoutMs ?? timeoutMs,
     );
     return {
       status: res.status,

@@ -22,6 +22,8 @@ export interface ApiCall {
   /** Path and query string. */
   readonly path: string;
   readonly body?: unknown;
+  /** Give up after this long instead of the target's usual request timeout (setup writes). */
+  readonly timeoutMs?: number;
 }
 
 export interface ApiResult {
