@@ -1,4 +1,4 @@
-/** Option parsing helpers shared by `npm start` (local/cli.ts) and `npm run drill` (tools/drill.ts). */
+/** Command-line helpers shared by npm start, npm run drill, npm run plan and npm run arc. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** A command-line mistake: printed with the usage, exit code 2. */
@@ -71,4 +71,18 @@ export function choiceOption<T extends string>(
 /** "12.3 s" for durations shown to people. */
 export function seconds(ms: number, digits = 1): string {
   return `${(ms / 1000).toFixed(digits)} s`;
+}
+
+/**
+ * Runs a command-line entry point and exits with the code it resolves to; an unexpected error
+ * is printed whole and exits 1.
+ */
+export function runCli(main: (argv: string[]) => Promise<number>): void {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

@@ -6,7 +6,15 @@
  *   npm start -- --help
  */
 import { checkJava } from "./dynamo";
-import { UsageError, choiceOption, parseOptions, intOption, listOption, seconds } from "./cli-args";
+import {
+  UsageError,
+  choiceOption,
+  parseOptions,
+  intOption,
+  listOption,
+  runCli,
+  seconds,
+} from "./cli-args";
 import { parseLag } from "./replication-model";
 import { ROUTING_POLICIES, checkTtl } from "./routing";
 import { DEFAULT_REGIONS, startSandbox, type Sandbox, type SandboxOptions } from "./sandbox";
@@ -205,12 +213,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return new Promise<number>(() => undefined);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli(main);

@@ -19,7 +19,7 @@ import {
   type RoutingControlState,
 } from "@aws-sdk/client-route53-recovery-cluster";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { UsageError, intOption } from "../local/cli-args";
+import { UsageError, intOption, runCli } from "../local/cli-args";
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
@@ -647,12 +647,4 @@ export async function runArc(argv: readonly string[], io: ArcIo = defaultIo): Pr
   }
 }
 
-if (require.main === module) {
-  runArc(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli(runArc);

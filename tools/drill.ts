@@ -14,6 +14,7 @@ import {
   intOption,
   listOption,
   numberOption,
+  runCli,
   seconds,
 } from "../local/cli-args";
 import { formatReport, SCENARIOS, type DrillReport, type Scenario } from "../local/drill/report";
@@ -269,12 +270,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli(main);

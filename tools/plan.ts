@@ -10,7 +10,7 @@
  */
 import { readdirSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { UsageError, parseOptions } from "../local/cli-args";
+import { UsageError, parseOptions, runCli } from "../local/cli-args";
 import { evaluateStack, settle, stackRefName, type StackEvaluation } from "./evaluate-stack";
 import type { RecordedResource } from "./mock-engine";
 import {
@@ -555,12 +555,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli(main);
