@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { expect } from "chai";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import type { RecordedResource } from "../tools/mock-engine";
@@ -14,7 +16,7 @@ import {
   type StackPlan,
 } from "../tools/plan";
 import { HOURS_PER_MONTH, PRICES, canaryRunsPerMonth, usd } from "../tools/prices";
-import { readStackConfig } from "../tools/stack-config";
+import { PROJECT_DIR, readStackConfig } from "../tools/stack-config";
 
 /** The lines of one titled section of the printed plan, indentation removed. */
 function section(text: string, title: string): string[] {
@@ -57,6 +59,13 @@ describe("npm run plan", function () {
       stackOutputs: { [stackRefName("region1")]: direct["region1"].outputs },
     });
     for (const s of ["region1", "region2"]) printed[s] = formatPlan(plans[s] as StackPlan);
+  });
+
+  it("README shows what npm run plan -- region2 prints", () => {
+    const readme = readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
+    const block = /<!-- plan-output:region2 -->\s*```\n([\s\S]*?)\n```/.exec(readme);
+    expect(block, "README has no plan-output:region2 block").to.not.equal(null);
+    expect(block![1]).to.equal((printed["region2"] as string).trimEnd());
   });
 
   for (const stack of ["region1", "region2"]) {
