@@ -15,7 +15,7 @@ const EAST = "us-east-1";
 const WEST = "us-west-2";
 
 describe("sandbox (two regions, end to end)", function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
   const { sandbox } = useSandbox();
   const region = (r: string): string => sandbox().urls.regions[r] as string;
   const control = (path: string): string => `${sandbox().urls.control}${path}`;
@@ -171,7 +171,7 @@ describe("sandbox (two regions, end to end)", function () {
     expect(stopped.body).to.include({ api: true, database: false });
     const direct = await http("GET", `${region(EAST)}/health`);
     expect(direct.status).to.equal(503);
-    await eventually("us-east-1 unhealthy at the global endpoint", 5_000, async () => {
+    await eventually("us-east-1 unhealthy at the global endpoint", 15_000, async () => {
       const s = (await http("GET", control("/state"))).body;
       return s.regions.find((r: any) => r.name === EAST).health.healthy === false
         ? true
@@ -191,11 +191,11 @@ describe("sandbox (two regions, end to end)", function () {
     expect((await http("POST", control(`/regions/${EAST}/start?part=database`))).status).to.equal(
       200,
     );
-    await eventually("us-east-1 healthy again", 5_000, async () => {
+    await eventually("us-east-1 healthy again", 15_000, async () => {
       const s = (await http("GET", control("/state"))).body;
       return s.regions.find((r: any) => r.name === EAST).health.healthy === true ? true : undefined;
     });
-    await sandbox().replicator.waitIdle(5_000);
+    await sandbox().replicator.waitIdle(15_000);
     expect((await sandbox().convergence()).identical).to.equal(true);
   });
 
