@@ -1,0 +1,182 @@
+/**
+ * Cross-stack plumbing for index.ts: the stack references this program makes and the views of
+ * region stacks built from them. Stateless at module scope: index.ts creates one `StackRefs` per
+ * program run and passes it in.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { RegionalApi, RegionalTableMap } from "../components";
+import { qualifyStackName, type SecondaryConfig, type StackConfig } from "../config";
+import type { TableKey } from "../functions/tables";
+
+/** The fully qualified name (org/project/stack) of a stack this program references. */
+export function qualifiedStackName(name: string): string {
+  return qualifyStackName(name, pulumi.getOrganization(), pulumi.getProject());
+}
+
+/** One StackReference per referenced stack, however many parts of the program read it. */
+export class StackRefs {
+  private readonly refs = new Map<string, pulumi.StackReference>();
+
+  get(name: string): pulumi.StackReference {
+    const qualified = qualifiedStackName(name);
+    let ref = this.refs.get(qualified);
+    if (!ref) {
+      ref = new pulumi.StackReference(`stack-${qualified.replace(/\//g, "-")}`, {
+        name: qualified,
+      });
+      this.refs.set(qualified, ref);
+    }
+    return ref;
+  }
+}
+
+/** The global tables as this region sees them: built here (primary) or read from the primary. */
+export interface TableOutputs {
+  readonly tableNames: pulumi.Output<Record<TableKey, string>>;
+  readonly tableArns: pulumi.Output<RegionalTableMap>;
+  readonly streamArns: pulumi.Output<RegionalTableMap>;
+}
+
+/** A secondary's tables: the primary stack's outputs, which must have replicas in this region. */
+export function primaryTables(refs: StackRefs, config: SecondaryConfig): TableOutputs {
+  const primaryName = qualifiedStackName(config.primaryStack);
+  const primary = refs.get(config.primaryStack);
+  const tableArns = primary.requireOutput("tableArns") as pulumi.Output<RegionalTableMap>;
+  return {
+    tableNames: primary.requireOutput("tableNames") as pulumi.Output<Record<TableKey, string>>,
+    tableArns: tableArns.apply((arns) => {
+      if (!arns[config.region]) {
+        throw new Error(
+          `stack ${primaryName} has no replicas in ${config.region} (it has ${Object.keys(arns).join(", ")}); ` +
+            `add ${config.region} to its resilient-dynamo:replicaRegions and run pulumi up there first`,
+        );
+      }
+      return arns;
+    }),
+    streamArns: primary.requireOutput("streamArns") as pulumi.Output<RegionalTableMap>,
+  };
+}
+
+/** What one region stack exports for the parts of the program that span regions. */
+export interface RegionView {
+  /** The stack's name as configured (plain, so it can name resources). */
+  readonly stack: string;
+  readonly region: pulumi.Output<string>;
+  readonly apiId: pulumi.Output<string>;
+  readonly stageName: pulumi.Output<string>;
+  readonly stageArn: pulumi.Output<string>;
+  readonly executionArn: pulumi.Output<string>;
+  readonly invokeUrl: pulumi.Output<string>;
+  readonly url: pulumi.Output<string>;
+  readonly functionArns: pulumi.Output<Record<string, string>>;
+  readonly tableArns: pulumi.Output<Record<TableKey, string>>;
+  readonly regionalDomainName: pulumi.Output<string | undefined>;
+  readonly regionalZoneId: pulumi.Output<string | undefined>;
+}
+
+/** This stack's own region, from the components it built. */
+export function selfView(config: StackConfig, api: RegionalApi, tables: TableOutputs): RegionView {
+  return {
+    stack: config.stack,
+    region: pulumi.output(config.region),
+    apiId: api.apiId,
+    stageName: api.stageName,
+    stageArn: api.stageArn,
+    executionArn: api.executionArn,
+    invokeUrl: api.invokeUrl,
+    url: api.url,
+    functionArns: api.functionArns as pulumi.Output<Record<string, string>>,
+    tableArns: tables.tableArns.apply((arns) => arns[config.region] as Record<TableKey, string>),
+    regionalDomainName: api.regionalDomainName,
+    regionalZoneId: api.regionalZoneId,
+  };
+}
+
+/** Another region stack, from its outputs. */
+export function peerView(refs: StackRefs, stack: string): RegionView {
+  const ref = refs.get(stack);
+  const out = <T>(key: string) => ref.requireOutput(key) as pulumi.Output<T>;
+  const region = out<string>("region");
+  return {
+    stack,
+    region,
+    apiId: out("apiId"),
+    stageName: out("stageName"),
+    stageArn: out("stageArn"),
+    executionArn: out("executionArn"),
+    invokeUrl: out("invokeUrl"),
+    url: out("url"),
+    functionArns: out("functionArns"),
+    tableArns: pulumi
+      .all([region, out<RegionalTableMap>("tableArns")])
+      .apply(([r, arns]) => arns[r] as Record<TableKey, string>),
+    regionalDomainName: ref.getOutput("regionalDomainName") as pulumi.Output<string | undefined>,
+    regionalZoneId: ref.getOutput("regionalZoneId") as pulumi.Output<string | undefined>,
+  };
+}
+
+/** What a peer stack must export for routing, read as plain values (they decide resources). */
+export interface PeerFacts {
+  readonly view: RegionView;
+  readonly region: string;
+  readonly regionalDomainName: string;
+  readonly regionalZoneId: string;
+  readonly vpcId: string | undefined;
+}
+
+/**
+ * A peer's routing facts, checked: deployed, not owning routing itself, serving the same service
+ * name on a custom domain, and (private zone) exporting its VPC.
+ */
+export async function readPeer(
+  refs: StackRefs,
+  view: RegionView,
+  config: StackConfig,
+): Promise<PeerFacts> {
+  const ref = refs.get(view.stack);
+  const name = qualifiedStackName(view.stack);
+  const value = async (key: string): Promise<unknown> => {
+    const details = await ref.getOutputDetails(key);
+    return details.value ?? details.secretValue;
+  };
+  const [region, url, regionalDomainName, regionalZoneId, vpcId, routing] = await Promise.all(
+    ["region", "url", "regionalDomainName", "regionalZoneId", "vpcId", "routing"].map(value),
+  );
+  if (typeof region !== "string") {
+    throw new Error(
+      `stack ${name} has no output region: deploy it first (pulumi up -s ${view.stack}), then this stack, which owns routing`,
+    );
+  }
+  if (routing !== undefined && routing !== "none") {
+    throw new Error(
+      `stack ${name} owns routing too (routing ${String(routing)}): one stack owns the service name's records; ` +
+        `set resilient-dynamo:routing none there or here`,
+    );
+  }
+  if (typeof regionalDomainName !== "string" || typeof regionalZoneId !== "string") {
+    throw new Error(
+      `stack ${name} exports no regionalDomainName: it has no custom domain for routing to alias. ` +
+        `Set resilient-dynamo:domainName ${config.domainName} and resilient-dynamo:hostedZoneId in its config ` +
+        `(the same as this stack's) and run pulumi up -s ${view.stack}`,
+    );
+  }
+  if (typeof url !== "string" || !url.startsWith(`https://${config.domainName}/`)) {
+    throw new Error(
+      `stack ${name} serves ${String(url)}, not https://${config.domainName}/: every region must serve the ` +
+        `same service name; set its resilient-dynamo:domainName to ${config.domainName}`,
+    );
+  }
+  if ((config.zoneType ?? "public") === "private" && typeof vpcId !== "string") {
+    throw new Error(
+      `stack ${name} exports no vpcId for the private zone: set resilient-dynamo:zoneType private in its ` +
+        `config (it then creates a VPC, or set resilient-dynamo:vpcId) and run pulumi up -s ${view.stack}`,
+    );
+  }
+  return {
+    view,
+    region,
+    regionalDomainName,
+    regionalZoneId,
+    vpcId: typeof vpcId === "string" ? vpcId : undefined,
+  };
+}
