@@ -34,13 +34,8 @@ interface RoutingParts {
   readonly serviceDomain: pulumi.Output<string>;
   /** The HTTPS health checks by region (routing healthcheck). */
   readonly httpsHealthCheckIds?: pulumi.Output<Record<string, string>>;
-  readonly arc?: {
-    readonly clusterArn: pulumi.Output<string>;
-    readonly clusterEndpoints: pulumi.Output<{ endpoint: string; region: string }[]>;
-    readonly controlPanelArn: pulumi.Output<string>;
-    readonly routingControlArns: pulumi.Output<Record<string, string>>;
-    readonly healthCheckIds: pulumi.Output<Record<string, string>>;
-  };
+  /** The ARC control plane (routing arc). */
+  readonly arc?: ArcControlPlane;
 }
 
 export interface RoutingArgs {
@@ -161,13 +156,7 @@ async function composeRouting(args: RoutingArgs): Promise<RoutingParts> {
   return {
     serviceDomain: dns.serviceDomain,
     httpsHealthCheckIds: arc ? undefined : dns.healthCheckIds,
-    arc: arc && {
-      clusterArn: arc.clusterArn,
-      clusterEndpoints: arc.clusterEndpoints,
-      controlPanelArn: arc.controlPanelArn,
-      routingControlArns: arc.routingControlArns,
-      healthCheckIds: arc.healthCheckIds,
-    },
+    arc,
   };
 }
 
