@@ -20,7 +20,7 @@ export const LAMBDA_RUNTIME = "nodejs22.x";
 /** Graviton: cheaper per ms and the default for new functions here. */
 export const LAMBDA_ARCHITECTURE = "arm64";
 /** Base path the stage is mapped under on a custom domain, unless customDomain.basePath says otherwise. */
-export const DEFAULT_BASE_PATH = "v1";
+const DEFAULT_BASE_PATH = "v1";
 /** CloudWatch namespace of the functions' embedded-format metrics. */
 export const METRICS_NAMESPACE = "ResilientDynamo";
 

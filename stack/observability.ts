@@ -5,7 +5,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
   CanaryFleet,
-  DEFAULT_BASE_PATH,
   RegionalDashboard,
   ServiceAlarms,
   type CanaryTarget,
@@ -46,11 +45,11 @@ export interface ObservabilityOutputs {
 function canaryFleets(args: ObservabilityArgs): CanaryFleet[] {
   const { config: cfg, tags, regions } = args;
   const self = regions[0] as RegionView;
-  /** The global service name, when this stack routes it to every region's custom domain. */
-  const globalEndpoint =
-    cfg.routing !== "none" && cfg.domainName
-      ? `https://${cfg.domainName}/${DEFAULT_BASE_PATH}`
-      : undefined;
+  /**
+   * The global service name, when this stack routes it to every region's custom domain: this
+   * stack's own service URL (`https://<domainName>/<base path>`), which every region serves.
+   */
+  const routesGlobalName = cfg.routing !== "none" && cfg.domainName !== undefined;
   const canaryIds =
     cfg.canaryOrderId && cfg.canaryProductId
       ? { orderId: cfg.canaryOrderId, productId: cfg.canaryProductId }
@@ -100,8 +99,8 @@ function canaryFleets(args: ObservabilityArgs): CanaryFleet[] {
       endpoint: v.invokeUrl,
       signingRegion: outside(v),
     }));
-    if (globalEndpoint) {
-      targets.push({ label: "obs-global", endpoint: globalEndpoint, signingRegion: "auto" });
+    if (routesGlobalName) {
+      targets.push({ label: "obs-global", endpoint: self.url, signingRegion: "auto" });
     }
     fleets.push(
       new CanaryFleet(`canaries-observer-${observer}`, {
