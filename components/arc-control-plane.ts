@@ -276,9 +276,7 @@ export class ArcControlPlane extends pulumi.ComponentResource {
     }
 
     const byRegion = (pick: (region: string) => pulumi.Output<string>) =>
-      pulumi
-        .all(args.regions.map(({ region }) => pick(region).apply((v) => [region, v] as const)))
-        .apply((pairs) => Object.fromEntries(pairs) as Record<string, string>);
+      pulumi.all(Object.fromEntries(args.regions.map(({ region }) => [region, pick(region)])));
 
     this.clusterArn = cluster.arn;
     this.clusterEndpoints = cluster.clusterEndpoints.apply((endpoints) =>

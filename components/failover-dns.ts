@@ -225,11 +225,7 @@ export class FailoverDns extends pulumi.ComponentResource {
     }
 
     this.zoneId = zoneId;
-    this.healthCheckIds = pulumi
-      .all(
-        Object.entries(healthCheckIds).map(([region, id]) => id.apply((v) => [region, v] as const)),
-      )
-      .apply((pairs) => Object.fromEntries(pairs) as Record<string, string>);
+    this.healthCheckIds = pulumi.all(healthCheckIds);
     this.serviceDomain = pulumi.all(records.map((r) => r.fqdn)).apply(() => args.domainName);
 
     this.registerOutputs({

@@ -114,9 +114,9 @@ export class GlobalTableSet extends pulumi.ComponentResource {
     this.tables = tables;
 
     const entries = specs.map((s) => [s.key, tables[s.key] as aws.dynamodb.Table] as const);
-    this.tableNames = pulumi
-      .all(entries.map(([key, t]) => t.name.apply((n) => [key, n] as const)))
-      .apply((pairs) => Object.fromEntries(pairs) as Record<TableKey, string>);
+    this.tableNames = pulumi.all(
+      Object.fromEntries(entries.map(([key, t]) => [key, t.name])),
+    ) as pulumi.Output<Record<TableKey, string>>;
 
     const byRegion = (pick: (t: aws.dynamodb.Table) => pulumi.Output<Record<string, string>>) =>
       pulumi

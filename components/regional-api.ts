@@ -565,9 +565,9 @@ export class RegionalApi extends pulumi.ComponentResource {
     }
 
     const mapOf = (pick: (f: aws.lambda.Function) => pulumi.Output<string>) =>
-      pulumi
-        .all(Object.entries(functions).map(([fn, f]) => pick(f).apply((v) => [fn, v] as const)))
-        .apply((pairs) => Object.fromEntries(pairs) as Record<FunctionName, string>);
+      pulumi.all(
+        Object.fromEntries(Object.entries(functions).map(([fn, f]) => [fn, pick(f)])),
+      ) as pulumi.Output<Record<FunctionName, string>>;
 
     this.apiId = api.id;
     this.apiName = api.name;
