@@ -72,29 +72,10 @@ const WRITE_OPERATIONS: readonly DynamoOperation[] = [
   "TransactWriteItems",
 ];
 
-/** Every operation called on each table by any function, sorted. */
-export function operationsByTable(): Record<TableKey, DynamoOperation[]> {
-  const out = Object.fromEntries(TABLE_KEYS.map((t) => [t, new Set<DynamoOperation>()])) as Record<
-    TableKey,
-    Set<DynamoOperation>
-  >;
-  for (const byTable of Object.values(FUNCTION_OPERATIONS)) {
-    for (const [table, ops] of Object.entries(byTable) as [TableKey, DynamoOperation[]][]) {
-      for (const op of ops) out[table].add(op);
-    }
-  }
-  return Object.fromEntries(TABLE_KEYS.map((t) => [t, [...out[t]].sort()])) as Record<
-    TableKey,
-    DynamoOperation[]
-  >;
-}
-
-/**
- * Operations that write items to each table from this region (so replication has something to
- * carry): a write operation by a function whose IAM actions on that table include a writing one.
- * A transaction that only checks a condition on a table (createOrder on customers) is not one.
- */
-export function writeOperationsByTable(): Record<TableKey, DynamoOperation[]> {
+/** The operations, per table and sorted, of every function's calls that `keep` accepts. */
+function collect(
+  keep: (fn: FunctionName, table: TableKey, op: DynamoOperation) => boolean,
+): Record<TableKey, DynamoOperation[]> {
   const out = Object.fromEntries(TABLE_KEYS.map((t) => [t, new Set<DynamoOperation>()])) as Record<
     TableKey,
     Set<DynamoOperation>
@@ -104,13 +85,29 @@ export function writeOperationsByTable(): Record<TableKey, DynamoOperation[]> {
     Partial<Record<TableKey, readonly DynamoOperation[]>>,
   ][]) {
     for (const [table, ops] of Object.entries(byTable) as [TableKey, DynamoOperation[]][]) {
-      const actions = FUNCTIONS[fn].access[table] ?? [];
-      if (!actions.some((a) => WRITING_ACTIONS.includes(a))) continue;
-      for (const op of ops) if (WRITE_OPERATIONS.includes(op)) out[table].add(op);
+      for (const op of ops) if (keep(fn, table, op)) out[table].add(op);
     }
   }
   return Object.fromEntries(TABLE_KEYS.map((t) => [t, [...out[t]].sort()])) as Record<
     TableKey,
     DynamoOperation[]
   >;
+}
+
+/** Every operation called on each table by any function, sorted. */
+export function operationsByTable(): Record<TableKey, DynamoOperation[]> {
+  return collect(() => true);
+}
+
+/**
+ * Operations that write items to each table from this region (so replication has something to
+ * carry): a write operation by a function whose IAM actions on that table include a writing one.
+ * A transaction that only checks a condition on a table (createOrder on customers) is not one.
+ */
+export function writeOperationsByTable(): Record<TableKey, DynamoOperation[]> {
+  return collect(
+    (fn, table, op) =>
+      WRITE_OPERATIONS.includes(op) &&
+      (FUNCTIONS[fn].access[table] ?? []).some((a) => WRITING_ACTIONS.includes(a)),
+  );
 }
