@@ -5,6 +5,7 @@
  * config anywhere else.
  */
 import { z } from "zod";
+import { ID_MAX_LENGTH, ID_PATTERN } from "./functions/domain/validation";
 
 export const PROJECT = "resilient-dynamo";
 
@@ -19,10 +20,9 @@ export const LOG_RETENTION_DAYS = [
   3653,
 ] as const;
 
-/** Ids the canaries read: what `POST /fill` returns (ULIDs) or any id the API accepts. */
-const CANARY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-const CANARY_ID_TEXT =
-  "an id returned by POST /fill (1-128 letters, digits and . _ : -), e.g. 01JD3V8Q7M2X4K9T6R5B0C1N8F";
+/** Ids the canaries read: what `POST /fill` returns (ULIDs), or any id the API accepts. */
+const CANARY_ID_TEXT = `an id returned by POST /fill (1-${ID_MAX_LENGTH} letters, digits and . _ : -), e.g. 01JD3V8Q7M2X4K9T6R5B0C1N8F`;
+const canaryId = z.string().max(ID_MAX_LENGTH, CANARY_ID_TEXT).regex(ID_PATTERN, CANARY_ID_TEXT);
 
 const region = z.string().regex(AWS_REGION_PATTERN, "an AWS region name such as us-east-1");
 
@@ -88,9 +88,9 @@ const common = {
    */
   observerRegion: region.optional(),
   /** An order id the canaries read on every run (from `POST /fill`); no canaries when unset. */
-  canaryOrderId: z.string().regex(CANARY_ID_PATTERN, CANARY_ID_TEXT).optional(),
+  canaryOrderId: canaryId.optional(),
   /** A product id the canaries read on every run (from `POST /fill`); goes with canaryOrderId. */
-  canaryProductId: z.string().regex(CANARY_ID_PATTERN, CANARY_ID_TEXT).optional(),
+  canaryProductId: canaryId.optional(),
   /** How often each canary runs. */
   canarySchedule: z
     .string()

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ID_MAX_LENGTH, ID_PATTERN } from "../functions/domain/validation";
 import { ROUTES, type HttpMethod } from "../functions/routes";
 import { bundleFunction } from "./bundle";
 import { SYNTHETICS_NAMESPACE, canaryPolicy, serviceTrustPolicy } from "./policies";
@@ -178,9 +179,9 @@ export function validateCanaryFleetArgs(args: CanaryFleetArgs): Map<string, stri
     ["orderId", args.orderId],
     ["productId", args.productId],
   ] as const) {
-    if (typeof id !== "string" || !/^[A-Za-z0-9._:-]{1,128}$/.test(id)) {
+    if (typeof id !== "string" || id.length > ID_MAX_LENGTH || !ID_PATTERN.test(id)) {
       throw new Error(
-        `${what} must be an id created by POST /fill (1-128 letters, digits and . _ : -): got ${JSON.stringify(id)}`,
+        `${what} must be an id created by POST /fill (1-${ID_MAX_LENGTH} letters, digits and . _ : -): got ${JSON.stringify(id)}`,
       );
     }
   }
