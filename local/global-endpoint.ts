@@ -23,6 +23,7 @@ import {
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { TABLE_KEYS, type TableKey } from "../functions/tables";
+import { SERVED_BY_HEADER } from "../functions/http";
 import { HEALTH_CHECK_USER_AGENT } from "./regional-server";
 import type { DirectionStats, RegionReplicationStats } from "./replicator";
 import { checkLag, formatLag, parseLag, type LagRange } from "./replication-model";
@@ -50,7 +51,6 @@ export const REGION_PARTS: readonly RegionPart[] = ["api", "database", "all"];
 export const CLIENT_ID_HEADER = "x-client-id";
 export const CLIENT_REGION_HEADER = "x-client-region";
 export const RESOLVED_REGION_HEADER = "x-resolved-region";
-const SERVED_BY_HEADER = "x-served-by-region";
 
 /** Proxied requests give up after this long (API Gateway's own limit is 29 s). */
 const PROXY_TIMEOUT_MS = 10_000;

@@ -15,9 +15,7 @@
  */
 import * as z from "zod/mini";
 import { idSchema } from "../domain/validation";
-
-/** Header the API sets on every response it produces (see functions/http.ts). */
-export const SERVED_BY_HEADER = "x-served-by-region";
+import { SERVED_BY_HEADER } from "../http";
 
 /** Per-request time bound when `CANARY_TIMEOUT_MS` is not set. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
