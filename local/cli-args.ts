@@ -6,16 +6,33 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+/** Runs a `util.parseArgs` call, turning its errors into `UsageError`s. */
+function usageErrors<R>(parse: () => R): R {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError((err as Error).message, { cause: err });
+  }
+}
+
 /** `util.parseArgs` (strict, no positionals) with its errors turned into `UsageError`s. */
 export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(
   argv: readonly string[],
   options: T,
 ) {
-  try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message, { cause: err });
-  }
+  return usageErrors(
+    () => parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values,
+  );
+}
+
+/** `util.parseArgs` (strict, positionals allowed) with its errors turned into `UsageError`s. */
+export function parseCommandLine<T extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: readonly string[],
+  options: T,
+) {
+  return usageErrors(() =>
+    parseArgs({ args: [...argv], options, strict: true, allowPositionals: true }),
+  );
 }
 
 export function intOption(

@@ -10,7 +10,6 @@
  *   npm run arc -- --help
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import {
   GetRoutingControlStateCommand,
   Route53RecoveryClusterClient,
@@ -19,7 +18,7 @@ import {
   type RoutingControlState,
 } from "@aws-sdk/client-route53-recovery-cluster";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { UsageError, intOption, runCli } from "../local/cli-args";
+import { UsageError, intOption, parseCommandLine, runCli } from "../local/cli-args";
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
@@ -95,26 +94,15 @@ const ROUTING_CONTROL_ARN =
 
 /** Parses the command line; returns "help" for -h/--help. Throws UsageError. */
 export function parseArcArgs(argv: readonly string[]): ArcCliOptions | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        outputs: { type: "string" },
-        endpoint: { type: "string", multiple: true },
-        control: { type: "string", multiple: true },
-        to: { type: "string" },
-        "connect-timeout": { type: "string" },
-        "request-timeout": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message, { cause: err });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, {
+    outputs: { type: "string" },
+    endpoint: { type: "string", multiple: true },
+    control: { type: "string", multiple: true },
+    to: { type: "string" },
+    "connect-timeout": { type: "string" },
+    "request-timeout": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) return "help";
   const [name, ...rest] = positionals;
   const extra = (n: number): void => {
