@@ -8,6 +8,7 @@ import {
 import {
   parentTypes,
   promiseOf,
+  refusedUnderMocks,
   registeredUrns,
   underMocks,
   type MockEngine,
@@ -271,15 +272,8 @@ describe("ArcControlPlane", () => {
     for (const [what, patch, message] of cases) {
       it(what, async () => {
         expect(() => validateArcControlPlaneArgs({ regions: REGIONS, ...patch })).to.throw(message);
-        let error: Error | undefined;
-        const { engine: e } = await underMocks("us-east-1", () => {
-          try {
-            build(patch);
-          } catch (err) {
-            error = err as Error;
-          }
-        });
-        expect(error?.message).to.match(message);
+        const { error, engine: e } = await refusedUnderMocks("us-east-1", () => build(patch));
+        expect(error.message).to.match(message);
         expect(e.resources.filter((r) => !r.type.startsWith("resilient-dynamo:"))).to.be.empty;
       });
     }

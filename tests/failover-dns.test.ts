@@ -8,6 +8,7 @@ import {
 import {
   parentTypes,
   promiseOf,
+  refusedUnderMocks,
   registeredUrns,
   underMocks,
   type MockEngine,
@@ -249,15 +250,11 @@ describe("FailoverDns", () => {
     for (const [what, patch, message] of cases) {
       it(what, async () => {
         expect(() => validateFailoverDnsArgs({ ...base, ...patch })).to.throw(message);
-        let error: Error | undefined;
-        const { engine } = await underMocks("us-east-1", () => {
-          try {
-            new FailoverDns("dns", { ...base, ...patch });
-          } catch (err) {
-            error = err as Error;
-          }
-        });
-        expect(error?.message).to.match(message);
+        const { error, engine } = await refusedUnderMocks(
+          "us-east-1",
+          () => new FailoverDns("dns", { ...base, ...patch }),
+        );
+        expect(error.message).to.match(message);
         expect(engine.resources.filter((r) => !r.type.startsWith("resilient-dynamo:"))).to.be.empty;
       });
     }

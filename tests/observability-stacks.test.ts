@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { rejection } from "./support/errors";
 import { canaryName } from "../components";
 import { ConfigError, parseStackConfig } from "../config";
 import { TABLES } from "../functions/tables";
@@ -20,15 +21,6 @@ const withIds = (stack: string, extra: Record<string, string> = {}) => ({
   ...ids,
   ...extra,
 });
-
-async function failure(run: Promise<unknown>): Promise<string> {
-  try {
-    await run;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return "";
-}
 
 describe("observability in the region stacks", function () {
   this.timeout(240_000);
@@ -214,13 +206,13 @@ describe("observability in the region stacks", function () {
   });
 
   it("refuses an observer region that is an app region, naming the stack", async () => {
-    const message = await failure(
+    const error = await rejection(() =>
       evaluateStack("region2", {
         config: withIds("region2", { "resilient-dynamo:observerRegion": "us-east-1" }),
         stackOutputs: refs(),
       }),
     );
-    expect(message).to.match(
+    expect(error.message).to.match(
       /observerRegion must differ from the app regions: got us-east-1, the region of stack region1/,
     );
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
+import { rejection } from "./support/errors";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import type { RecordedResource } from "../tools/mock-engine";
 import {
@@ -196,17 +197,8 @@ describe("npm run plan", function () {
   });
 
   describe("refuses what it cannot plan", () => {
-    async function failure(run: () => Promise<unknown>): Promise<Error> {
-      try {
-        await run();
-      } catch (err) {
-        return err as Error;
-      }
-      throw new Error("expected a failure");
-    }
-
     it("an unknown stack, listing the stacks that exist", async () => {
-      const err = await failure(() => planStack("region9"));
+      const err = await rejection(() => planStack("region9"));
       expect(err).to.be.instanceOf(PlanError);
       const stacks = listStacks();
       expect(stacks).to.include.members(["region1", "region2"]);
@@ -221,7 +213,7 @@ describe("npm run plan", function () {
         "resilient-dynamo:primaryStack": other,
         "aws:region": s === "region1" ? "us-east-1" : "us-west-2",
       });
-      const err = await failure(() =>
+      const err = await rejection(() =>
         planStack("region1", {
           readConfig: (s) => cyclic(s, s === "region1" ? "region2" : "region1"),
         }),
@@ -231,7 +223,7 @@ describe("npm run plan", function () {
     });
 
     it("a reference to a stack of another project", async () => {
-      const err = await failure(() =>
+      const err = await rejection(() =>
         planStack("region2", {
           readConfig: (s) =>
             s === "region2"

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { expect } from "chai";
+import { rejection } from "./support/errors";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import { PROJECT_DIR, readStackConfig } from "../tools/stack-config";
 
@@ -39,15 +40,6 @@ function configOf(
     else config[key] = v;
   }
   return config;
-}
-
-async function failure(run: () => Promise<unknown>): Promise<Error> {
-  try {
-    await run();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected the evaluation to fail");
 }
 
 describe("global routing across region stacks", function () {
@@ -379,7 +371,7 @@ describe("global routing across region stacks", function () {
     ];
     for (const [what, patch, message] of configCases) {
       it(what, async () => {
-        const error = await failure(() =>
+        const error = await rejection(() =>
           evaluateStack("region2", { config: configOf("region2", patch), stackOutputs: peers() }),
         );
         expect(error.message).to.match(message);
@@ -387,7 +379,7 @@ describe("global routing across region stacks", function () {
     }
 
     it("routing keys on a stack that does not own routing", async () => {
-      const error = await failure(() =>
+      const error = await rejection(() =>
         evaluateStack("region1", { config: configOf("region1", { routingPolicy: "failover" }) }),
       );
       expect(error.message).to.match(
@@ -399,7 +391,7 @@ describe("global routing across region stacks", function () {
       const bare = await evaluateStack("region1", {
         config: configOf("region1", { domainName: undefined, hostedZoneId: undefined }),
       });
-      const error = await failure(() =>
+      const error = await rejection(() =>
         evaluateStack("region2", { stackOutputs: { [stackRefName("region1")]: bare.outputs } }),
       );
       expect(error.message).to.match(
@@ -411,7 +403,7 @@ describe("global routing across region stacks", function () {
       const other = await evaluateStack("region1", {
         config: configOf("region1", { domainName: "api.example.com" }),
       });
-      const error = await failure(() =>
+      const error = await rejection(() =>
         evaluateStack("region2", { stackOutputs: { [stackRefName("region1")]: other.outputs } }),
       );
       expect(error.message).to.match(
@@ -420,7 +412,7 @@ describe("global routing across region stacks", function () {
     });
 
     it("a private zone whose peer has no VPC", async () => {
-      const error = await failure(() =>
+      const error = await rejection(() =>
         evaluateStack("region2", {
           config: configOf("region2", { zoneType: "private" }),
           stackOutputs: peers(),
@@ -432,7 +424,7 @@ describe("global routing across region stacks", function () {
     });
 
     it("a peer stack that owns routing too", async () => {
-      const error = await failure(() =>
+      const error = await rejection(() =>
         evaluateStack("region2", {
           stackOutputs: { [stackRefName("region1")]: { ...region1.outputs, routing: "arc" } },
         }),
@@ -443,7 +435,7 @@ describe("global routing across region stacks", function () {
     });
 
     it("two peer stacks in one region", async () => {
-      const error = await failure(() =>
+      const error = await rejection(() =>
         evaluateStack("region2", {
           config: configOf("region2", { peerStacks: '["region1","region1b"]' }),
           stackOutputs: { ...peers(), [stackRefName("region1b")]: region1.outputs },
@@ -453,7 +445,7 @@ describe("global routing across region stacks", function () {
     });
 
     it("a failover primary that is not a routed region", async () => {
-      const error = await failure(() =>
+      const error = await rejection(() =>
         evaluateStack("region2", {
           config: configOf("region2", {
             routingPolicy: "failover",
@@ -468,7 +460,7 @@ describe("global routing across region stacks", function () {
     });
 
     it("pulumi up (not preview) refuses the shipped example domain", async () => {
-      const error = await failure(() => evaluateStack("region1", { dryRun: false }));
+      const error = await rejection(() => evaluateStack("region1", { dryRun: false }));
       expect(error.message).to.match(
         /resilient-dynamo:domainName: orders\.example\.com is a reserved example name \(RFC 2606\)/,
       );

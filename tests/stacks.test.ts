@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { rejection } from "./support/errors";
 import { TABLES } from "../functions/tables";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import { readStackConfig } from "../tools/stack-config";
@@ -90,16 +91,13 @@ describe("region stacks", function () {
 
     it("fails clearly when the primary has no replica in its region", async () => {
       const config = { ...readStackConfig("region2"), "aws:region": "eu-west-1" };
-      let error: Error | undefined;
-      try {
-        await evaluateStack("region2", {
+      const error = await rejection(() =>
+        evaluateStack("region2", {
           config,
           stackOutputs: { [stackRefName("region1")]: region1.outputs },
-        });
-      } catch (e) {
-        error = e as Error;
-      }
-      expect(error?.message).to.match(
+        }),
+      );
+      expect(error.message).to.match(
         /has no replicas in eu-west-1.*add eu-west-1 to its resilient-dynamo:replicaRegions/,
       );
     });
@@ -141,15 +139,8 @@ describe("region stacks", function () {
           if (v === undefined) delete config[k];
           else config[k] = v;
         }
-        let error: Error | undefined;
-        let run: StackEvaluation | undefined;
-        try {
-          run = await evaluateStack("region1", { config });
-        } catch (e) {
-          error = e as Error;
-        }
-        expect(run).to.equal(undefined);
-        expect(error?.message).to.match(message);
+        const error = await rejection(() => evaluateStack("region1", { config }));
+        expect(error.message).to.match(message);
       });
     }
   });

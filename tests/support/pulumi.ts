@@ -51,3 +51,23 @@ export function parentTypes(urns: string[], type: string, name: string): string[
   if (!urn) throw new Error(`no URN for ${type} ${name}`);
   return (urn.split("::")[2] as string).split("$").slice(0, -1);
 }
+
+/**
+ * Runs `build` under fresh mocks expecting it to throw (a component refusing its args); returns
+ * the error and the engine, so a test can check that nothing was created.
+ */
+export async function refusedUnderMocks(
+  region: string,
+  build: () => unknown,
+): Promise<{ error: Error; engine: MockEngine }> {
+  let error: Error | undefined;
+  const { engine } = await underMocks(region, () => {
+    try {
+      build();
+    } catch (err) {
+      error = err as Error;
+    }
+  });
+  if (!error) throw new Error("expected the build to throw, but it did not");
+  return { error, engine };
+}
