@@ -6,9 +6,9 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockEngine, evaluate, settle, waitForRegistrations } from "./mock-engine";
+import { PROJECT_DIR, readProject, readStackConfig } from "./stack-config";
 
 export { settle };
-import { PROJECT_DIR, readProject, readStackConfig } from "./stack-config";
 
 export const ORGANIZATION = "organization";
 

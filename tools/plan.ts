@@ -139,6 +139,8 @@ async function tracingReads<T>(run: () => Promise<T>): Promise<{ result: T; read
 
 interface Evaluated {
   readonly run: StackEvaluation;
+  /** The stack's `aws:region`, from the config it was evaluated with. */
+  readonly region: string;
   readonly reads: StackRead[];
 }
 
@@ -202,7 +204,11 @@ class Planner {
         const { result: run, reads } = await tracingReads(() =>
           evaluateStack(stack, { config, stackOutputs: known }),
         );
-        const evaluated: Evaluated = { run, reads: await summarizeReads(stack, reads, answers) };
+        const evaluated: Evaluated = {
+          run,
+          region: config["aws:region"] ?? "",
+          reads: await summarizeReads(stack, reads, answers),
+        };
         this.done.set(stack, evaluated);
         this.order.push(stack);
         return evaluated;
@@ -257,7 +263,7 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
   const references = planner.order.flatMap((s) => planner.done.get(s)?.reads ?? []);
   return {
     stack,
-    region: (options.readConfig ?? readStackConfig)(stack)["aws:region"] ?? "",
+    region: target.region,
     resources: target.run.engine.resources.filter((r) => r.type !== STACK_REFERENCE),
     references,
     evaluated: [...planner.order],
