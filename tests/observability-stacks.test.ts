@@ -1,11 +1,12 @@
 import { expect } from "chai";
-import { rejection } from "./support/errors";
 import { canaryName } from "../components";
 import { ConfigError, parseStackConfig } from "../config";
 import { TABLES } from "../functions/tables";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import { readStackConfig } from "../tools/stack-config";
 import { json } from "./support/pulumi";
+import { rejection } from "./support/errors";
+import { configOf } from "./support/stacks";
 
 const CANARY = "aws:synthetics/canary:Canary";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
@@ -16,11 +17,8 @@ const ids = {
   "resilient-dynamo:canaryOrderId": ORDER,
   "resilient-dynamo:canaryProductId": PRODUCT,
 };
-const withIds = (stack: string, extra: Record<string, string> = {}) => ({
-  ...readStackConfig(stack),
-  ...ids,
-  ...extra,
-});
+const withIds = (stack: string, extra: Record<string, string> = {}) =>
+  configOf(stack, { ...ids, ...extra });
 
 describe("observability in the region stacks", function () {
   this.timeout(240_000);

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
-import { rejection } from "./support/errors";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import type { RecordedResource } from "../tools/mock-engine";
 import {
@@ -18,6 +17,7 @@ import {
 } from "../tools/plan";
 import { HOURS_PER_MONTH, PRICES, canaryRunsPerMonth, usd } from "../tools/prices";
 import { PROJECT_DIR, readStackConfig } from "../tools/stack-config";
+import { rejection } from "./support/errors";
 
 /** The lines of one titled section of the printed plan, indentation removed. */
 function section(text: string, title: string): string[] {

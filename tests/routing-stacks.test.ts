@@ -1,8 +1,9 @@
 import * as path from "node:path";
 import { expect } from "chai";
-import { rejection } from "./support/errors";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import { PROJECT_DIR, readStackConfig } from "../tools/stack-config";
+import { rejection } from "./support/errors";
+import { configOf } from "./support/stacks";
 
 const CLUSTER = "aws:route53recoverycontrol/cluster:Cluster";
 const PANEL = "aws:route53recoverycontrol/controlPanel:ControlPanel";
@@ -25,21 +26,6 @@ function serviceRecords(run: StackEvaluation): Record<string, Record<string, any
       .filter((r) => r.inputs["name"] === SERVICE)
       .map((r) => [r.inputs["setIdentifier"], r.inputs]),
   );
-}
-
-/** Config of a stack file with some keys changed (undefined deletes a key). */
-function configOf(
-  stack: string,
-  patch: Record<string, string | undefined>,
-  file?: string,
-): Record<string, string> {
-  const config = { ...readStackConfig(stack, PROJECT_DIR, file) };
-  for (const [k, v] of Object.entries(patch)) {
-    const key = k.includes(":") ? k : `resilient-dynamo:${k}`;
-    if (v === undefined) delete config[key];
-    else config[key] = v;
-  }
-  return config;
 }
 
 describe("global routing across region stacks", function () {

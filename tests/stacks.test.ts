@@ -1,9 +1,10 @@
 import { expect } from "chai";
-import { rejection } from "./support/errors";
 import { TABLES } from "../functions/tables";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import { readStackConfig } from "../tools/stack-config";
 import { json } from "./support/pulumi";
+import { rejection } from "./support/errors";
+import { configOf } from "./support/stacks";
 
 const TABLE = "aws:dynamodb/table:Table";
 const FUNCTION = "aws:lambda/function:Function";
@@ -134,11 +135,7 @@ describe("region stacks", function () {
     ];
     for (const [what, patch, message] of cases) {
       it(what, async () => {
-        const config: Record<string, string> = { ...readStackConfig("region1") };
-        for (const [k, v] of Object.entries(patch)) {
-          if (v === undefined) delete config[k];
-          else config[k] = v;
-        }
+        const config = configOf("region1", patch);
         const error = await rejection(() => evaluateStack("region1", { config }));
         expect(error.message).to.match(message);
       });
