@@ -5,6 +5,7 @@
  * config anywhere else.
  */
 import { z } from "zod";
+import { CANARY_ORDER_ID, CANARY_PRODUCT_ID } from "./functions/domain/canary-data";
 import { ID_MAX_LENGTH, ID_PATTERN } from "./functions/domain/validation";
 
 export const PROJECT = "resilient-dynamo";
@@ -25,6 +26,23 @@ const CANARY_ID_TEXT = `an id returned by POST /fill (1-${ID_MAX_LENGTH} letters
 const canaryId = z.string().max(ID_MAX_LENGTH, CANARY_ID_TEXT).regex(ID_PATTERN, CANARY_ID_TEXT);
 
 const region = z.string().regex(AWS_REGION_PATTERN, "an AWS region name such as us-east-1");
+
+/** A KMS key ARN (key or multi-Region key); its region field says which region it serves. */
+export const KMS_KEY_ARN_PATTERN =
+  /^arn:aws[a-z-]*:kms:([a-z]{2}-[a-z]+-\d):\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
+const kmsKeyArn = z
+  .string()
+  .regex(
+    KMS_KEY_ARN_PATTERN,
+    "a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+  );
+
+/** The region a KMS key ARN names (field 4 of the ARN). */
+export function kmsKeyRegion(arn: string): string {
+  const m = KMS_KEY_ARN_PATTERN.exec(arn);
+  if (!m) throw new Error(`not a KMS key ARN: ${arn}`);
+  return m[1] as string;
+}
 
 /** Values of the `routing` key. */
 export const ROUTING_MODES = ["arc", "healthcheck", "none"] as const;
@@ -87,10 +105,20 @@ const common = {
    * stack runs no observer canaries.
    */
   observerRegion: region.optional(),
-  /** An order id the canaries read on every run (from `POST /fill`); no canaries when unset. */
+  /**
+   * An order id the canaries read on every run; unset means the canary order the primary stack
+   * writes (`canary-order`). Goes with canaryProductId.
+   */
   canaryOrderId: canaryId.optional(),
-  /** A product id the canaries read on every run (from `POST /fill`); goes with canaryOrderId. */
+  /** A product id the canaries read on every run; unset means `canary-product`. */
   canaryProductId: canaryId.optional(),
+  /**
+   * Customer-managed KMS keys, at most one per region (the region is the ARN's): tables and
+   * replicas (primary), log groups and canary buckets use the key of their region. When unset,
+   * AWS-managed or AWS-owned keys, as before. When set, it must name a key for every region this
+   * stack puts data in: its own, every replica region (primary), the observer region.
+   */
+  kmsKeyArns: z.array(kmsKeyArn, "a list of KMS key ARNs").optional(),
   /** How often each canary runs. */
   canarySchedule: z
     .string()
@@ -258,6 +286,7 @@ const JSON_KEYS = new Set([
   "healthCheckFailureThreshold",
   "safetyRuleWaitPeriodMs",
   "arcReadiness",
+  "kmsKeyArns",
 ]);
 
 export class ConfigError extends Error {
@@ -361,9 +390,10 @@ export function parseStackConfig(
     if ((cfg.canaryOrderId === undefined) !== (cfg.canaryProductId === undefined)) {
       problems.push(
         `${PROJECT}:canaryOrderId and ${PROJECT}:canaryProductId go together (the canaries read both): got canaryOrderId ${describe(cfg.canaryOrderId)} and canaryProductId ${describe(cfg.canaryProductId)}; ` +
-          "run POST /fill?order=1&product=1 and set orders[0] and products[0] from its answer",
+          `unset both to read the canary items the primary stack writes (${CANARY_ORDER_ID}, ${CANARY_PRODUCT_ID})`,
       );
     }
+    problems.push(...kmsProblems(cfg, awsRegion));
     if (cfg.observerRegion !== undefined) {
       const appRegions = [awsRegion, ...(cfg.role === "primary" ? cfg.replicaRegions : [])];
       if (appRegions.includes(cfg.observerRegion)) {
@@ -393,6 +423,39 @@ export function parseStackConfig(
     region: awsRegion as string,
     stack,
   };
+}
+
+/** KMS keys by region, from the `kmsKeyArns` list; undefined when the list is unset. */
+export function kmsKeysByRegion(
+  cfg: Pick<StackConfig, "kmsKeyArns">,
+): Record<string, string> | undefined {
+  if (cfg.kmsKeyArns === undefined) return undefined;
+  return Object.fromEntries(cfg.kmsKeyArns.map((arn) => [kmsKeyRegion(arn), arn]));
+}
+
+/** `kmsKeyArns`: one key per region, and a key for every region this stack puts data in. */
+function kmsProblems(cfg: z.infer<typeof schema>, awsRegion: string): string[] {
+  if (cfg.kmsKeyArns === undefined) return [];
+  const problems: string[] = [];
+  const key = `${PROJECT}:kmsKeyArns`;
+  const seen = new Set<string>();
+  for (const arn of cfg.kmsKeyArns) {
+    const r = kmsKeyRegion(arn);
+    if (seen.has(r)) problems.push(`${key}: two keys for region ${r}; give one key per region`);
+    seen.add(r);
+  }
+  const needed = [
+    awsRegion,
+    ...(cfg.role === "primary" ? cfg.replicaRegions : []),
+    ...(cfg.observerRegion !== undefined ? [cfg.observerRegion] : []),
+  ];
+  const missing = [...new Set(needed)].filter((r) => !seen.has(r));
+  if (missing.length) {
+    problems.push(
+      `${key}: has no key for ${missing.join(", ")}; this stack keeps data there (list one key ARN per region, or unset the key for AWS-managed keys)`,
+    );
+  }
+  return problems;
 }
 
 /** The cross-key rules of the routing keys, as messages naming the key. */

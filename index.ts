@@ -4,8 +4,9 @@
  * the stack's name. The cross-stack plumbing, routing and observability wiring live in stack/.
  */
 import { GlobalTableSet, RegionalApi } from "./components";
-import { loadStackConfig } from "./config";
+import { kmsKeysByRegion, loadStackConfig } from "./config";
 import type { TableKey } from "./functions/tables";
+import { canaryItems } from "./stack/canary-data";
 import { observability } from "./stack/observability";
 import {
   peerView,
@@ -20,6 +21,8 @@ import { dnsVpc, globalRouting } from "./stack/routing";
 const cfg = loadStackConfig();
 const tags = { project: "resilient-dynamo", stack: cfg.stack, region: cfg.region };
 const refs = new StackRefs();
+/** Customer-managed keys by region; undefined: AWS-managed keys. */
+const kmsKeys = kmsKeysByRegion(cfg);
 
 const tables: TableOutputs =
   cfg.role === "primary"
@@ -28,9 +31,12 @@ const tables: TableOutputs =
         replicaRegions: cfg.replicaRegions,
         namePrefix: cfg.namePrefix,
         deletionProtection: cfg.deletionProtection,
+        kmsKeyArns: kmsKeys,
         tags,
       })
     : primaryTables(refs, cfg);
+// The canaries' own order, product and customer, replicated with the tables.
+if (cfg.role === "primary") canaryItems(cfg.region, tables.tableNames);
 
 const api = new RegionalApi(`orders-${cfg.region}`, {
   region: cfg.region,
@@ -46,6 +52,7 @@ const api = new RegionalApi(`orders-${cfg.region}`, {
       ? { domainName: cfg.domainName, hostedZoneId: cfg.hostedZoneId }
       : undefined,
   corsAllowOrigin: cfg.corsAllowOrigin,
+  kmsKeyArn: kmsKeys?.[cfg.region],
   tags,
 });
 

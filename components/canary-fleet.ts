@@ -4,7 +4,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { ID_MAX_LENGTH, ID_PATTERN } from "../functions/domain/validation";
 import { ROUTES, type HttpMethod } from "../functions/routes";
 import { bundleFunction } from "./bundle";
-import { SYNTHETICS_NAMESPACE, canaryPolicy, serviceTrustPolicy } from "./policies";
+import {
+  SYNTHETICS_NAMESPACE,
+  canaryPolicy,
+  serviceTrustPolicy,
+  tlsOnlyBucketPolicy,
+} from "./policies";
 import { executeApiPath } from "./regional-api";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 
@@ -93,6 +98,25 @@ export function scheduleSeconds(expression: string): number {
   return unit.startsWith("minute") ? n * 60 : 3600;
 }
 
+/**
+ * The log group of a canary's Lambda function, from the canary's `engineArn`
+ * (`arn:aws:lambda:<region>:<account>:function:cwsyn-<name>-<canary id>[:<version>]`): Lambda logs
+ * to `/aws/lambda/<function name>`. The canary id is a UUID Synthetics assigns at creation, so the
+ * group can only be named once the canary exists.
+ */
+export function canaryLogGroupName(engineArn: string): string {
+  const m =
+    /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:(cwsyn-[A-Za-z0-9_-]+)(:[^:]+)?$/.exec(
+      engineArn,
+    );
+  if (!m) {
+    throw new Error(
+      `canary engineArn is not a Synthetics Lambda function ARN (function:cwsyn-<name>-<id>): ${engineArn}`,
+    );
+  }
+  return `/aws/lambda/${m[1]}`;
+}
+
 /** execute-api ARNs of the calls the canary makes against one API stage. */
 export function canaryInvokeArns(executionArn: string, stageName: string): string[] {
   return CANARY_ROUTES.map(
@@ -146,6 +170,13 @@ export interface CanaryFleetArgs {
   requestTimeoutMs?: number;
   /** Days run artifacts are kept, in Synthetics and in the bucket (1 to 455). @default 30 */
   artifactRetentionDays?: number;
+  /** Retention of the canaries' Lambda log groups, in days (a CloudWatch Logs value). @default 30 */
+  logRetentionDays?: number;
+  /**
+   * Customer-managed KMS key (in `region`) for the artifacts bucket, the run artifacts and the
+   * canaries' log groups; the canary role may use it. @default SSE-S3 and the CloudWatch Logs key
+   */
+  kmsKeyArn?: pulumi.Input<string>;
   /** Let `pulumi destroy` delete the artifacts bucket with its objects. @default false */
   forceDestroyArtifacts?: boolean;
   /** Alarm when SuccessPercent averages below this (0-100]. @default 90 */
@@ -190,6 +221,7 @@ export function validateCanaryFleetArgs(args: CanaryFleetArgs): Map<string, stri
   assertIntInRange("timeoutSeconds", timeout, 15, Math.min(840, interval));
   assertIntInRange("requestTimeoutMs", args.requestTimeoutMs ?? 10000, 100, 60000);
   assertIntInRange("artifactRetentionDays", args.artifactRetentionDays ?? 30, 1, 455);
+  assertIntInRange("logRetentionDays", args.logRetentionDays ?? 30, 1, 3653);
   const threshold = args.successPercentThreshold ?? 90;
   if (!(threshold > 0 && threshold <= 100)) {
     throw new Error(`successPercentThreshold must be in (0, 100]: got ${threshold}`);
@@ -264,14 +296,35 @@ export class CanaryFleet extends pulumi.ComponentResource {
       { region, bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
       parent,
     );
+    const kmsKeyArn = args.kmsKeyArn;
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-artifacts`,
       {
         region,
         bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+        rules: [
+          kmsKeyArn
+            ? {
+                applyServerSideEncryptionByDefault: {
+                  sseAlgorithm: "aws:kms",
+                  kmsMasterKeyId: kmsKeyArn,
+                },
+                bucketKeyEnabled: true,
+              }
+            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+        ],
       },
       parent,
+    );
+    // Deny-only, so it cannot conflict with the public access block; applied after it anyway.
+    new aws.s3.BucketPolicy(
+      `${name}-artifacts`,
+      {
+        region,
+        bucket: bucket.id,
+        policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))),
+      },
+      { parent: this, dependsOn: [publicAccess] },
     );
     const versioning = new aws.s3.BucketVersioning(
       `${name}-artifacts`,
@@ -321,7 +374,9 @@ export class CanaryFleet extends pulumi.ComponentResource {
             Object.entries(files).map(([file, text]) => [file, new pulumi.asset.StringAsset(text)]),
           ),
         ),
-        serverSideEncryption: "AES256",
+        ...(kmsKeyArn
+          ? { serverSideEncryption: "aws:kms", kmsKeyId: kmsKeyArn }
+          : { serverSideEncryption: "AES256" }),
         tags: args.tags,
       },
       { parent: this, dependsOn: [publicAccess] },
@@ -348,8 +403,8 @@ export class CanaryFleet extends pulumi.ComponentResource {
       {
         role: role.name,
         policy: pulumi
-          .all([invokeArns, bucket.arn, identity.accountId, partition.partition])
-          .apply(([arns, bucketArn, accountId, part]) =>
+          .all([invokeArns, bucket.arn, identity.accountId, partition.partition, kmsKeyArn])
+          .apply(([arns, bucketArn, accountId, part, key]) =>
             JSON.stringify(
               canaryPolicy({
                 invokeArns: arns,
@@ -359,6 +414,7 @@ export class CanaryFleet extends pulumi.ComponentResource {
                 region,
                 accountId,
                 partition: part,
+                kmsKeyArn: key,
               }),
             ),
           ),
@@ -381,7 +437,11 @@ export class CanaryFleet extends pulumi.ComponentResource {
           s3Key: code.key,
           executionRoleArn: role.arn,
           artifactS3Location: pulumi.interpolate`s3://${bucket.id}/${ARTIFACT_PREFIX}/`,
-          artifactConfig: { s3Encryption: { encryptionMode: "SSE_S3" } },
+          artifactConfig: {
+            s3Encryption: kmsKeyArn
+              ? { encryptionMode: "SSE_KMS", kmsKeyArn }
+              : { encryptionMode: "SSE_S3" },
+          },
           schedule: { expression: schedule },
           runConfig: {
             timeoutInSeconds: args.timeoutSeconds ?? Math.min(60, interval),
@@ -401,6 +461,19 @@ export class CanaryFleet extends pulumi.ComponentResource {
           tags: args.tags,
         },
         { parent: this, dependsOn: [policy] },
+      );
+      // The role may not create log groups, so the function's group exists only as created here,
+      // with retention (runs before it exists keep their logs in the artifacts only).
+      new aws.cloudwatch.LogGroup(
+        `${name}-${target.label}-logs`,
+        {
+          region,
+          name: canary.engineArn.apply(canaryLogGroupName),
+          retentionInDays: args.logRetentionDays ?? 30,
+          kmsKeyId: kmsKeyArn,
+          tags: args.tags,
+        },
+        parent,
       );
       const alarm = new aws.cloudwatch.MetricAlarm(
         `${name}-${target.label}-success`,

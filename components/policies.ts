@@ -56,8 +56,16 @@ export function functionPolicy(
   return { Version: "2012-10-17", Statement: statements };
 }
 
-/** Trust policy that lets one AWS service assume a role, limited to this account. */
+/**
+ * Trust policy that lets one AWS service assume a role, only on behalf of a resource of this
+ * account (`aws:SourceAccount`: the confused-deputy guard AWS recommends for service roles).
+ */
 export function serviceTrustPolicy(service: string, accountId?: string): object {
+  if (accountId !== undefined && !/^\d{12}$/.test(accountId)) {
+    throw new Error(
+      `serviceTrustPolicy: account id must be 12 digits: got ${JSON.stringify(accountId)}`,
+    );
+  }
   return {
     Version: "2012-10-17",
     Statement: [
@@ -89,6 +97,8 @@ export interface CanaryPolicyInput {
   readonly accountId: string;
   /** @default "aws" */
   readonly partition?: string;
+  /** Customer-managed key of the artifacts bucket: the role may encrypt with it. @default none */
+  readonly kmsKeyArn?: string;
 }
 
 /** Namespace Synthetics publishes canary metrics to; the only one a canary role may write. */
@@ -96,8 +106,9 @@ export const SYNTHETICS_NAMESPACE = "CloudWatchSynthetics";
 
 /**
  * The policy of a region's canary role: invoke exactly the API methods the canary script calls;
- * write run artifacts under one prefix of one bucket (and find the bucket's region); write the
- * canaries' own Lambda log groups; publish metrics only in the CloudWatchSynthetics namespace.
+ * write run artifacts under one prefix of one bucket (and find the bucket's region); write to the
+ * canaries' own Lambda log groups, which the fleet creates (with retention) so the role may not;
+ * publish metrics only in the CloudWatchSynthetics namespace; use the bucket's key, if it has one.
  * `s3:ListAllMyBuckets` and `cloudwatch:PutMetricData` have no resource-level permissions, so
  * they alone name `*` as resource, the latter limited by a namespace condition. This is the
  * statement list AWS documents for canaries, narrowed to named resources.
@@ -154,7 +165,7 @@ export function canaryPolicy(input: CanaryPolicyInput): {
       {
         Sid: "WriteCanaryLogs",
         Effect: "Allow",
-        Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
         Resource: [...new Set(input.canaryNames)].sort().map(logGroup),
       },
       {
@@ -163,6 +174,39 @@ export function canaryPolicy(input: CanaryPolicyInput): {
         Action: ["cloudwatch:PutMetricData"],
         Resource: ["*"],
         Condition: { StringEquals: { "cloudwatch:namespace": SYNTHETICS_NAMESPACE } },
+      },
+      ...(input.kmsKeyArn
+        ? [
+            {
+              Sid: "EncryptArtifacts",
+              Effect: "Allow" as const,
+              Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+              Resource: [input.kmsKeyArn],
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
+/**
+ * A bucket policy that refuses every request not made over TLS (`aws:SecureTransport` false), the
+ * form AWS documents for S3; it grants nothing, so it never makes a bucket public.
+ */
+export function tlsOnlyBucketPolicy(bucketArn: string): object {
+  if (!/^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}$/.test(bucketArn)) {
+    throw new Error(`tlsOnlyBucketPolicy: not a bucket ARN: ${bucketArn}`);
+  }
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
       },
     ],
   };

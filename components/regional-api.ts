@@ -84,8 +84,19 @@ export interface RegionalApiArgs {
   functions?: Readonly<Record<FunctionName, FunctionSpec>>;
   /** Routes to expose. @default ROUTES from functions/routes.ts */
   routes?: readonly RouteSpec[];
+  /**
+   * Customer-managed KMS key (in `region`) that encrypts every log group of the API: access,
+   * execution and function logs. Its key policy must let CloudWatch Logs in this region use it.
+   * @default the CloudWatch Logs service key
+   */
+  kmsKeyArn?: pulumi.Input<string>;
   /** Tags on every taggable child. */
   tags?: Record<string, string>;
+}
+
+/** Name API Gateway gives a stage's execution log group (it creates it, without retention). */
+export function executionLogGroupName(restApiId: string, stageName: string): string {
+  return `API-Gateway-Execution-Logs_${restApiId}/${stageName}`;
 }
 
 /** Checks RegionalApiArgs before any resource exists. */
@@ -172,6 +183,10 @@ export class RegionalApi extends pulumi.ComponentResource {
     const routes = args.routes ?? ROUTES;
     const stageName = args.stageName ?? "prod";
     const retention = args.logRetentionDays ?? 30;
+    const kmsKeyId = args.kmsKeyArn;
+    // Trust policies name this account (aws:SourceAccount), so no other account's resource can
+    // get the service to act with these roles (the confused deputy).
+    const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
 
     const api = new aws.apigateway.RestApi(
       `${name}-api`,
@@ -197,6 +212,7 @@ export class RegionalApi extends pulumi.ComponentResource {
           region,
           name: `/${args.namePrefix}/${region}/lambda/${kebab(fn)}`,
           retentionInDays: retention,
+          kmsKeyId,
           tags: args.tags,
         },
         parent,
@@ -205,7 +221,9 @@ export class RegionalApi extends pulumi.ComponentResource {
         `${id}-role`,
         {
           description: `${fn} function of ${args.namePrefix} in ${region}`,
-          assumeRolePolicy: JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com")),
+          assumeRolePolicy: accountId.apply((account) =>
+            JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", account)),
+          ),
           tags: args.tags,
         },
         parent,
@@ -438,6 +456,7 @@ export class RegionalApi extends pulumi.ComponentResource {
         region,
         name: `/${args.namePrefix}/${region}/apigateway/access`,
         retentionInDays: retention,
+        kmsKeyId,
         tags: args.tags,
       },
       parent,
@@ -449,7 +468,9 @@ export class RegionalApi extends pulumi.ComponentResource {
         `${name}-apigw-logs-role`,
         {
           description: `API Gateway logging to CloudWatch in ${region}`,
-          assumeRolePolicy: JSON.stringify(serviceTrustPolicy("apigateway.amazonaws.com")),
+          assumeRolePolicy: accountId.apply((account) =>
+            JSON.stringify(serviceTrustPolicy("apigateway.amazonaws.com", account)),
+          ),
           // The account-level logging role serves every API of the account in this region, so it
           // cannot be scoped to this API's log groups; AWS's managed policy is the documented one.
           managedPolicyArns: [
@@ -482,6 +503,22 @@ export class RegionalApi extends pulumi.ComponentResource {
       { parent: this, dependsOn: stageDeps },
     );
 
+    // Execution logs (loggingLevel below) go to a group API Gateway would create on first use, with
+    // no retention and no key: create it first, so it has both.
+    const executionLogs = new aws.cloudwatch.LogGroup(
+      `${name}-execution-logs`,
+      {
+        region,
+        name: pulumi
+          .all([api.id, stage.stageName])
+          .apply(([apiId, stageName]) => executionLogGroupName(apiId, stageName)),
+        retentionInDays: retention,
+        kmsKeyId,
+        tags: args.tags,
+      },
+      parent,
+    );
+
     new aws.apigateway.MethodSettings(
       `${name}-method-settings`,
       {
@@ -497,7 +534,7 @@ export class RegionalApi extends pulumi.ComponentResource {
           throttlingBurstLimit: args.throttleBurstLimit ?? 200,
         },
       },
-      parent,
+      { parent: this, dependsOn: [executionLogs] },
     );
 
     let regionalDomainName: pulumi.Output<string | undefined> = pulumi.output(undefined);

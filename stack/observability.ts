@@ -12,7 +12,8 @@ import {
   type ReceivingRegion,
   type RegionalApi,
 } from "../components";
-import type { StackConfig } from "../config";
+import { kmsKeysByRegion, type StackConfig } from "../config";
+import { CANARY_ORDER_ID, CANARY_PRODUCT_ID } from "../functions/domain/canary-data";
 import { FUNCTION_NAMES } from "../functions/routes";
 import { peerView, type RegionView, type StackRefs, type TableOutputs } from "./references";
 
@@ -41,7 +42,10 @@ export interface ObservabilityOutputs {
   readonly alarmArns: ServiceAlarms["alarmArns"];
 }
 
-/** Canaries in this region and (observerRegion) outside the app regions; none without ids. */
+/**
+ * Canaries in this region and (observerRegion) outside the app regions, reading the canary items
+ * the primary stack writes unless config names other ids.
+ */
 function canaryFleets(args: ObservabilityArgs): CanaryFleet[] {
   const { config: cfg, tags, regions } = args;
   const self = regions[0] as RegionView;
@@ -50,10 +54,11 @@ function canaryFleets(args: ObservabilityArgs): CanaryFleet[] {
    * stack's own service URL (`https://<domainName>/<base path>`), which every region serves.
    */
   const routesGlobalName = cfg.routing !== "none" && cfg.domainName !== undefined;
-  const canaryIds =
-    cfg.canaryOrderId && cfg.canaryProductId
-      ? { orderId: cfg.canaryOrderId, productId: cfg.canaryProductId }
-      : undefined;
+  const canaryIds = {
+    orderId: cfg.canaryOrderId ?? CANARY_ORDER_ID,
+    productId: cfg.canaryProductId ?? CANARY_PRODUCT_ID,
+  };
+  const kmsKeys = kmsKeysByRegion(cfg);
   const canaryCommon = {
     namePrefix: cfg.namePrefix,
     runtimeVersion: cfg.canaryRuntimeVersion,
@@ -61,23 +66,18 @@ function canaryFleets(args: ObservabilityArgs): CanaryFleet[] {
     successPercentThreshold: cfg.canarySuccessPercentThreshold,
     alarmPeriods: cfg.canaryAlarmPeriods,
     alarmTopicArn: cfg.alarmTopicArn,
+    logRetentionDays: cfg.logRetentionDays,
     tags,
   };
 
   const fleets: CanaryFleet[] = [];
-  if (!canaryIds) {
-    pulumi.log.warn(
-      `no canaries: set ${cfg.stack}'s resilient-dynamo:canaryOrderId and canaryProductId to ids from ` +
-        "POST /fill?order=1&product=1 (see README, Observability) and run pulumi up again",
-    );
-    return fleets;
-  }
   // One canary in this region against this region's own endpoint.
   fleets.push(
     new CanaryFleet(`canaries-${cfg.region}`, {
       ...canaryCommon,
       ...canaryIds,
       region: cfg.region,
+      kmsKeyArn: kmsKeys?.[cfg.region],
       targets: [{ label: cfg.stack, endpoint: self.invokeUrl, signingRegion: cfg.region }],
       apis: [{ executionArn: self.executionArn, stageName: self.stageName }],
     }),
@@ -107,6 +107,7 @@ function canaryFleets(args: ObservabilityArgs): CanaryFleet[] {
         ...canaryCommon,
         ...canaryIds,
         region: observer,
+        kmsKeyArn: kmsKeys?.[observer],
         targets,
         apis: regions.map((v) => ({ executionArn: v.executionArn, stageName: v.stageName })),
       }),
