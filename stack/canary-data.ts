@@ -5,9 +5,9 @@
  * pass from the first `pulumi up`, with no manual step.
  */
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
-import { marshall } from "@aws-sdk/util-dynamodb";
-import { CANARY_DATA_TABLES, canaryData } from "../functions/domain/canary-data";
+import type * as pulumi from "@pulumi/pulumi";
+import { canaryItemJson } from "../functions/data/canary-items";
+import { CANARY_DATA_TABLES } from "../functions/domain/canary-data";
 import { tableSpec, type TableKey } from "../functions/tables";
 
 /** One TableItem per canary item; each depends on its table through the table's name. */
@@ -15,14 +15,14 @@ export function canaryItems(
   region: string,
   tableNames: pulumi.Output<Record<TableKey, string>>,
 ): aws.dynamodb.TableItem[] {
-  const data = canaryData(region);
-  return CANARY_DATA_TABLES.map((table) => {
-    const spec = tableSpec(table);
-    return new aws.dynamodb.TableItem(`canary-data-${table}`, {
-      region,
-      tableName: tableNames.apply((names) => names[table]),
-      hashKey: spec.hashKey,
-      item: JSON.stringify(marshall(data[table])),
-    });
-  });
+  const items = canaryItemJson(region);
+  return CANARY_DATA_TABLES.map(
+    (table) =>
+      new aws.dynamodb.TableItem(`canary-data-${table}`, {
+        region,
+        tableName: tableNames.apply((names) => names[table]),
+        hashKey: tableSpec(table).hashKey,
+        item: items[table],
+      }),
+  );
 }

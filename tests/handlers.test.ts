@@ -5,7 +5,16 @@
 import { expect } from "chai";
 import { once } from "node:events";
 import { createServer, type AddressInfo, type Socket } from "node:net";
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { createApp } from "../functions/app";
+import { canaryItemJson } from "../functions/data/canary-items";
+import {
+  CANARY_CUSTOMER_ID,
+  CANARY_DATA_TABLES,
+  CANARY_ORDER_ID,
+  CANARY_PRODUCT_ID,
+  canaryData,
+} from "../functions/domain/canary-data";
 import { ID_PATTERN } from "../functions/domain/validation";
 import type { ApiHandler } from "../functions/runtime";
 import type { TableKey } from "../functions/tables";
@@ -206,6 +215,46 @@ describe("handlers against DynamoDB Local", function () {
         { name: "WriteTime", unit: "Milliseconds", dimensions: { Region: `${REGION}-${REGION}` } },
         { name: "ReadTime", unit: "Milliseconds", dimensions: { Region: `${REGION}-${REGION}` } },
       ]);
+    });
+  });
+
+  describe("the canary's items, as the primary stack writes them", () => {
+    beforeEach(async () => {
+      const json = canaryItemJson(REGION);
+      for (const table of CANARY_DATA_TABLES) {
+        await client().send(
+          new PutItemCommand({ TableName: tables[table], Item: JSON.parse(json[table]) }),
+        );
+      }
+    });
+
+    it("read back through both canary routes with the ids the canaries ask for", async () => {
+      const byOrder = await call<{ order: Item; product: Item }>({
+        method: "GET",
+        path: `/orders/${CANARY_ORDER_ID}`,
+      });
+      expect(byOrder.status).to.equal(200);
+      expect(byOrder.body.order).to.deep.equal(canaryData(REGION).orders);
+      expect(byOrder.body.product).to.deep.equal(canaryData(REGION).products);
+      const byQuery = await call({
+        method: "GET",
+        path: "/orders",
+        query: { orderId: CANARY_ORDER_ID, productId: CANARY_PRODUCT_ID },
+      });
+      expect(byQuery.status).to.equal(200);
+      const product = await call({ method: "GET", path: `/products/${CANARY_PRODUCT_ID}` });
+      expect(product.status).to.equal(200);
+      expect(product.body.ProductId).to.equal(CANARY_PRODUCT_ID);
+    });
+
+    it("cannot be bought: the canary's product is already sold to the canary's order", async () => {
+      const res = await call({
+        method: "POST",
+        path: "/orders",
+        query: { customerId: CANARY_CUSTOMER_ID, productId: CANARY_PRODUCT_ID },
+      });
+      expect(res.status).to.equal(409);
+      expect(res.body.error).to.equal("ProductSoldOut");
     });
   });
 
