@@ -196,10 +196,15 @@ describe("observability in the region stacks", function () {
     }
   });
 
-  it("without canary ids deploys no canary and says how to get them", async () => {
-    expect(region1.engine.ofType(CANARY)).to.have.length(1);
+  it("without canary ids still deploys every canary, reading the canary items", async () => {
     const bare = await evaluateStack("region1");
-    expect(bare.engine.ofType(CANARY)).to.be.empty;
+    expect(bare.engine.ofType(CANARY).map(env)).to.deep.equal([
+      {
+        ...env(canaries(region1)[0]!),
+        CANARY_ORDER_ID: "canary-order",
+        CANARY_PRODUCT_ID: "canary-product",
+      },
+    ]);
     expect(bare.engine.ofType("aws:cloudwatch/dashboard:Dashboard")).to.have.length(1);
   });
 
@@ -252,7 +257,7 @@ describe("observability config", () => {
     [
       "an order id without a product id",
       { "resilient-dynamo:canaryOrderId": ORDER },
-      /canaryOrderId and resilient-dynamo:canaryProductId go together.*POST \/fill\?order=1&product=1/,
+      /canaryOrderId and resilient-dynamo:canaryProductId go together.*unset both to read the canary items the primary stack writes \(canary-order, canary-product\)/,
     ],
     [
       "an id with a space",

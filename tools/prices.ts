@@ -346,7 +346,8 @@ export const USAGE_BASED: Readonly<Record<string, string>> = {
   "aws:sns/topic:Topic": "publishes and deliveries",
   "aws:s3/bucketObject:BucketObject": "storage and requests",
   "aws:s3/bucketObjectv2:BucketObjectv2": "storage and requests",
-  "aws:dynamodb/tableItem:TableItem": "its write, replicated writes and storage (billed to its table)",
+  "aws:dynamodb/tableItem:TableItem":
+    "its write, replicated writes and storage (billed to its table)",
   "aws:xray/group:Group": "traces recorded and scanned",
 };
 
