@@ -8,8 +8,8 @@ import { expect } from "chai";
 import { canaryItemJson } from "../functions/data/canary-items";
 import { CANARY_ORDER_ID, CANARY_PRODUCT_ID } from "../functions/domain/canary-data";
 import { tableSpec } from "../functions/tables";
-import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
-import { configOf } from "./support/stacks";
+import type { StackEvaluation } from "../tools/evaluate-stack";
+import { OTHER_IDS_AND_CORS, sharedEvaluation } from "./support/stacks";
 
 const ITEM = "aws:dynamodb/tableItem:TableItem";
 const CANARY = "aws:synthetics/canary:Canary";
@@ -25,10 +25,8 @@ describe("canary data from the first pulumi up", function () {
   let region2: StackEvaluation;
 
   before(async () => {
-    region1 = await evaluateStack("region1");
-    region2 = await evaluateStack("region2", {
-      stackOutputs: { [stackRefName("region1")]: region1.outputs },
-    });
+    region1 = await sharedEvaluation("region1");
+    region2 = await sharedEvaluation("region2", {}, { region1: {} });
   });
 
   it("the primary writes the canary's customer, product and order into its tables, in its region", () => {
@@ -63,9 +61,7 @@ describe("canary data from the first pulumi up", function () {
   });
 
   it("config can point the canaries at other ids; the canary items stay", async () => {
-    const run = await evaluateStack("region1", {
-      config: configOf("region1", { canaryOrderId: "o-1", canaryProductId: "p-1" }),
-    });
+    const run = await sharedEvaluation("region1", OTHER_IDS_AND_CORS);
     expect(ids(run)).to.deep.equal([["o-1", "p-1"]]);
     expect(run.engine.ofType(ITEM)).to.have.length(3);
   });

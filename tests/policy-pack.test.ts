@@ -7,15 +7,16 @@ import { expect } from "chai";
 import { RULES, runRule } from "../policy/guardrails";
 import { methodPath } from "../policy/api";
 import { T, type ResourceView, type Violation } from "../policy/rules";
-import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
-import { configOf } from "./support/stacks";
+import type { StackEvaluation } from "../tools/evaluate-stack";
+import {
+  KMS_TEST_KEYS,
+  OTHER_IDS_AND_CORS,
+  REGION1_KEYS,
+  REGION2_KEYS,
+  sharedEvaluation,
+} from "./support/stacks";
 
-const KEYS = {
-  "us-east-1": "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-  "us-west-2": "arn:aws:kms:us-west-2:000000000000:key/2234abcd-12ab-34cd-56ef-1234567890ab",
-  "us-east-2": "arn:aws:kms:us-east-2:000000000000:key/3234abcd-12ab-34cd-56ef-1234567890ab",
-};
-
+const KEYS = KMS_TEST_KEYS;
 /** The resources a mock evaluation recorded, as the rules see them. */
 export function views(run: StackEvaluation): ResourceView[] {
   return run.engine.resources.map((r) => ({
@@ -35,35 +36,25 @@ describe("policy pack over both stacks and their variants", function () {
   const runs: [string, StackEvaluation][] = [];
 
   before(async () => {
-    const region1 = await evaluateStack("region1");
-    const peers = { [stackRefName("region1")]: region1.outputs };
-    const region2 = (patch: Record<string, string>) =>
-      evaluateStack("region2", { config: configOf("region2", patch), stackOutputs: peers });
-    runs.push(["region1", region1]);
-    runs.push(["region2 (routing arc)", await region2({})]);
-    runs.push(["region2 with ARC readiness", await region2({ arcReadiness: "true" })]);
-    runs.push(["region2 routing healthcheck", await region2({ routing: "healthcheck" })]);
+    const onRegion1 = { region1: {} };
+    runs.push(["region1", await sharedEvaluation("region1")]);
+    runs.push(["region2 (routing arc)", await sharedEvaluation("region2", {}, onRegion1)]);
+    runs.push([
+      "region2 with ARC readiness",
+      await sharedEvaluation("region2", { arcReadiness: "true" }, onRegion1),
+    ]);
+    runs.push([
+      "region2 routing healthcheck",
+      await sharedEvaluation("region2", { routing: "healthcheck" }, onRegion1),
+    ]);
     runs.push([
       "region1 with CORS and other canary ids",
-      await evaluateStack("region1", {
-        config: configOf("region1", {
-          corsAllowOrigin: "https://app.example.com",
-          canaryOrderId: "o-1",
-          canaryProductId: "p-1",
-        }),
-      }),
+      await sharedEvaluation("region1", OTHER_IDS_AND_CORS),
     ]);
-    runs.push([
-      "region1 with customer keys",
-      await evaluateStack("region1", {
-        config: configOf("region1", {
-          kmsKeyArns: JSON.stringify([KEYS["us-east-1"], KEYS["us-west-2"]]),
-        }),
-      }),
-    ]);
+    runs.push(["region1 with customer keys", await sharedEvaluation("region1", REGION1_KEYS)]);
     runs.push([
       "region2 with customer keys",
-      await region2({ kmsKeyArns: JSON.stringify([KEYS["us-west-2"], KEYS["us-east-2"]]) }),
+      await sharedEvaluation("region2", REGION2_KEYS, { region1: REGION1_KEYS }),
     ]);
   });
 

@@ -17,9 +17,9 @@ import {
 import { ConfigError, kmsKeysByRegion, parseStackConfig } from "../config";
 import { TABLES, type TableKey } from "../functions/tables";
 import { MOCK_ACCOUNT_ID } from "../tools/mock-engine";
-import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
+import type { StackEvaluation } from "../tools/evaluate-stack";
 import { json, underMocks, type MockEngine } from "./support/pulumi";
-import { configOf } from "./support/stacks";
+import { KMS_TEST_KEYS, REGION1_KEYS, REGION2_KEYS, sharedEvaluation } from "./support/stacks";
 
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 const KEY = (region: string, n = 1) =>
@@ -311,19 +311,12 @@ describe("kmsKeyArns in the region stacks", function () {
   this.timeout(240_000);
   let region1: StackEvaluation;
   let region2: StackEvaluation;
+  const key = (region: string | undefined) =>
+    KMS_TEST_KEYS[region as keyof typeof KMS_TEST_KEYS] ?? `no test key for ${region}`;
 
   before(async () => {
-    region1 = await evaluateStack("region1", {
-      config: configOf("region1", {
-        kmsKeyArns: JSON.stringify([KEY("us-east-1"), KEY("us-west-2")]),
-      }),
-    });
-    region2 = await evaluateStack("region2", {
-      config: configOf("region2", {
-        kmsKeyArns: JSON.stringify([KEY("us-west-2"), KEY("us-east-2")]),
-      }),
-      stackOutputs: { [stackRefName("region1")]: region1.outputs },
-    });
+    region1 = await sharedEvaluation("region1", REGION1_KEYS);
+    region2 = await sharedEvaluation("region2", REGION2_KEYS, { region1: REGION1_KEYS });
   });
 
   it("encrypts every table with the home region's key and every replica with its region's", () => {
@@ -332,10 +325,10 @@ describe("kmsKeyArns in the region stacks", function () {
     for (const t of tables) {
       expect(t.inputs["serverSideEncryption"]).to.deep.equal({
         enabled: true,
-        kmsKeyArn: KEY("us-east-1"),
+        kmsKeyArn: key("us-east-1"),
       });
       expect(t.inputs["replicas"].map((r: any) => [r.regionName, r.kmsKeyArn])).to.deep.equal([
-        ["us-west-2", KEY("us-west-2")],
+        ["us-west-2", key("us-west-2")],
       ]);
     }
   });
@@ -344,8 +337,7 @@ describe("kmsKeyArns in the region stacks", function () {
     for (const run of [region1, region2]) {
       const groups = run.engine.ofType(LOG_GROUP);
       expect(groups.length).to.be.greaterThan(8);
-      for (const g of groups)
-        expect(g.inputs["kmsKeyId"], g.name).to.equal(KEY(g.region as string));
+      for (const g of groups) expect(g.inputs["kmsKeyId"], g.name).to.equal(key(g.region));
       const sse = run.engine.ofType(
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
       );
@@ -354,7 +346,7 @@ describe("kmsKeyArns in the region stacks", function () {
       );
       for (const s of sse) {
         expect(s.inputs["rules"][0].applyServerSideEncryptionByDefault.kmsMasterKeyId).to.equal(
-          KEY(s.region as string),
+          key(s.region),
         );
       }
     }
