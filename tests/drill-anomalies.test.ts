@@ -13,6 +13,8 @@ import {
   type ProductRecord,
   type RegionTables,
 } from "../local/drill/anomalies";
+import { isContended } from "../local/drill/load";
+import { soldBefore } from "../local/drill/run";
 
 const EAST = "us-east-1";
 const WEST = "us-west-2";
@@ -208,5 +210,37 @@ describe("drill anomalies (pure)", () => {
       ),
     );
     expect(a.soldWithoutOrder.count).to.equal(0);
+  });
+
+  it("contention picks floor(share * n) of n products, spread over the list", () => {
+    for (const [share, n] of [
+      [0, 10],
+      [0.5, 10],
+      [0.3, 10],
+      [1, 7],
+      [0.25, 100],
+    ] as const) {
+      const picked = Array.from({ length: n }, (_, i) => i).filter((i) => isContended(i, share));
+      expect(picked.length, `${share} of ${n}`).to.equal(Math.floor(share * n));
+    }
+    expect(
+      Array.from({ length: 6 }, (_, i) => isContended(i, 0.5)),
+      "every other product",
+    ).to.deep.equal([false, true, false, true, false, true]);
+  });
+
+  it("resale after a loss offers each product the lost region sold since the window opened, once", () => {
+    const a = (id: string, p: string, at: number, servedBy: string): AckedOrder => ({
+      ...ack(order(id, p), at),
+      servedBy,
+    });
+    const ledger = [
+      a("early", "p1", 100, EAST),
+      a("in-1", "p2", 900, EAST),
+      a("in-2", "p2", 950, EAST),
+      a("other", "p3", 950, WEST),
+      a("in-3", "p4", 1000, EAST),
+    ];
+    expect(soldBefore(ledger, EAST, 500).map((x) => x.orderId)).to.deep.equal(["in-1", "in-3"]);
   });
 });

@@ -45,7 +45,7 @@ export interface LoadContext {
   readonly notes: string[];
 }
 
-/** Whether product `i` of `n` is contended, so that exactly round(share * n) are, spread evenly. */
+/** Whether product `i` is contended: of the first n products, floor(share * n) are, spread evenly. */
 export function isContended(i: number, share: number): boolean {
   return Math.floor((i + 1) * share) > Math.floor(i * share);
 }

@@ -4,6 +4,7 @@
  * injects the scenario's fault, waits for replication to settle, and measures. Only the
  * `DrillTarget` interface is used, so a deployed target needs no change here.
  */
+import type { AckedOrder } from "./anomalies";
 import { Load, type LoadShape } from "./load";
 import {
   computeRto,
@@ -15,7 +16,7 @@ import {
   type Scenario,
 } from "./report";
 import { createPairs, sleep } from "./setup";
-import type { ClientIdentity, ControlState, DrillTarget } from "./target";
+import type { ClientIdentity, ControlState, DrillTarget, TargetSettings } from "./target";
 import { checkData } from "./verify";
 
 /** Rival orders of a contended product come within this of the first: inside the replication window (600-1200 ms by default). */
@@ -208,21 +209,10 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
   step(
     `running ${durationMs / 1000} s of load; ${describeFault(opts.scenario, faultRegion)} at ${faultAtMs / 1000} s`,
   );
-  // A client keeps its answer for the TTL from its first request on, so when it starts decides
-  // how long after the fault its answer expires. One client per region starts at once (as in
-  // the seed); several are spread over one TTL (or up to the fault), so their answers expire at
-  // different times and the report shows the range a population of clients sees.
-  const ttlMs = (settings.ttlSeconds ?? 0) * 1000;
-  const spreadMs =
-    clientsPerRegion > 1 ? Math.max(intervalMs, Math.min(ttlMs, faultAtMs * 0.9)) : intervalMs;
   load.start(
-    clients.map((_, i) => {
-      const nth = i % clientsPerRegion;
-      const regionIndex = Math.floor(i / clientsPerRegion);
-      return (
-        (spreadMs * nth) / clientsPerRegion +
-        (intervalMs * regionIndex) / (regions.length * clientsPerRegion)
-      );
+    clientOffsets(clients.length, regions.length, clientsPerRegion, intervalMs, {
+      ttlMs: (settings.ttlSeconds ?? 0) * 1000,
+      faultAtMs,
     }),
   );
 
@@ -241,17 +231,8 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
     );
     if (opts.scenario === "region-loss" && plan.resellWindowMs > 0) {
       // Selling goes on: what the lost region sold just before the loss is offered again.
-      const since = faultAt - plan.resellWindowMs;
-      const seen = new Set<string>();
-      const candidates = load.ledger.filter(
-        (a) =>
-          a.servedBy === faultRegion &&
-          a.at >= since &&
-          !seen.has(a.productId) &&
-          seen.add(a.productId),
-      );
       load.resell(
-        candidates,
+        soldBefore(load.ledger, faultRegion, faultAt - plan.resellWindowMs),
         clients.filter((c) => surviving.includes(c.region)),
       );
     }
@@ -302,22 +283,7 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
     target: target.name,
     regions,
     faultRegion,
-    settings: {
-      durationS: durationMs / 1000,
-      faultAtS: faultAtMs / 1000,
-      ratePerRegion: rate,
-      clientsPerRegion,
-      clientFailover: shape.clientFailover,
-      contention: shape.contention,
-      contentionSpreadMs: shape.contentionSpreadMs,
-      retryElsewhere: shape.retryElsewhere,
-      retryAfterMs: shape.retryAfterMs,
-      resellWindowMs: opts.scenario === "region-loss" ? plan.resellWindowMs : 0,
-      ttlSeconds: settings.ttlSeconds,
-      policy: settings.policy,
-      healthCheck: settings.healthCheck,
-      replicationLag: settings.lag,
-    },
+    settings: reportSettings(plan, opts.scenario, settings),
     startedAt: new Date(t0).toISOString(),
     faultInjectedAt: new Date(t0 + faultAtRel).toISOString(),
     endedAt: new Date(endedAt).toISOString(),
@@ -340,6 +306,73 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
     notes,
     ...(opts.includeOps ? { ops: [...ops].sort((a, b) => a.startedAt - b.startedAt) } : {}),
   };
+}
+
+/** The settings section of the report: the plan and what the target said of itself. */
+function reportSettings(
+  plan: ReturnType<typeof planDrill>,
+  scenario: Scenario,
+  target: TargetSettings,
+): DrillReport["settings"] {
+  const { shape } = plan;
+  return {
+    durationS: plan.durationMs / 1000,
+    faultAtS: plan.faultAtMs / 1000,
+    ratePerRegion: plan.rate,
+    clientsPerRegion: plan.clientsPerRegion,
+    clientFailover: shape.clientFailover,
+    contention: shape.contention,
+    contentionSpreadMs: shape.contentionSpreadMs,
+    retryElsewhere: shape.retryElsewhere,
+    retryAfterMs: shape.retryAfterMs,
+    resellWindowMs: scenario === "region-loss" ? plan.resellWindowMs : 0,
+    ttlSeconds: target.ttlSeconds,
+    policy: target.policy,
+    healthCheck: target.healthCheck,
+    replicationLag: target.lag,
+  };
+}
+
+/**
+ * When each client starts, in ms after t0. A client keeps its answer for the TTL from its first
+ * request on, so when it starts decides how long after the fault its answer expires. One client
+ * per region starts at once (as in the seed); several are spread over one TTL (or up to the
+ * fault), so their answers expire at different times and the report shows the range a
+ * population of clients sees.
+ */
+function clientOffsets(
+  count: number,
+  regionCount: number,
+  clientsPerRegion: number,
+  intervalMs: number,
+  at: { ttlMs: number; faultAtMs: number },
+): number[] {
+  const spreadMs =
+    clientsPerRegion > 1
+      ? Math.max(intervalMs, Math.min(at.ttlMs, at.faultAtMs * 0.9))
+      : intervalMs;
+  return Array.from({ length: count }, (_, i) => {
+    const nth = i % clientsPerRegion;
+    const regionIndex = Math.floor(i / clientsPerRegion);
+    return (
+      (spreadMs * nth) / clientsPerRegion +
+      (intervalMs * regionIndex) / (regionCount * clientsPerRegion)
+    );
+  });
+}
+
+/** The first acknowledged order per product that `region` answered at or after `since`. */
+export function soldBefore(
+  ledger: readonly AckedOrder[],
+  region: string,
+  since: number,
+): AckedOrder[] {
+  const seen = new Set<string>();
+  return ledger.filter((a) => {
+    if (a.servedBy !== region || a.at < since || seen.has(a.productId)) return false;
+    seen.add(a.productId);
+    return true;
+  });
 }
 
 /** Injects the scenario's fault; pushes its undo onto `heal`; returns the surviving regions. */
