@@ -15,6 +15,8 @@ import {
 } from "../local/drill/anomalies";
 import { isContended } from "../local/drill/load";
 import { soldBefore } from "../local/drill/run";
+import type { ApiCall, ApiResult, DrillTarget } from "../local/drill/target";
+import { readRegions } from "../local/drill/verify";
 
 const EAST = "us-east-1";
 const WEST = "us-west-2";
@@ -242,5 +244,35 @@ describe("drill anomalies (pure)", () => {
       a("in-3", "p4", 1000, EAST),
     ];
     expect(soldBefore(ledger, EAST, 500).map((x) => x.orderId)).to.deep.equal(["in-1", "in-3"]);
+  });
+
+  it("without table scans, reads each acknowledged order back per region, with its product", async () => {
+    const o1 = order("o1", "p1");
+    const held: Record<string, OrderRecord[]> = { [EAST]: [o1], [WEST]: [] };
+    const calls: string[] = [];
+    const target = {
+      endpoints: {
+        regions: [EAST, WEST],
+        viaRegion: (region: string, c: ApiCall): Promise<ApiResult> => {
+          calls.push(`${region} ${c.method} ${c.path}`);
+          const found = held[region]?.find((o) => c.path === `/orders/${o.OrderId}`);
+          const body = found ? { order: found, product: sold(found.ProductId, found) } : undefined;
+          return Promise.resolve({ status: found ? 200 : 404, body, startedAt: 0, ms: 1 });
+        },
+      },
+      replication: {},
+    } as unknown as DrillTarget;
+    const ledger = [ack(o1, 1), ack(o1, 2)];
+    const { tables, checkedAgainst } = await readRegions(target, [EAST, WEST], ledger);
+    expect(checkedAgainst).to.equal("acknowledged orders");
+    expect(calls).to.deep.equal([`${EAST} GET /orders/o1`, `${WEST} GET /orders/o1`]);
+    expect(tables).to.deep.equal({
+      [EAST]: { orders: [o1], products: [sold("p1", o1)] },
+      [WEST]: { orders: [], products: [] },
+    });
+    expect(findAnomalies(input(ledger, tables)).lostAcknowledged.byRegion).to.deep.equal({
+      [EAST]: [],
+      [WEST]: ["o1"],
+    });
   });
 });
