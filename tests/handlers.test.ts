@@ -93,7 +93,16 @@ describe("handlers against DynamoDB Local", function () {
       expect(new Date(o.CreatedAt as string).toISOString()).to.equal(o.CreatedAt);
       expect(created.headers.location).to.equal(`/orders/${o.OrderId as string}`);
 
-      const expected = { order: o, product: { ProductId: "p1", ProductStatus: "SOLD" } };
+      // The product names the order that bought it, with the region and time of the sale.
+      const sold = {
+        ProductId: "p1",
+        ProductStatus: "SOLD",
+        SoldToOrderId: o.OrderId,
+        SoldInRegion: REGION,
+        SoldAt: o.CreatedAt,
+      };
+      const sale = { orderId: o.OrderId, region: REGION, at: o.CreatedAt, thisOrder: true };
+      const expected = { order: o, product: sold, sale };
       const byQuery = await call({
         method: "GET",
         path: "/orders",
@@ -141,6 +150,9 @@ describe("handlers against DynamoDB Local", function () {
       expect((await scan("products")).find((p) => p.ProductId === "p1")).to.deep.equal({
         ProductId: "p1",
         ProductStatus: "SOLD",
+        SoldToOrderId: first.body.OrderId,
+        SoldInRegion: REGION,
+        SoldAt: first.body.CreatedAt,
       });
     });
 
@@ -183,6 +195,44 @@ describe("handlers against DynamoDB Local", function () {
       expect(res.body.error).to.equal("OrderConflict");
       expect(res.body.message).to.include("dup-1");
       expect(await snapshot(client(), tables)).to.deep.equal(before);
+    });
+
+    it("a read shows when the product names another order (a replicated sale won the product)", async () => {
+      const mine = await call<Item>(order("c1", "p1", "lost-product"));
+      expect(mine.status).to.equal(201);
+      // What last-writer-wins replication leaves when another region sold p1 to another order.
+      const theirs = {
+        ProductId: "p1",
+        ProductStatus: "SOLD",
+        SoldToOrderId: "won-product",
+        SoldInRegion: "us-west-2",
+        SoldAt: "2026-01-01T00:00:00.000Z",
+      };
+      await putItems(client(), tables.products, [theirs]);
+      const sale = { orderId: "won-product", region: "us-west-2", at: theirs.SoldAt };
+      for (const spec of [
+        { method: "GET", path: "/orders/lost-product" },
+        { method: "GET", path: "/orders", query: { orderId: "lost-product", productId: "p1" } },
+      ] as RequestSpec[]) {
+        const res = await call(spec);
+        expect(res.status).to.equal(200);
+        expect(res.body).to.deep.equal({
+          order: mine.body,
+          product: theirs,
+          sale: { ...sale, thisOrder: false },
+        });
+      }
+    });
+
+    it("a product without a recorded sale reads back with sale null", async () => {
+      const mine = await call<Item>(order("c1", "p2", "old-sale"));
+      await putItems(client(), tables.products, [{ ProductId: "p2", ProductStatus: "SOLD" }]);
+      const res = await call({ method: "GET", path: "/orders/old-sale" });
+      expect(res.body).to.deep.equal({
+        order: mine.body,
+        product: { ProductId: "p2", ProductStatus: "SOLD" },
+        sale: null,
+      });
     });
 
     it("reading an unknown order is 404 OrderNotFound in both forms, as is an order for another product", async () => {
@@ -280,8 +330,10 @@ describe("handlers against DynamoDB Local", function () {
       expect(sold).to.have.length(60);
       const storedOrders = await scan("orders");
       expect(storedOrders.map((o) => o.OrderId)).to.have.members(orders);
-      // Every order is for its own sold product and an existing customer.
+      // Every order is for its own sold product, which names it, and an existing customer.
       expect(storedOrders.map((o) => o.ProductId)).to.have.members(sold);
+      const buyerOf = new Map(storedProducts.map((p) => [p.ProductId, p.SoldToOrderId]));
+      for (const o of storedOrders) expect(buyerOf.get(o.ProductId)).to.equal(o.OrderId);
       for (const o of storedOrders) expect(customers).to.include(o.CustomerId);
     });
 

@@ -71,6 +71,9 @@ describe("fill planner", () => {
         expect(plan.orders.map((o) => o.ProductId)).to.deep.equal(
           plan.soldProducts.map((p) => p.ProductId),
         );
+        expect(plan.soldProducts.map((p) => p.SoldToOrderId)).to.deep.equal(
+          plan.orders.map((o) => o.OrderId),
+        );
         const buyers = new Set(plan.customers.map((c) => c.CustomerId));
         for (const o of plan.orders) expect(buyers.has(o.CustomerId)).to.equal(true);
 

@@ -11,12 +11,12 @@ import { parseStartArgs } from "../local/cli";
 import {
   computeRto,
   formatReport,
-  productsSoldTwice,
   recoveredAt,
   servedOverTime,
   type DrillReport,
   type OpRecord,
 } from "../local/drill/report";
+import { findAnomalies } from "../local/drill/anomalies";
 import { javaMajor } from "../local/dynamo";
 import { toProxyEvent } from "../local/regional-server";
 import {
@@ -366,17 +366,6 @@ describe("sandbox units", () => {
       expect(recoveredAt([op("a", 10, "stale", B, 404)], 0, 0.99)).to.equal(0);
     });
 
-    it("counts products with more than one order", () => {
-      expect(
-        productsSoldTwice([
-          { OrderId: "1", ProductId: "p" },
-          { OrderId: "2", ProductId: "p" },
-          { OrderId: "3", ProductId: "q" },
-          { OrderId: "3", ProductId: "q" },
-        ]),
-      ).to.deep.equal([{ productId: "p", orderIds: ["1", "2"] }]);
-    });
-
     it("buckets requests by serving region over time", () => {
       const b = servedOverTime(
         [op("a", 100, "ok", A), op("a", 1100, "failed"), op("b", 1200, "ok", B)],
@@ -391,7 +380,7 @@ describe("sandbox units", () => {
 
     it("formats a report with every section", () => {
       const report = {
-        version: 1,
+        version: 2,
         scenario: "switch",
         target: "sandbox http://x",
         regions: [A, B],
@@ -402,6 +391,11 @@ describe("sandbox units", () => {
           ratePerRegion: 1,
           clientsPerRegion: 1,
           clientFailover: false,
+          contention: 0.5,
+          contentionSpreadMs: 250,
+          retryElsewhere: false,
+          retryAfterMs: 250,
+          resellWindowMs: 0,
           ttlSeconds: 1,
         },
         startedAt: "2026-01-01T00:00:00.000Z",
@@ -414,6 +408,7 @@ describe("sandbox units", () => {
           ok: 2,
           failed: 0,
           staleReads: 0,
+          refused: 1,
           attempts: 2,
           failedAttempts: 0,
           savedByClientFailover: 0,
@@ -430,10 +425,14 @@ describe("sandbox units", () => {
           convergenceWaitMs: 10,
           lostWrites: 0,
           lostOrderIds: {},
-          productsSoldTwice: 0,
-          doubleSold: [],
           checkedAgainst: "region tables",
         },
+        load: { contendedProducts: 1, rivalOrders: 1, resaleOrders: 0, retriedElsewhere: 0 },
+        anomalies: findAnomalies({
+          ledger: [],
+          tables: { [A]: { orders: [], products: [{ ProductId: "p", ProductStatus: "SOLD" }] } },
+          products: new Set(["p"]),
+        }),
         servedPerRegion: servedOverTime(
           [op("east", 0, "ok", A), op("east", 6000, "ok", B)],
           10_000,
@@ -446,6 +445,12 @@ describe("sandbox units", () => {
       expect(text).to.contain("traffic moved off us-east-1     1.0 s (slowest client; east 1.0 s)");
       expect(text).to.contain("orders        700    900    900    900      2");
       expect(text).to.contain("lost writes (missing from us-east-1, us-west-2): 0");
+      expect(text).to.contain("2 operations: 2 ok, 0 failed, 1 refused");
+      expect(text).to.contain("contention 0.5 (spread 250 ms, 1 rival orders)");
+      expect(text).to.contain(
+        "double-sold 0, resold 0, overwritten acknowledged 0, sold without order 1, lost acknowledged 0",
+      );
+      expect(text).to.contain("products sold without order: p");
       expect(text).to.match(/5-10 +0 +1 +0 <- fault/);
     });
   });
@@ -498,6 +503,22 @@ describe("sandbox units", () => {
         ttlSeconds: 10,
         clientFailover: false,
       });
+      const shaped = parseDrillArgs([
+        "--contention",
+        "0.5",
+        "--contention-spread-ms",
+        "100",
+        "--retry-elsewhere",
+        "--retry-after-ms",
+        "50",
+      ]);
+      if (shaped === "help") throw new Error("unexpected help");
+      expect(shaped).to.deep.include({
+        contention: 0.5,
+        contentionSpreadMs: 100,
+        retryElsewhere: true,
+        retryAfterMs: 50,
+      });
       const e = parseDrillArgs(["--endpoint", "http://127.0.0.1:8080"]);
       if (e === "help") throw new Error("unexpected help");
       expect(e.ttlSeconds).to.equal(undefined);
@@ -511,6 +532,12 @@ describe("sandbox units", () => {
       [["--duration", "10", "--fault-at", "10"], /--fault-at \(10\) must come before/],
       [["--endpoint", "http://x", "--lag", "5"], /configure the drill's own sandbox/],
       [["--rate", "0"], /--rate must be within/],
+      [["--contention", "1.5"], /--contention must be within 0\.\.1: got 1\.5/],
+      [["--retry-after-ms", "50"], /--retry-after-ms needs --retry-elsewhere/],
+      [
+        ["--retry-elsewhere", "--retry-after-ms", "soon"],
+        /--retry-after-ms must be a whole number/,
+      ],
     ];
     for (const [argv, err] of badDrill) {
       it(`drill ${argv.join(" ")} is a usage error`, () =>

@@ -2,7 +2,8 @@
  * `npm run drill`: the failover drill as one command. Starts its own sandbox unless given one
  * (`--endpoint`), runs a steady order flow through the global endpoint from every region's
  * clients, injects a fault, and reports client-observed RTO, failed requests, replication lag,
- * lost writes and double-sold products, as text and as a JSON file.
+ * and every data anomaly (double-sold, resold, overwritten, sold without order, lost), as text
+ * and as a JSON file.
  *
  *   npm run drill -- --help
  */
@@ -18,7 +19,14 @@ import {
   seconds,
 } from "../local/cli-args";
 import { formatReport, SCENARIOS, type DrillReport, type Scenario } from "../local/drill/report";
-import { runDrill, type Progress } from "../local/drill/run";
+import { anomalyCounts } from "../local/drill/anomalies";
+import {
+  CONTENTION_SPREAD_DEFAULT_MS,
+  RESELL_WINDOW_DEFAULT_MS,
+  RETRY_AFTER_DEFAULT_MS,
+  runDrill,
+  type Progress,
+} from "../local/drill/run";
 import { connectSandbox } from "../local/drill/sandbox-target";
 import { checkJava } from "../local/dynamo";
 import { parseLag, type LagRange } from "../local/replication-model";
@@ -32,7 +40,7 @@ export const USAGE = `Usage: npm run drill -- [options]
 
 Runs the seed's failover test: a steady order flow through the global endpoint from every
 region's clients, a fault after a delay, then client-observed RTO, failed requests,
-replication lag, lost writes and double-sold products.
+replication lag, and the data anomalies found in every surviving region's tables.
 
 Scenario:
   --scenario NAME       switch (routing control Off), region-loss (stop a region's API and
@@ -45,6 +53,18 @@ Scenario:
   --ttl S               how long a client keeps the global endpoint's answer (default ${DRILL_DEFAULT_TTL_SECONDS} for
                         the drill's own sandbox; a running sandbox keeps its own unless given)
   --client-failover     retry a failed request once at another region's own endpoint
+
+Load shapes (anomalies):
+  --contention F        share of products (0..1) also ordered from every other region
+                        (default 0)
+  --contention-spread-ms MS
+                        rival orders come within MS of the first (default
+                        ${CONTENTION_SPREAD_DEFAULT_MS}: inside the replication window)
+  --retry-elsewhere     an order that fails or gets no answer in --retry-after-ms is sent
+                        again, same order id, to another region's own endpoint
+  --retry-after-ms MS   how long such a client waits (default ${RETRY_AFTER_DEFAULT_MS})
+  --resell-window-ms MS region-loss: products the lost region sold in the MS before the loss
+                        are offered again after it (default ${RESELL_WINDOW_DEFAULT_MS}; 0: none)
   --no-heal             leave the fault in place afterwards (with --endpoint)
 
 Target:
@@ -70,6 +90,11 @@ export interface DrillCliOptions {
   readonly clients: number;
   readonly ttlSeconds?: number;
   readonly clientFailover: boolean;
+  readonly contention?: number;
+  readonly contentionSpreadMs?: number;
+  readonly retryElsewhere?: boolean;
+  readonly retryAfterMs?: number;
+  readonly resellWindowMs?: number;
   readonly heal: boolean;
   readonly endpoint?: string;
   readonly regions?: string[];
@@ -92,6 +117,11 @@ export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help
     clients: { type: "string" },
     ttl: { type: "string" },
     "client-failover": { type: "boolean" },
+    contention: { type: "string" },
+    "contention-spread-ms": { type: "string" },
+    "retry-elsewhere": { type: "boolean" },
+    "retry-after-ms": { type: "string" },
+    "resell-window-ms": { type: "string" },
     "no-heal": { type: "boolean" },
     endpoint: { type: "string" },
     regions: { type: "string" },
@@ -136,6 +166,12 @@ export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help
   const healthThreshold = intOption("health-threshold", values["health-threshold"], 1, 10);
   const policy = choiceOption("policy", values.policy, ROUTING_POLICIES);
   const regions = listOption(values.regions);
+  const contention = numberOption("contention", values.contention, 0, 1);
+  const spread = intOption("contention-spread-ms", values["contention-spread-ms"], 0, 60_000);
+  const retryAfter = intOption("retry-after-ms", values["retry-after-ms"], 0, 60_000);
+  const resell = intOption("resell-window-ms", values["resell-window-ms"], 0, 3_600_000);
+  if (retryAfter !== undefined && !values["retry-elsewhere"])
+    throw new UsageError("--retry-after-ms needs --retry-elsewhere");
   return {
     scenario: choiceOption("scenario", values.scenario, SCENARIOS) ?? "switch",
     ...(values.region !== undefined ? { faultRegion: values.region } : {}),
@@ -145,6 +181,11 @@ export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help
     clients: intOption("clients", values.clients, 1, 20) ?? 1,
     ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
     clientFailover: values["client-failover"] ?? false,
+    ...(contention !== undefined ? { contention } : {}),
+    ...(spread !== undefined ? { contentionSpreadMs: spread } : {}),
+    retryElsewhere: values["retry-elsewhere"] ?? false,
+    ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
+    ...(resell !== undefined ? { resellWindowMs: resell } : {}),
     heal: !values["no-heal"],
     ...(endpoint !== undefined ? { endpoint } : {}),
     ...(regions !== undefined ? { regions } : {}),
@@ -166,7 +207,7 @@ function progressLine(p: Progress): string {
   const served = Object.entries(p.recentByRegion)
     .map(([r, n]) => `${r} ${n}`)
     .join(", ");
-  return `[${t}/${p.durationMs / 1000} s] ${fault} | ops ${p.ops}: ${p.ok} ok, ${p.failed} failed, ${p.staleReads} stale | last 5 s: ${served}, failed ${p.recentFailed}`;
+  return `[${t}/${p.durationMs / 1000} s] ${fault} | ops ${p.ops}: ${p.ok} ok, ${p.failed} failed, ${p.refused} refused, ${p.staleReads} stale | acked twice ${p.ackedTwice} | last 5 s: ${served}, failed ${p.recentFailed}`;
 }
 
 /** Runs a drill as the CLI does; returns the report and where it was written. */
@@ -204,6 +245,13 @@ export async function drill(
       ratePerRegion: opts.rate,
       clientsPerRegion: opts.clients,
       clientFailover: opts.clientFailover,
+      ...(opts.contention !== undefined ? { contention: opts.contention } : {}),
+      ...(opts.contentionSpreadMs !== undefined
+        ? { contentionSpreadMs: opts.contentionSpreadMs }
+        : {}),
+      retryElsewhere: opts.retryElsewhere ?? false,
+      ...(opts.retryAfterMs !== undefined ? { retryAfterMs: opts.retryAfterMs } : {}),
+      ...(opts.resellWindowMs !== undefined ? { resellWindowMs: opts.resellWindowMs } : {}),
       ...(opts.ttlSeconds !== undefined ? { ttlSeconds: opts.ttlSeconds } : {}),
       heal: opts.heal,
       includeOps: opts.includeOps,
@@ -213,6 +261,7 @@ export async function drill(
     const stamp = report.startedAt.replace(/[:.]/g, "-");
     const file = opts.out ?? `drill-report-${opts.scenario}-${stamp}.json`;
     writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
+    io.out(`anomalies: ${anomalyCounts(report.anomalies)}`);
     return { report, file };
   } finally {
     await sandbox?.stop();

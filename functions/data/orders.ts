@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { DomainError } from "../domain/errors";
-import type { OrderItem, ProductItem } from "../domain/model";
+import { saleOf, type OrderItem, type ProductItem } from "../domain/model";
 import { OrderExistsError, type OrderReader, type OrderWriter } from "../domain/orders";
 import { dynamo, translateSdkError, unavailableBecause } from "./errors";
 
@@ -53,6 +53,7 @@ export class DynamoOrderWriter implements OrderWriter {
   }
 
   async place(order: OrderItem): Promise<void> {
+    const sale = saleOf(order);
     const command = new TransactWriteCommand({
       TransactItems: [
         {
@@ -66,10 +67,19 @@ export class DynamoOrderWriter implements OrderWriter {
           Update: {
             TableName: this.tables.products,
             Key: { ProductId: order.ProductId },
-            UpdateExpression: "SET ProductStatus = :sold",
+            // The product records the sale in the write that sells it, so a SOLD product always
+            // names its order (in the region that sold it; replication may later disagree).
+            UpdateExpression:
+              "SET ProductStatus = :sold, SoldToOrderId = :order, SoldInRegion = :region, SoldAt = :at",
             // Also false for a missing product, so the update never creates one.
             ConditionExpression: "ProductStatus = :inStock",
-            ExpressionAttributeValues: { ":sold": "SOLD", ":inStock": "IN_STOCK" },
+            ExpressionAttributeValues: {
+              ":sold": "SOLD",
+              ":inStock": "IN_STOCK",
+              ":order": sale.SoldToOrderId,
+              ":region": sale.SoldInRegion,
+              ":at": sale.SoldAt,
+            },
             ReturnValuesOnConditionCheckFailure: "ALL_OLD",
           },
         },

@@ -5,13 +5,13 @@
  * Coherence rules, so every order reads back like one placed through `POST /orders`:
  * - the requested products are IN_STOCK and are the ones returned, so a load generator can buy
  *   every returned product;
- * - each order gets its own extra product, written as SOLD and not returned in `products`
- *   (read it through the order);
+ * - each order gets its own extra product, written as SOLD (naming its order) and not returned
+ *   in `products` (read it through the order);
  * - orders go round-robin to the requested customers; when no customers are requested but
  *   orders are, one extra customer is created for them and returned in `customers`.
  */
 import type { Clock, CustomerItem, OrderItem, ProductItem } from "./model";
-import { ORDER_TOTAL } from "./model";
+import { ORDER_TOTAL, saleOf } from "./model";
 import { badRequest } from "./errors";
 import type { TableKey } from "../tables";
 
@@ -64,21 +64,20 @@ export function checkFillCounts(counts: FillCounts): FillCounts {
 export function planFill(counts: FillCounts, clock: Clock): FillPlan {
   const createdAt = clock.now().toISOString();
   const customer = (): CustomerItem => ({ CustomerId: clock.newId(), CreatedAt: createdAt });
-  const product = (status: ProductItem["ProductStatus"]): ProductItem => ({
+  const product = (): ProductItem => ({
     ProductId: clock.newId(),
-    ProductStatus: status,
+    ProductStatus: "IN_STOCK",
     CreatedAt: createdAt,
   });
 
   const customerCount = counts.cust > 0 ? counts.cust : counts.order > 0 ? 1 : 0;
   const customers = Array.from({ length: customerCount }, customer);
-  const products = Array.from({ length: counts.product }, () => product("IN_STOCK"));
-  const soldProducts = Array.from({ length: counts.order }, () => product("SOLD"));
-  const orders = soldProducts.map((sold, i): OrderItem => {
+  const products = Array.from({ length: counts.product }, product);
+  const orders = Array.from({ length: counts.order }, (_, i): OrderItem => {
     const buyer = customers[i % customers.length] as CustomerItem;
     return {
       OrderId: clock.newId(),
-      ProductId: sold.ProductId,
+      ProductId: clock.newId(),
       CustomerId: buyer.CustomerId,
       OrderStatus: "CONFIRMED",
       OrderTotal: ORDER_TOTAL,
@@ -86,6 +85,13 @@ export function planFill(counts: FillCounts, clock: Clock): FillPlan {
       CreatedInRegion: clock.region,
     };
   });
+  // Each order's product, SOLD and naming its order, as a sale through `POST /orders` leaves it.
+  const soldProducts = orders.map((o): ProductItem => ({
+    ProductId: o.ProductId,
+    ProductStatus: "SOLD",
+    CreatedAt: createdAt,
+    ...saleOf(o),
+  }));
   return { customers, products, soldProducts, orders };
 }
 

@@ -15,6 +15,30 @@ export interface ProductItem {
   readonly ProductId: string;
   readonly ProductStatus: ProductStatus;
   readonly CreatedAt?: string;
+  /**
+   * On a SOLD product, the sale that sold it, written by the same conditional write that set
+   * SOLD: the order, the region that sold it and when. Absent on items written before sales were
+   * recorded.
+   */
+  readonly SoldToOrderId?: string;
+  readonly SoldInRegion?: string;
+  readonly SoldAt?: string;
+}
+
+/** The sale a SOLD product records: what an order read and the drill check an order against. */
+export interface SaleRecord {
+  readonly SoldToOrderId: string;
+  readonly SoldInRegion: string;
+  readonly SoldAt: string;
+}
+
+/** The sale fields of a product sold by `order`. */
+export function saleOf(order: OrderItem): SaleRecord {
+  return {
+    SoldToOrderId: order.OrderId,
+    SoldInRegion: order.CreatedInRegion,
+    SoldAt: order.CreatedAt,
+  };
 }
 
 export interface OrderItem {

@@ -105,10 +105,24 @@ export async function placeOrder(
   }
 }
 
+/** The sale a product records, as an order read returns it. */
+export interface SaleView {
+  readonly orderId: string;
+  readonly region: string;
+  readonly at: string;
+  /**
+   * Whether the product names this order. False means another order holds the product: with
+   * eventual consistency two regions can each sell it, and the last write wins the product.
+   */
+  readonly thisOrder: boolean;
+}
+
 export interface OrderView {
   readonly order: OrderItem;
   /** Null only if the product was deleted after the order was placed. */
   readonly product: ProductItem | null;
+  /** The sale the product records; null when it records none (deleted, or sold before sales were recorded). */
+  readonly sale: SaleView | null;
 }
 
 function orderNotFound(orderId: string, productId?: string): DomainError {
@@ -116,9 +130,21 @@ function orderNotFound(orderId: string, productId?: string): DomainError {
   return new DomainError("OrderNotFound", `order ${orderId}${suffix} not found`);
 }
 
+/** What the product says about who bought it, seen from `order`. */
+export function saleView(order: OrderItem, product: ProductItem | undefined): SaleView | null {
+  const { SoldToOrderId: orderId, SoldInRegion: region, SoldAt: at } = product ?? {};
+  if (product?.ProductStatus !== "SOLD" || !orderId || !region || !at) return null;
+  return { orderId, region, at, thisOrder: orderId === order.OrderId };
+}
+
+function view(order: OrderItem, product: ProductItem | undefined): OrderView {
+  return { order, product: product ?? null, sale: saleView(order, product) };
+}
+
 /**
- * Reads an order with its product. With `productId` (the seed's query form) both are read in one
- * transaction, and an order for a different product counts as not found.
+ * Reads an order with its product and the sale the product records. With `productId` (the seed's
+ * query form) both are read in one transaction, and an order for a different product counts as
+ * not found.
  */
 export async function readOrder(
   store: OrderReader,
@@ -128,10 +154,9 @@ export async function readOrder(
   if (productId !== undefined) {
     const { order, product } = await store.getOrderAndProduct(orderId, productId);
     if (!order || order.ProductId !== productId) throw orderNotFound(orderId, productId);
-    return { order, product: product ?? null };
+    return view(order, product);
   }
   const order = await store.getOrder(orderId);
   if (!order) throw orderNotFound(orderId);
-  const product = await store.getProduct(order.ProductId);
-  return { order, product: product ?? null };
+  return view(order, await store.getProduct(order.ProductId));
 }

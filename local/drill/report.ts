@@ -11,9 +11,11 @@
  * - recovered to 99%: the earliest time after which at least 99% of requests succeed to the end
  *   of the run (0 when the fault never dropped below that);
  * - a failed request got no response, or a 5xx; a stale read is a 404 for an order this client
- *   had been told was created (it had not replicated to the region that answered yet).
+ *   had been told was created (it had not replicated to the region that answered yet); a refused
+ *   order got a 4xx (a product sold out, an order id in use): the service answered, correctly.
  */
 import { percentile, summarize, type Summary } from "../stats";
+import { anomalyCounts, type Anomalies } from "./anomalies";
 
 export const SCENARIOS = ["switch", "region-loss", "replication-pause"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -30,12 +32,14 @@ export interface Attempt {
   readonly ms: number;
 }
 
-export type Outcome = "ok" | "failed" | "stale";
+export type Outcome = "ok" | "failed" | "stale" | "refused";
 
 export interface OpRecord {
   readonly client: string;
   readonly clientRegion: string;
   readonly kind: "create" | "read";
+  /** An order of a load shape: a rival for a contended product, or a resale after a loss. */
+  readonly load?: "rival" | "resale" | undefined;
   readonly orderId: string;
   readonly productId: string;
   /** Ms since the run started. */
@@ -167,6 +171,8 @@ export interface RequestCounts {
   readonly ok: number;
   readonly failed: number;
   readonly staleReads: number;
+  /** Orders refused with a 4xx (sold out, order id in use). */
+  readonly refused: number;
   readonly attempts: number;
   readonly failedAttempts: number;
   /** Ops that needed the client-side failover retry to succeed. */
@@ -205,6 +211,7 @@ export function countRequests(
     ok: ops.filter((o) => o.outcome === "ok").length,
     failed: ops.filter((o) => o.outcome === "failed").length,
     staleReads: ops.filter((o) => o.outcome === "stale").length,
+    refused: ops.filter((o) => o.outcome === "refused").length,
     attempts: attempts.length,
     failedAttempts: attempts.filter(attemptFailed).length,
     savedByClientFailover: ops.filter((o) => o.outcome === "ok" && o.attempts.length > 1).length,
@@ -220,23 +227,28 @@ export function countRequests(
   };
 }
 
-/** Products with more than one order among `orders`: each is a product sold twice. */
-export function productsSoldTwice(
-  orders: readonly { OrderId: string; ProductId: string }[],
-): { productId: string; orderIds: string[] }[] {
-  const byProduct = new Map<string, Set<string>>();
-  for (const o of orders) {
-    const set = byProduct.get(o.ProductId) ?? new Set<string>();
-    set.add(o.OrderId);
-    byProduct.set(o.ProductId, set);
-  }
-  return [...byProduct]
-    .filter(([, ids]) => ids.size > 1)
-    .map(([productId, ids]) => ({ productId, orderIds: [...ids].sort() }));
+/** What the load shapes did: how many orders each added. */
+export interface LoadCounts {
+  readonly contendedProducts: number;
+  readonly rivalOrders: number;
+  readonly resaleOrders: number;
+  /** Orders sent to a second region (failure, or no answer in time). */
+  readonly retriedElsewhere: number;
+}
+
+export function countLoad(ops: readonly OpRecord[]): LoadCounts {
+  const creates = ops.filter((o) => o.kind === "create");
+  const rivals = creates.filter((o) => o.load === "rival");
+  return {
+    contendedProducts: new Set(rivals.map((o) => o.productId)).size,
+    rivalOrders: rivals.length,
+    resaleOrders: creates.filter((o) => o.load === "resale").length,
+    retriedElsewhere: creates.filter((o) => o.attempts.length > 1).length,
+  };
 }
 
 export interface DrillReport {
-  readonly version: 1;
+  readonly version: 2;
   readonly scenario: Scenario;
   readonly target: string;
   readonly regions: readonly string[];
@@ -247,6 +259,13 @@ export interface DrillReport {
     readonly ratePerRegion: number;
     readonly clientsPerRegion: number;
     readonly clientFailover: boolean;
+    /** Share of products also ordered from every other region. */
+    readonly contention: number;
+    readonly contentionSpreadMs: number;
+    readonly retryElsewhere: boolean;
+    readonly retryAfterMs: number;
+    /** Region loss: products acknowledged this long before the loss are offered again (0: none). */
+    readonly resellWindowMs: number;
     readonly ttlSeconds?: number | undefined;
     readonly policy?: string | undefined;
     readonly healthCheck?:
@@ -270,11 +289,12 @@ export interface DrillReport {
     /** Acknowledged orders missing from a surviving region after convergence. */
     readonly lostWrites: number;
     readonly lostOrderIds: Readonly<Record<string, readonly string[]>>;
-    readonly productsSoldTwice: number;
-    readonly doubleSold: readonly { productId: string; orderIds: string[] }[];
-    /** Where the orders came from: every order a surviving region holds, or only the acknowledged ones. */
+    /** What was read: every surviving region's full tables, or only the acknowledged orders. */
     readonly checkedAgainst: "region tables" | "acknowledged orders";
   };
+  readonly load: LoadCounts;
+  /** Data anomalies after convergence, from every surviving region's tables (see anomalies.ts). */
+  readonly anomalies: Anomalies;
   readonly servedPerRegion: readonly Bucket[];
   readonly notes: readonly string[];
   /** Every operation, when asked for (`--ops`); times in ms since `startedAt`. */
@@ -290,6 +310,33 @@ const secs = (ms: number | null | undefined): string =>
       : `${(ms / 1000).toFixed(1)} s`;
 const n = (v: number | undefined): string => (v === undefined ? "-" : String(v));
 
+/** Up to three ids of each anomaly that happened, for the text report. */
+function anomalyExamples(a: Anomalies): string[] {
+  const few = (ids: string[]): string =>
+    ids.slice(0, 3).join(", ") + (ids.length > 3 ? `, ... (${ids.length})` : "");
+  const out: string[] = [];
+  const add = (name: string, ids: string[]): void => {
+    if (ids.length > 0) out.push(`${name}: ${few(ids)}`);
+  };
+  add(
+    "double-sold products",
+    a.doubleSold.products.map((p) => p.productId),
+  );
+  add(
+    "resold products",
+    a.resold.products.map((p) => p.productId),
+  );
+  add(
+    "overwritten orders",
+    a.overwrittenAcknowledged.orders.map((o) => o.orderId),
+  );
+  add("products sold without order", [
+    ...new Set(a.soldWithoutOrder.products.map((p) => p.productId)),
+  ]);
+  add("lost orders", a.lostAcknowledged.orderIds);
+  return out;
+}
+
 /** The report as text, for the terminal. */
 export function formatReport(r: DrillReport, bucketS = 5): string {
   const s = r.settings;
@@ -303,6 +350,11 @@ export function formatReport(r: DrillReport, bucketS = 5): string {
   lines.push(
     `load ${s.ratePerRegion} order/s per region (create, then read back) from ${s.clientsPerRegion} client(s) per region; ` +
       `${s.durationS} s; client failover ${s.clientFailover ? "on" : "off"}`,
+  );
+  lines.push(
+    `shapes: contention ${s.contention} (spread ${s.contentionSpreadMs} ms, ${r.load.rivalOrders} rival orders); ` +
+      `retry elsewhere ${s.retryElsewhere ? `after ${s.retryAfterMs} ms (${r.load.retriedElsewhere} retried)` : "off"}; ` +
+      `resale after loss ${r.scenario === "region-loss" ? `${r.load.resaleOrders} offers` : "n/a"}`,
   );
   lines.push("");
   lines.push("RTO (client-observed, from the fault)");
@@ -325,7 +377,7 @@ export function formatReport(r: DrillReport, bucketS = 5): string {
   const q = r.requests;
   lines.push("Requests");
   lines.push(
-    `  ${q.ops} operations: ${q.ok} ok, ${q.failed} failed, ${q.staleReads} stale reads; ${q.attempts} HTTP requests, ${q.failedAttempts} failed`,
+    `  ${q.ops} operations: ${q.ok} ok, ${q.failed} failed, ${q.refused} refused, ${q.staleReads} stale reads; ${q.attempts} HTTP requests, ${q.failedAttempts} failed`,
   );
   lines.push(
     `  after the fault: ${q.afterFault.ops} operations, ${q.afterFault.failed} failed, ${q.afterFault.failedAttempts} failed requests, ${q.afterFault.staleReads} stale reads` +
@@ -352,7 +404,10 @@ export function formatReport(r: DrillReport, bucketS = 5): string {
   lines.push(
     `  acknowledged orders ${p.acknowledgedOrders}; lost writes (missing from ${p.survivingRegions.join(", ")}): ${p.lostWrites}`,
   );
-  lines.push(`  products sold twice: ${p.productsSoldTwice} (checked against ${p.checkedAgainst})`);
+  lines.push("");
+  lines.push(`Anomalies (checked against ${p.checkedAgainst})`);
+  lines.push(`  ${anomalyCounts(r.anomalies)}`);
+  for (const line of anomalyExamples(r.anomalies)) lines.push(`  ${line}`);
   lines.push("");
   lines.push(
     `Requests served per region (${bucketS} s buckets; t = seconds since start, fault at ${s.faultAtS} s)`,

@@ -4,27 +4,27 @@
  * injects the scenario's fault, waits for replication to settle, and measures. Only the
  * `DrillTarget` interface is used, so a deployed target needs no change here.
  */
-import { monotonicFactory } from "ulid";
+import type { AckedOrder } from "./anomalies";
+import { Load, type LoadShape } from "./load";
 import {
   computeRto,
+  countLoad,
   countRequests,
-  productsSoldTwice,
   servedOverTime,
   attemptFailed,
-  type Attempt,
   type DrillReport,
-  type OpRecord,
-  type Outcome,
   type Scenario,
 } from "./report";
-import type {
-  ApiCall,
-  ApiResult,
-  ClientIdentity,
-  ControlState,
-  DrillTarget,
-  OrderRow,
-} from "./target";
+import { createPairs, sleep } from "./setup";
+import type { ClientIdentity, ControlState, DrillTarget, TargetSettings } from "./target";
+import { checkData } from "./verify";
+
+/** Rival orders of a contended product come within this of the first: inside the replication window (600-1200 ms by default). */
+export const CONTENTION_SPREAD_DEFAULT_MS = 250;
+/** A client with `retryElsewhere` gives up waiting after this long and tries another region. */
+export const RETRY_AFTER_DEFAULT_MS = 250;
+/** Region loss: products the lost region acknowledged this long before the loss are offered again. */
+export const RESELL_WINDOW_DEFAULT_MS = 5_000;
 
 export interface DrillOptions {
   readonly scenario: Scenario;
@@ -40,6 +40,19 @@ export interface DrillOptions {
   readonly clientsPerRegion?: number;
   /** Retry a failed request once at another region's own endpoint. @default false */
   readonly clientFailover?: boolean;
+  /** Share of products (0..1) also ordered by a client in every other region. @default 0 */
+  readonly contention?: number;
+  /** Rival orders come within this many ms of the first. @default CONTENTION_SPREAD_DEFAULT_MS */
+  readonly contentionSpreadMs?: number;
+  /**
+   * An order that fails or gets no answer within `retryAfterMs` is sent again, same order id,
+   * to another region's own endpoint. @default false
+   */
+  readonly retryElsewhere?: boolean;
+  /** @default RETRY_AFTER_DEFAULT_MS */
+  readonly retryAfterMs?: number;
+  /** Region loss: how far before the loss acknowledged products are offered again; 0 for none. @default RESELL_WINDOW_DEFAULT_MS */
+  readonly resellWindowMs?: number;
   /** Set the target's TTL first (where it allows it). */
   readonly ttlSeconds?: number;
   /** Customer/product pairs to create. @default enough for the run, plus a margin */
@@ -65,24 +78,13 @@ export interface Progress {
   readonly ok: number;
   readonly failed: number;
   readonly staleReads: number;
+  readonly refused: number;
+  /** Products the clients were told, so far, that two different orders bought. */
+  readonly ackedTwice: number;
   /** Responses per serving region in the last 5 s. */
   readonly recentByRegion: Readonly<Record<string, number>>;
   readonly recentFailed: number;
 }
-
-/**
- * Pairs per `POST /fill` during setup. The route takes up to FILL_MAX_PER_KIND of each kind, but
- * a thousand pairs is 80 batch writes in one request: on a busy 2-core machine that outlasts the
- * client's request timeout. Small requests keep each one short.
- */
-const SETUP_PAIRS_PER_FILL = 50;
-
-interface Pair {
-  readonly customerId: string;
-  readonly productId: string;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 export function describeFault(scenario: Scenario, region: string): string {
   switch (scenario) {
@@ -133,15 +135,49 @@ export function planDrill(target: DrillTarget, opts: DrillOptions) {
     Math.ceil(rate * (durationMs / 1000) * regions.length * 1.2) +
     5 * regions.length * clientsPerRegion;
   const pairs = opts.pairs ?? needed;
-  return { regions, faultRegion, durationMs, faultAtMs, rate, clientsPerRegion, pairs };
+  return {
+    regions,
+    faultRegion,
+    durationMs,
+    faultAtMs,
+    rate,
+    clientsPerRegion,
+    pairs,
+    shape: planShape(opts),
+    resellWindowMs: nonNegative("resell window", opts.resellWindowMs, RESELL_WINDOW_DEFAULT_MS),
+  };
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!(Number.isFinite(v) && v >= 0)) throw new Error(`${name} must be 0 or more ms: got ${v}`);
+  return v;
+}
+
+/** The load shape of a drill, checked. */
+export function planShape(opts: DrillOptions): LoadShape {
+  const contention = opts.contention ?? 0;
+  if (!(contention >= 0 && contention <= 1)) {
+    throw new Error(`contention must be a share of products within [0, 1]: got ${contention}`);
+  }
+  return {
+    contention,
+    contentionSpreadMs: nonNegative(
+      "contention spread",
+      opts.contentionSpreadMs,
+      CONTENTION_SPREAD_DEFAULT_MS,
+    ),
+    clientFailover: opts.clientFailover ?? false,
+    retryElsewhere: opts.retryElsewhere ?? false,
+    retryAfterMs: nonNegative("retry-after", opts.retryAfterMs, RETRY_AFTER_DEFAULT_MS),
+  };
 }
 
 export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise<DrillReport> {
   const plan = planDrill(target, opts);
-  const { regions, faultRegion, durationMs, faultAtMs, rate, clientsPerRegion } = plan;
+  const { regions, faultRegion, durationMs, faultAtMs, rate, clientsPerRegion, shape } = plan;
   const step = opts.onStep ?? (() => undefined);
   const notes: string[] = [];
-  const ep = target.endpoints;
 
   const initialControls = await target.controls.get();
   const off = regions.filter((r) => initialControls[r] !== "On");
@@ -154,45 +190,8 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
   }
   const settings = await target.settings();
 
-  // ---- setup: customer/product pairs, visible in every region before the clock starts ----
   step(`creating ${plan.pairs} customer/product pairs`);
-  const setupRegion = regions[0] as string;
-  const pairs: Pair[] = [];
-  for (let left = plan.pairs; left > 0; left -= SETUP_PAIRS_PER_FILL) {
-    const n = Math.min(SETUP_PAIRS_PER_FILL, left);
-    // Setup is not measured: straight to one region (no global endpoint in the way), and a slow
-    // fill on a busy machine gets a minute rather than ending the drill.
-    const res = await ep.viaRegion(setupRegion, {
-      method: "POST",
-      path: `/fill?cust=${n}&product=${n}&order=0`,
-      timeoutMs: 60_000,
-    });
-    const body = res.body as { customers?: string[]; products?: string[] } | undefined;
-    if (res.status !== 201 && res.status !== 200) {
-      throw new Error(
-        `POST /fill failed: HTTP ${res.status} ${res.error ?? JSON.stringify(res.body)}`,
-      );
-    }
-    const customers = body?.customers ?? [];
-    const products = body?.products ?? [];
-    for (let i = 0; i < Math.min(customers.length, products.length); i++) {
-      pairs.push({ customerId: customers[i] as string, productId: products[i] as string });
-    }
-  }
-  const probe = pairs[pairs.length - 1];
-  if (!probe) throw new Error("POST /fill returned no pairs");
-  const visibleBy = Date.now() + 30_000;
-  for (const region of regions) {
-    for (;;) {
-      const r = await ep.viaRegion(region, { method: "GET", path: `/products/${probe.productId}` });
-      if (r.status === 200) break;
-      if (Date.now() > visibleBy)
-        throw new Error(`sample data did not reach ${region} within 30 s`);
-      await sleep(100);
-    }
-  }
-  const settled = await target.replication.waitConverged(30_000);
-  if (!settled.converged) notes.push(`setup data had not fully converged: ${settled.detail ?? ""}`);
+  const pairs = await createPairs(target, plan.pairs, notes);
 
   // ---- the run -------------------------------------------------------------------------
   const runId = Date.now().toString(36).slice(-5);
@@ -202,181 +201,49 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
       region,
     })),
   );
-  const slices = new Map<string, Pair[]>(clients.map((c) => [c.id, []]));
-  pairs.forEach((p, i) => slices.get((clients[i % clients.length] as ClientIdentity).id)?.push(p));
-
-  const ops: OpRecord[] = [];
-  const acknowledged = new Map<string, { productId: string; servedBy?: string | undefined }>();
-  const newId = monotonicFactory();
   const t0 = Date.now();
-  const rel = (epoch: number): number => epoch - t0;
-  let faultAt: number | undefined;
-  let stopFlow = false;
   const intervalMs = (1000 * clientsPerRegion) / rate;
-
-  async function attempt(
-    client: ClientIdentity,
-    call: ApiCall,
-    lastRegion: string | undefined,
-  ): Promise<Attempt[]> {
-    const first = await ep.viaGlobal(call, client);
-    const out: Attempt[] = [toAttempt("global", first)];
-    if (opts.clientFailover && attemptFailed(first)) {
-      const failedRegion = first.resolvedRegion ?? first.servedBy ?? lastRegion ?? client.region;
-      const start = regions.indexOf(failedRegion);
-      const other = regions[(start + 1) % regions.length] as string;
-      out.push(toAttempt(other, await ep.viaRegion(other, call)));
-    }
-    return out;
-  }
-
-  function toAttempt(via: string, r: ApiResult): Attempt {
-    return {
-      via,
-      status: r.status,
-      servedBy: r.servedBy,
-      resolvedRegion: r.resolvedRegion,
-      error: r.error,
-      startedAt: rel(r.startedAt),
-      ms: r.ms,
-    };
-  }
-
-  async function clientLoop(client: ClientIdentity, offsetMs: number): Promise<void> {
-    const mine = slices.get(client.id) ?? [];
-    let next = t0 + offsetMs;
-    let lastRegion: string | undefined;
-    for (const pair of mine) {
-      await sleep(next - Date.now());
-      if (stopFlow) return;
-      next = Math.max(next + intervalMs, Date.now());
-      const orderId = newId();
-      const createStart = Date.now();
-      const created = await attempt(
-        client,
-        {
-          method: "POST",
-          path: "/orders",
-          body: { customerId: pair.customerId, productId: pair.productId, orderId },
-        },
-        lastRegion,
-      );
-      const final = created[created.length - 1] as Attempt;
-      const createdOk = final.status === 201 || final.status === 200;
-      if (createdOk)
-        acknowledged.set(orderId, { productId: pair.productId, servedBy: final.servedBy });
-      if (final.servedBy) lastRegion = final.servedBy;
-      ops.push({
-        client: client.id,
-        clientRegion: client.region,
-        kind: "create",
-        orderId,
-        productId: pair.productId,
-        startedAt: rel(createStart),
-        endedAt: rel(Date.now()),
-        outcome: createdOk ? "ok" : "failed",
-        status: final.status,
-        servedBy: final.servedBy,
-        attempts: created,
-      });
-      if (!createdOk || stopFlow) continue;
-      const readStart = Date.now();
-      const read = await attempt(client, { method: "GET", path: `/orders/${orderId}` }, lastRegion);
-      const r = read[read.length - 1] as Attempt;
-      if (r.servedBy) lastRegion = r.servedBy;
-      const outcome: Outcome = r.status === 200 ? "ok" : r.status === 404 ? "stale" : "failed";
-      ops.push({
-        client: client.id,
-        clientRegion: client.region,
-        kind: "read",
-        orderId,
-        productId: pair.productId,
-        startedAt: rel(readStart),
-        endedAt: rel(Date.now()),
-        outcome,
-        status: r.status,
-        servedBy: r.servedBy,
-        attempts: read,
-      });
-    }
-    if (!stopFlow) notes.push(`client ${client.id} ran out of customer/product pairs`);
-  }
+  const load = new Load({ target, clients, clientsPerRegion, pairs, intervalMs, shape, t0, notes });
+  let faultAt: number | undefined;
 
   step(
     `running ${durationMs / 1000} s of load; ${describeFault(opts.scenario, faultRegion)} at ${faultAtMs / 1000} s`,
   );
-  // A client keeps its answer for the TTL from its first request on, so when it starts decides
-  // how long after the fault its answer expires. One client per region starts at once (as in
-  // the seed); several are spread over one TTL (or up to the fault), so their answers expire at
-  // different times and the report shows the range a population of clients sees.
-  const ttlMs = (settings.ttlSeconds ?? 0) * 1000;
-  const spreadMs =
-    clientsPerRegion > 1 ? Math.max(intervalMs, Math.min(ttlMs, faultAtMs * 0.9)) : intervalMs;
-  const loops = clients.map((c, i) => {
-    const nth = i % clientsPerRegion;
-    const regionIndex = Math.floor(i / clientsPerRegion);
-    const offset =
-      (spreadMs * nth) / clientsPerRegion +
-      (intervalMs * regionIndex) / (regions.length * clientsPerRegion);
-    return clientLoop(c, offset);
-  });
+  load.start(
+    clientOffsets(clients.length, regions.length, clientsPerRegion, intervalMs, {
+      ttlMs: (settings.ttlSeconds ?? 0) * 1000,
+      faultAtMs,
+    }),
+  );
 
   const progressTimer = setInterval(() => {
-    if (!opts.onProgress) return;
-    const now = rel(Date.now());
-    const recent = ops.flatMap((o) => o.attempts).filter((a) => a.startedAt >= now - 5_000);
-    const byRegion: Record<string, number> = Object.fromEntries(regions.map((r) => [r, 0]));
-    for (const a of recent)
-      if (!attemptFailed(a) && a.servedBy) byRegion[a.servedBy] = (byRegion[a.servedBy] ?? 0) + 1;
-    opts.onProgress({
-      elapsedMs: now,
-      durationMs,
-      faultAtMs,
-      faultInjected: faultAt !== undefined,
-      ops: ops.length,
-      ok: ops.filter((o) => o.outcome === "ok").length,
-      failed: ops.filter((o) => o.outcome === "failed").length,
-      staleReads: ops.filter((o) => o.outcome === "stale").length,
-      recentByRegion: byRegion,
-      recentFailed: recent.filter(attemptFailed).length,
-    });
+    if (opts.onProgress) opts.onProgress(progressOf(load, regions, durationMs, faultAtMs, faultAt));
   }, 1_000);
 
   const heal: (() => Promise<void>)[] = [];
   let surviving = [...regions];
   try {
     await sleep(t0 + faultAtMs - Date.now());
-    faultAt = rel(Date.now());
-    switch (opts.scenario) {
-      case "switch": {
-        const change: Record<string, ControlState> = { [faultRegion]: "Off" };
-        await target.controls.set(change);
-        heal.push(() => target.controls.set(initialControls));
-        break;
-      }
-      case "region-loss": {
-        await target.faults.stopRegion?.(faultRegion);
-        surviving = regions.filter((r) => r !== faultRegion);
-        heal.push(async () => target.faults.startRegion?.(faultRegion));
-        break;
-      }
-      case "replication-pause": {
-        await target.faults.pauseReplication?.(faultRegion, undefined);
-        await target.faults.pauseReplication?.(undefined, faultRegion);
-        break;
-      }
-    }
+    faultAt = load.rel(Date.now());
+    surviving = await injectFault(target, opts.scenario, faultRegion, initialControls, heal);
     step(
       `fault injected at ${(faultAt / 1000).toFixed(1)} s: ${describeFault(opts.scenario, faultRegion)}`,
     );
+    if (opts.scenario === "region-loss" && plan.resellWindowMs > 0) {
+      // Selling goes on: what the lost region sold just before the loss is offered again.
+      load.resell(
+        soldBefore(load.ledger, faultRegion, faultAt - plan.resellWindowMs),
+        clients.filter((c) => surviving.includes(c.region)),
+      );
+    }
     await sleep(t0 + durationMs - Date.now());
   } finally {
-    stopFlow = true;
-    await Promise.all(loops);
+    await load.stop();
     clearInterval(progressTimer);
   }
   const endedAt = Date.now();
   const faultAtRel = faultAt ?? faultAtMs;
+  const ops = load.ops;
 
   // ---- after the run: settle, then check what survived --------------------------------
   if (opts.scenario === "replication-pause") {
@@ -388,34 +255,13 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
   if (!convergence.converged)
     notes.push(`replication did not converge: ${convergence.detail ?? ""}`);
 
-  step("checking acknowledged orders in every surviving region");
-  const lostOrderIds: Record<string, string[]> = {};
-  let checkedAgainst: "region tables" | "acknowledged orders" = "acknowledged orders";
-  const allOrders: OrderRow[] = [];
-  for (const region of surviving) {
-    let present: Set<string>;
-    if (target.replication.listOrders) {
-      const rows = await target.replication.listOrders(region);
-      allOrders.push(...rows);
-      present = new Set(rows.map((o) => o.OrderId));
-      checkedAgainst = "region tables";
-    } else {
-      present = new Set<string>();
-      for (const id of acknowledged.keys()) {
-        const r = await ep.viaRegion(region, { method: "GET", path: `/orders/${id}` });
-        if (r.status === 200) present.add(id);
-      }
-    }
-    lostOrderIds[region] = [...acknowledged.keys()].filter((id) => !present.has(id)).sort();
-  }
-  const lost = new Set(Object.values(lostOrderIds).flat());
-  const ackRows = [...acknowledged].map(([OrderId, a]) => ({ OrderId, ProductId: a.productId }));
-  // Orders this drill placed only (the target may hold others, e.g. the seeded sample data).
+  step("reading every surviving region's tables");
   const drillProducts = new Set(pairs.map((p) => p.productId));
-  const doubleSold = productsSoldTwice(
-    checkedAgainst === "region tables"
-      ? allOrders.filter((o) => drillProducts.has(o.ProductId))
-      : ackRows,
+  const { anomalies, checkedAgainst } = await checkData(
+    target,
+    surviving,
+    load.ledger,
+    drillProducts,
   );
   const lag = await target.replication.lag(t0);
 
@@ -432,22 +278,12 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
   }
 
   return {
-    version: 1,
+    version: 2,
     scenario: opts.scenario,
     target: target.name,
     regions,
     faultRegion,
-    settings: {
-      durationS: durationMs / 1000,
-      faultAtS: faultAtMs / 1000,
-      ratePerRegion: rate,
-      clientsPerRegion,
-      clientFailover: opts.clientFailover ?? false,
-      ttlSeconds: settings.ttlSeconds,
-      policy: settings.policy,
-      healthCheck: settings.healthCheck,
-      replicationLag: settings.lag,
-    },
+    settings: reportSettings(plan, opts.scenario, settings),
     startedAt: new Date(t0).toISOString(),
     faultInjectedAt: new Date(t0 + faultAtRel).toISOString(),
     endedAt: new Date(endedAt).toISOString(),
@@ -456,18 +292,148 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
     requests: countRequests(ops, faultAtRel, regions),
     replicationLagMs: lag,
     rpo: {
-      acknowledgedOrders: acknowledged.size,
+      acknowledgedOrders: new Set(load.ledger.map((a) => a.orderId)).size,
       survivingRegions: surviving,
       converged: convergence.converged,
       convergenceWaitMs: convergence.waitedMs,
-      lostWrites: lost.size,
-      lostOrderIds,
-      productsSoldTwice: doubleSold.length,
-      doubleSold,
+      lostWrites: anomalies.lostAcknowledged.count,
+      lostOrderIds: anomalies.lostAcknowledged.byRegion,
       checkedAgainst,
     },
+    load: countLoad(ops),
+    anomalies,
     servedPerRegion: servedOverTime(ops, durationMs, regions),
     notes,
     ...(opts.includeOps ? { ops: [...ops].sort((a, b) => a.startedAt - b.startedAt) } : {}),
+  };
+}
+
+/** The settings section of the report: the plan and what the target said of itself. */
+function reportSettings(
+  plan: ReturnType<typeof planDrill>,
+  scenario: Scenario,
+  target: TargetSettings,
+): DrillReport["settings"] {
+  const { shape } = plan;
+  return {
+    durationS: plan.durationMs / 1000,
+    faultAtS: plan.faultAtMs / 1000,
+    ratePerRegion: plan.rate,
+    clientsPerRegion: plan.clientsPerRegion,
+    clientFailover: shape.clientFailover,
+    contention: shape.contention,
+    contentionSpreadMs: shape.contentionSpreadMs,
+    retryElsewhere: shape.retryElsewhere,
+    retryAfterMs: shape.retryAfterMs,
+    resellWindowMs: scenario === "region-loss" ? plan.resellWindowMs : 0,
+    ttlSeconds: target.ttlSeconds,
+    policy: target.policy,
+    healthCheck: target.healthCheck,
+    replicationLag: target.lag,
+  };
+}
+
+/**
+ * When each client starts, in ms after t0. A client keeps its answer for the TTL from its first
+ * request on, so when it starts decides how long after the fault its answer expires. One client
+ * per region starts at once (as in the seed); several are spread over one TTL (or up to the
+ * fault), so their answers expire at different times and the report shows the range a
+ * population of clients sees.
+ */
+function clientOffsets(
+  count: number,
+  regionCount: number,
+  clientsPerRegion: number,
+  intervalMs: number,
+  at: { ttlMs: number; faultAtMs: number },
+): number[] {
+  const spreadMs =
+    clientsPerRegion > 1
+      ? Math.max(intervalMs, Math.min(at.ttlMs, at.faultAtMs * 0.9))
+      : intervalMs;
+  return Array.from({ length: count }, (_, i) => {
+    const nth = i % clientsPerRegion;
+    const regionIndex = Math.floor(i / clientsPerRegion);
+    return (
+      (spreadMs * nth) / clientsPerRegion +
+      (intervalMs * regionIndex) / (regionCount * clientsPerRegion)
+    );
+  });
+}
+
+/** The first acknowledged order per product that `region` answered at or after `since`. */
+export function soldBefore(
+  ledger: readonly AckedOrder[],
+  region: string,
+  since: number,
+): AckedOrder[] {
+  const seen = new Set<string>();
+  return ledger.filter((a) => {
+    if (a.servedBy !== region || a.at < since || seen.has(a.productId)) return false;
+    seen.add(a.productId);
+    return true;
+  });
+}
+
+/** Injects the scenario's fault; pushes its undo onto `heal`; returns the surviving regions. */
+async function injectFault(
+  target: DrillTarget,
+  scenario: Scenario,
+  faultRegion: string,
+  initialControls: Record<string, ControlState>,
+  heal: (() => Promise<void>)[],
+): Promise<string[]> {
+  const regions = target.endpoints.regions;
+  switch (scenario) {
+    case "switch": {
+      await target.controls.set({ [faultRegion]: "Off" });
+      heal.push(() => target.controls.set(initialControls));
+      return [...regions];
+    }
+    case "region-loss": {
+      await target.faults.stopRegion?.(faultRegion);
+      heal.push(async () => target.faults.startRegion?.(faultRegion));
+      return regions.filter((r) => r !== faultRegion);
+    }
+    case "replication-pause": {
+      await target.faults.pauseReplication?.(faultRegion, undefined);
+      await target.faults.pauseReplication?.(undefined, faultRegion);
+      return [...regions];
+    }
+  }
+}
+
+/** Where the run stands, from what the clients saw so far. */
+function progressOf(
+  load: Load,
+  regions: readonly string[],
+  durationMs: number,
+  faultAtMs: number,
+  faultAt: number | undefined,
+): Progress {
+  const ops = load.ops;
+  const now = load.rel(Date.now());
+  const recent = ops.flatMap((o) => o.attempts).filter((a) => a.startedAt >= now - 5_000);
+  const byRegion: Record<string, number> = Object.fromEntries(regions.map((r) => [r, 0]));
+  for (const a of recent)
+    if (!attemptFailed(a) && a.servedBy) byRegion[a.servedBy] = (byRegion[a.servedBy] ?? 0) + 1;
+  const ordersByProduct = new Map<string, Set<string>>();
+  for (const a of load.ledger) {
+    const set = ordersByProduct.get(a.productId) ?? new Set<string>();
+    ordersByProduct.set(a.productId, set.add(a.orderId));
+  }
+  return {
+    elapsedMs: now,
+    durationMs,
+    faultAtMs,
+    faultInjected: faultAt !== undefined,
+    ops: ops.length,
+    ok: ops.filter((o) => o.outcome === "ok").length,
+    failed: ops.filter((o) => o.outcome === "failed").length,
+    staleReads: ops.filter((o) => o.outcome === "stale").length,
+    refused: ops.filter((o) => o.outcome === "refused").length,
+    ackedTwice: [...ordersByProduct.values()].filter((s) => s.size > 1).length,
+    recentByRegion: byRegion,
+    recentFailed: recent.filter(attemptFailed).length,
   };
 }

@@ -11,9 +11,9 @@ import type {
   ControlState,
   ConvergenceResult,
   DrillTarget,
-  OrderRow,
   TargetSettings,
 } from "./target";
+import type { OrderRecord, ProductRecord } from "./anomalies";
 
 const CONTROL_TIMEOUT_MS = 30_000;
 /** Starting a region starts a JVM and copies the tables back from its peers: give it longer. */
@@ -188,13 +188,16 @@ export async function connectSandbox(opts: SandboxTargetOptions): Promise<DrillT
         }
         return { converged: false, waitedMs: Date.now() - started, detail: last };
       },
-      listOrders: async (region) =>
-        (
-          await control<{ items: OrderRow[] }>(
-            "GET",
-            `/tables/${encodeURIComponent(region)}/orders`,
-          )
-        ).items,
+      scanTables: async (region) => {
+        const scan = async <T>(table: string): Promise<T[]> =>
+          (await control<{ items: T[] }>("GET", `/tables/${encodeURIComponent(region)}/${table}`))
+            .items;
+        const [orders, products] = await Promise.all([
+          scan<OrderRecord>("orders"),
+          scan<ProductRecord>("products"),
+        ]);
+        return { orders, products };
+      },
     },
     setTtl: async (seconds) => {
       await control("PUT", "/settings", { ttlSeconds: seconds });

@@ -8,6 +8,7 @@
  * it cannot cause are left out and the scenarios needing them are refused up front.
  */
 import type { Summary } from "../stats";
+import type { RegionTables } from "./anomalies";
 
 export type ControlState = "On" | "Off";
 
@@ -70,21 +71,16 @@ export interface ConvergenceResult {
   readonly detail?: string | undefined;
 }
 
-/** A minimal order as read back for lost-write and double-sale checks. */
-export interface OrderRow {
-  readonly OrderId: string;
-  readonly ProductId: string;
-  readonly CustomerId?: string | undefined;
-  readonly CreatedInRegion?: string | undefined;
-}
-
 export interface ReplicationObserver {
   /** Replication lag per table over changes applied since `sinceMs` (epoch ms), every direction. */
   lag(sinceMs: number): Promise<Record<string, Summary>>;
   /** Waits until replication between running regions has nothing in flight. */
   waitConverged(timeoutMs: number): Promise<ConvergenceResult>;
-  /** Every order a region holds, if the target can list them (else the drill reads its own). */
-  listOrders?(region: string): Promise<OrderRow[]>;
+  /**
+   * Every item of a region's orders and products tables, if the target can read them in full
+   * (else the drill reads back the orders it placed, one by one, through the API).
+   */
+  scanTables?(region: string): Promise<RegionTables>;
 }
 
 export interface TargetSettings {
