@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -11,6 +10,7 @@ import {
   type RouteSpec,
 } from "../functions/routes";
 import { TABLES, type TableKey } from "../functions/tables";
+import { ApiRevision } from "./api-deployment";
 import { bundleFunction } from "./bundle";
 import { functionPolicy, serviceTrustPolicy } from "./policies";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
@@ -285,23 +285,25 @@ export class RegionalApi extends pulumi.ComponentResource {
     }
 
     const deploymentDeps: pulumi.Resource[] = [];
+    // Every input a deployment snapshot depends on: see api-deployment.ts.
+    const revision = new ApiRevision();
     for (const route of routes) {
       const id = `${name}-${route.method.toLowerCase()}${route.path.replace(/[{}]/g, "").replace(/\//g, "-")}`;
       const fn = functions[route.function] as aws.lambda.Function;
       const method = new aws.apigateway.Method(
         id,
-        {
+        revision.add("aws:apigateway/method:Method", id, {
           region,
           restApi: api.id,
           resourceId: resourceIds[route.path] as pulumi.Input<string>,
           httpMethod: route.method,
           authorization: route.auth === "iam" ? "AWS_IAM" : "NONE",
-        },
+        }),
         parent,
       );
       const integration = new aws.apigateway.Integration(
         id,
-        {
+        revision.add("aws:apigateway/integration:Integration", id, {
           region,
           restApi: api.id,
           resourceId: method.resourceId,
@@ -310,18 +312,18 @@ export class RegionalApi extends pulumi.ComponentResource {
           integrationHttpMethod: "POST",
           uri: fn.invokeArn,
           timeoutMilliseconds: 29000,
-        },
+        }),
         parent,
       );
       new aws.lambda.Permission(
         id,
-        {
+        revision.add("aws:lambda/permission:Permission", id, {
           region,
           action: "lambda:InvokeFunction",
           function: fn.name,
           principal: "apigateway.amazonaws.com",
           sourceArn: pulumi.interpolate`${api.executionArn}/*/${route.method}/${executeApiPath(route.path)}`,
-        },
+        }),
         parent,
       );
       deploymentDeps.push(method, integration);
@@ -336,25 +338,25 @@ export class RegionalApi extends pulumi.ComponentResource {
         const id = `${name}-options${path.replace(/[{}]/g, "").replace(/\//g, "-")}`;
         const method = new aws.apigateway.Method(
           id,
-          {
+          revision.add("aws:apigateway/method:Method", id, {
             region,
             restApi: api.id,
             resourceId: resourceIds[path] as pulumi.Input<string>,
             httpMethod: "OPTIONS",
             authorization: "NONE",
-          },
+          }),
           parent,
         );
         const integration = new aws.apigateway.Integration(
           id,
-          {
+          revision.add("aws:apigateway/integration:Integration", id, {
             region,
             restApi: api.id,
             resourceId: method.resourceId,
             httpMethod: method.httpMethod,
             type: "MOCK",
             requestTemplates: { "application/json": '{"statusCode": 200}' },
-          },
+          }),
           parent,
         );
         const headers = {
@@ -365,26 +367,26 @@ export class RegionalApi extends pulumi.ComponentResource {
         };
         const response = new aws.apigateway.MethodResponse(
           id,
-          {
+          revision.add("aws:apigateway/methodResponse:MethodResponse", id, {
             region,
             restApi: api.id,
             resourceId: method.resourceId,
             httpMethod: method.httpMethod,
             statusCode: "200",
             responseParameters: Object.fromEntries(Object.keys(headers).map((h) => [h, true])),
-          },
+          }),
           parent,
         );
         const integrationResponse = new aws.apigateway.IntegrationResponse(
           id,
-          {
+          revision.add("aws:apigateway/integrationResponse:IntegrationResponse", id, {
             region,
             restApi: api.id,
             resourceId: method.resourceId,
             httpMethod: method.httpMethod,
             statusCode: response.statusCode,
             responseParameters: headers,
-          },
+          }),
           { parent: this, dependsOn: [integration] },
         );
         deploymentDeps.push(method, integration, response, integrationResponse);
@@ -397,10 +399,11 @@ export class RegionalApi extends pulumi.ComponentResource {
       ["DEFAULT_4XX", "ClientError"],
       ["DEFAULT_5XX", "GatewayError"],
     ] as const) {
+      const id = `${name}-${type.toLowerCase().replace("_", "-")}`;
       deploymentDeps.push(
         new aws.apigateway.Response(
-          `${name}-${type.toLowerCase().replace("_", "-")}`,
-          {
+          id,
+          revision.add("aws:apigateway/response:Response", id, {
             region,
             restApiId: api.id,
             responseType: type,
@@ -411,23 +414,21 @@ export class RegionalApi extends pulumi.ComponentResource {
               "gatewayresponse.header.x-served-by-region": `'${region}'`,
               "gatewayresponse.header.content-type": "'application/json'",
             },
-          },
+          }),
           parent,
         ),
       );
     }
 
-    // A new deployment whenever the API's shape changes, so the stage never serves a stale one.
-    const shape = createHash("sha256")
-      .update(JSON.stringify({ routes, cors: args.corsAllowOrigin ?? null }))
-      .digest("hex");
+    // A new deployment whenever any input of the snapshot changes, so the stage never serves a
+    // stale one; replaced create-before-delete, so the stage always has a live one.
     const deployment = new aws.apigateway.Deployment(
       `${name}-deployment`,
       {
         region,
         restApi: api.id,
         description: `${args.namePrefix} ${region}`,
-        triggers: { shape },
+        triggers: { revision: revision.hash() },
       },
       { parent: this, dependsOn: deploymentDeps },
     );
