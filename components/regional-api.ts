@@ -51,6 +51,14 @@ export interface CustomDomainArgs {
   hostedZoneId: pulumi.Input<string>;
   /** Base path the stage is mapped under. @default "v1" */
   basePath?: string;
+  /**
+   * Create the certificate's DNS validation record. ACM asks for the same CNAME for a name in
+   * every region, so exactly one API (one stack) should own it; the others set this to false and
+   * their certificate validates on that record. Destroying the owner deletes the record, and the
+   * other regions' certificates then fail their next renewal.
+   * @default true
+   */
+  createValidationRecord?: boolean;
 }
 
 export interface RegionalApiArgs {
@@ -76,7 +84,9 @@ export interface RegionalApiArgs {
   corsAllowOrigin?: string;
   /**
    * Set this region's API Gateway account CloudWatch role, which access and execution logging
-   * need. It is one setting per account and region: turn it off when something else manages it.
+   * need. It is one setting per account and region: turn it off when something else manages it
+   * (another stack, or ApiAccountLogging). The setting and its role are retained on delete, so
+   * destroying this API leaves logging working for the region's other APIs.
    * @default true
    */
   manageAccountLogging?: boolean;
@@ -458,13 +468,13 @@ export class RegionalApi extends pulumi.ComponentResource {
           ],
           tags: args.tags,
         },
-        parent,
+        { parent: this, retainOnDelete: true },
       );
       stageDeps.push(
         new aws.apigateway.Account(
           `${name}-account`,
           { region, cloudwatchRoleArn: pushRole.arn },
-          parent,
+          { parent: this, retainOnDelete: true },
         ),
       );
     }
@@ -518,23 +528,27 @@ export class RegionalApi extends pulumi.ComponentResource {
           throw new Error(`ACM returned no DNS validation record for ${domain.domainName}`);
         return first;
       });
-      // Every region's certificate for the same name asks for the same validation record, so
-      // the stacks share it rather than fight over it.
-      const validationRecord = new aws.route53.Record(
-        `${name}-cert-validation`,
-        {
-          zoneId: domain.hostedZoneId,
-          name: option.resourceRecordName,
-          type: option.resourceRecordType,
-          records: [option.resourceRecordValue],
-          ttl: 300,
-          allowOverwrite: true,
-        },
-        parent,
-      );
+      // Every region's certificate for the same name asks for the same validation record: one
+      // API owns it (allowOverwrite takes over a record an older version of a peer created),
+      // the others validate on it.
+      const validationFqdn =
+        (domain.createValidationRecord ?? true)
+          ? new aws.route53.Record(
+              `${name}-cert-validation`,
+              {
+                zoneId: domain.hostedZoneId,
+                name: option.resourceRecordName,
+                type: option.resourceRecordType,
+                records: [option.resourceRecordValue],
+                ttl: 300,
+                allowOverwrite: true,
+              },
+              parent,
+            ).fqdn
+          : option.resourceRecordName.apply((n) => n.replace(/\.$/, ""));
       const validation = new aws.acm.CertificateValidation(
         `${name}-cert-validation`,
-        { region, certificateArn: certificate.arn, validationRecordFqdns: [validationRecord.fqdn] },
+        { region, certificateArn: certificate.arn, validationRecordFqdns: [validationFqdn] },
         parent,
       );
       const domainName = new aws.apigateway.DomainName(
