@@ -4,6 +4,7 @@
  * region1 exists, and which provider settings the ARC control plane runs with.
  */
 import { expect } from "chai";
+import { ARC_NAME_PREFIX_PATTERN, safetyRuleName } from "../components";
 import { parseStackConfig } from "../config";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import type { RecordedResource } from "../tools/mock-engine";
@@ -188,6 +189,25 @@ describe("stack ownership on day 1 and day 2", function () {
       );
       const cluster = run.engine.ofType("aws:route53recoverycontrol/cluster:Cluster")[0]!;
       expect(cluster.region).to.equal("us-west-2");
+    });
+
+    it("a safety rule's name changes with the regions it covers, so its replacement cannot collide", () => {
+      const two = safetyRuleName("shop", "at-least-one-on", ["us-east-1", "us-west-2"]);
+      const three = safetyRuleName("shop", "at-least-one-on", [
+        "us-east-1",
+        "us-west-2",
+        "eu-west-1",
+      ]);
+      expect(two).to.match(/^shop-at-least-one-on-[0-9a-f]{6}$/);
+      expect(three).to.not.equal(two);
+      expect(safetyRuleName("shop", "at-least-one-on", ["us-west-2", "us-east-1"])).to.equal(two);
+      const longest = "p".repeat(40);
+      expect(ARC_NAME_PREFIX_PATTERN.test(longest)).to.equal(true);
+      expect(safetyRuleName(longest, "at-least-one-on", ["us-east-1"]).length).to.be.at.most(64);
+      const rules = region2.engine.ofType("aws:route53recoverycontrol/safetyRule:SafetyRule");
+      expect(rules.map((r) => r.inputs["name"])).to.deep.equal([
+        safetyRuleName("resilient-dynamo", "at-least-one-on", ["us-west-2", "us-east-1"]),
+      ]);
     });
 
     it("rejects malformed aws: settings, naming the key", () => {

@@ -27,6 +27,8 @@ export interface RecordedResource {
   readonly region: string | undefined;
   /** The resource options the engine acts on in an update or a destroy. */
   readonly options: RecordedOptions;
+  /** URN of its explicit provider; undefined on the default provider. */
+  readonly provider: string | undefined;
 }
 
 /** Resource options that decide what `pulumi up` and `pulumi destroy` do to a resource. */
@@ -64,6 +66,17 @@ export function arnWithRegion(arn: string, region: string): string {
   if (parts.length < 6 || parts[0] !== "arn") throw new Error(`not an ARN: ${arn}`);
   parts[3] = region;
   return parts.join(":");
+}
+
+/**
+ * The URN of a resource's explicit provider, from the monitor's `<provider urn>::<provider id>`;
+ * undefined for a default provider (`default` or `default_<version>`), whose URN changes with the
+ * plugin version.
+ */
+function explicitProvider(ref: string | undefined): string | undefined {
+  if (!ref) return undefined;
+  const urn = ref.slice(0, ref.lastIndexOf("::"));
+  return /::default(_[\w.-]+)?$/.test(urn) ? undefined : urn;
 }
 
 export class MockEngine implements pulumi.runtime.Mocks {
@@ -184,6 +197,7 @@ export class MockEngine implements pulumi.runtime.Mocks {
       state,
       region,
       options: where?.options ?? NO_OPTIONS,
+      provider: explicitProvider(args.provider),
     });
   }
 
