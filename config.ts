@@ -5,6 +5,8 @@
  * config anywhere else.
  */
 import { z } from "zod";
+import type { ArcProviderSettingsArgs } from "./components";
+import { awsProviderSettings } from "./config-aws";
 import { CANARY_ORDER_ID, CANARY_PRODUCT_ID } from "./functions/domain/canary-data";
 import { ID_MAX_LENGTH, ID_PATTERN } from "./functions/domain/validation";
 
@@ -49,6 +51,13 @@ export const ROUTING_MODES = ["arc", "healthcheck", "none"] as const;
 export type RoutingMode = (typeof ROUTING_MODES)[number];
 
 const common = {
+  /**
+   * Set API Gateway's account-level CloudWatch role (one setting per account and region): on the
+   * primary, in its region and every replica region; on a secondary, in its own region. Default:
+   * on for the primary (the stack that owns the tables), off for the others, so exactly one stack
+   * owns each region's setting.
+   */
+  manageAccountLogging: z.boolean("true or false").optional(),
   /** Deletion protection on every table and replica (the primary owns the tables). */
   deletionProtection: z.boolean().default(true),
   /** Prefix of every physical name; tables are `${namePrefix}-${table}`. */
@@ -259,6 +268,10 @@ const secondary = z
 const schema = z.discriminatedUnion("role", [primary, secondary]);
 
 export type StackConfig = z.infer<typeof schema> & {
+  /** The key's value, or its default for the stack's role. */
+  readonly manageAccountLogging: boolean;
+  /** The stack's `aws:` provider settings (profile, assumed roles, default tags, ...). */
+  readonly awsProvider: ArcProviderSettingsArgs;
   /** The stack's AWS region, from `aws:region`. */
   readonly region: string;
   readonly stack: string;
@@ -271,6 +284,7 @@ const JSON_KEYS = new Set([
   "replicaRegions",
   "peerStacks",
   "deletionProtection",
+  "manageAccountLogging",
   "throttleRateLimit",
   "throttleBurstLimit",
   "logRetentionDays",
@@ -415,11 +429,20 @@ export function parseStackConfig(
     }
   }
 
+  let awsProvider: ArcProviderSettingsArgs = {};
+  try {
+    awsProvider = awsProviderSettings(raw);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   if (problems.length) {
     throw new ConfigError(`invalid config for stack ${stack}:\n  - ${problems.join("\n  - ")}`);
   }
+  const data = (parsed as { data: z.infer<typeof schema> }).data;
   return {
-    ...(parsed as { data: z.infer<typeof schema> }).data,
+    ...data,
+    manageAccountLogging: data.manageAccountLogging ?? data.role === "primary",
+    awsProvider,
     region: awsRegion as string,
     stack,
   };

@@ -3,7 +3,7 @@
  * stacks and operators need. Which parts a stack owns follows from config (`role`), never from
  * the stack's name. The cross-stack plumbing, routing and observability wiring live in stack/.
  */
-import { GlobalTableSet, RegionalApi } from "./components";
+import { ApiAccountLogging, GlobalTableSet, RegionalApi } from "./components";
 import { kmsKeysByRegion, loadStackConfig } from "./config";
 import type { TableKey } from "./functions/tables";
 import { canaryItems } from "./stack/canary-data";
@@ -49,12 +49,23 @@ const api = new RegionalApi(`orders-${cfg.region}`, {
   logRetentionDays: cfg.logRetentionDays,
   customDomain:
     cfg.domainName && cfg.hostedZoneId
-      ? { domainName: cfg.domainName, hostedZoneId: cfg.hostedZoneId }
+      ? {
+          domainName: cfg.domainName,
+          hostedZoneId: cfg.hostedZoneId,
+          // One stack owns the certificate validation record every region's ACM asks for.
+          createValidationRecord: cfg.role === "primary",
+        }
       : undefined,
   corsAllowOrigin: cfg.corsAllowOrigin,
   kmsKeyArn: kmsKeys?.[cfg.region],
+  manageAccountLogging: cfg.manageAccountLogging,
   tags,
 });
+// The primary sets API Gateway's account logging role in the replica regions too, so each
+// region's setting has one owner (see manageAccountLogging in config.ts).
+if (cfg.role === "primary" && cfg.manageAccountLogging) {
+  new ApiAccountLogging("apigw-account-logging", { regions: cfg.replicaRegions, tags });
+}
 
 /** This region and every peer region, this stack's first: the input of the cross-region parts. */
 const regions: RegionView[] = [

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assertPlain, assertRegion } from "./validate";
@@ -9,7 +10,7 @@ import { assertPlain, assertRegion } from "./validate";
  */
 export const ARC_CONFIG_REGION = "us-west-2";
 
-/** ARC and readiness names are at most 64 characters; the longest suffix added here is 17. */
+/** ARC and readiness names are at most 64 characters; the longest suffix added here is 23. */
 export const ARC_NAME_PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 
 /** Readiness resource set types, one set per type, covering every region. */
@@ -42,6 +43,30 @@ export interface ArcGatingRuleArgs {
   waitPeriodMs?: number;
 }
 
+/** A role the ARC provider assumes, as the stack's `aws:assumeRoles` entries name it. */
+export interface ArcAssumeRoleArgs {
+  roleArn: string;
+  sessionName?: string;
+  externalId?: string;
+  /** How long the session lasts, e.g. `1h`. */
+  duration?: string;
+}
+
+/**
+ * The stack's own AWS provider settings, for the us-west-2 provider the ARC resources use: the
+ * same credentials, roles, account guard and default tags as everything else the stack creates.
+ */
+export interface ArcProviderSettingsArgs {
+  profile?: string;
+  assumeRoles?: ArcAssumeRoleArgs[];
+  /** Tags the provider adds to every taggable resource (the stack's `aws:defaultTags.tags`). */
+  defaultTags?: Record<string, string>;
+  allowedAccountIds?: string[];
+  forbiddenAccountIds?: string[];
+  sharedConfigFiles?: string[];
+  sharedCredentialsFiles?: string[];
+}
+
 export interface ArcControlPlaneArgs {
   /** The application regions, at least two, each once. Plain values: they decide the resources. */
   regions: ArcRegionArgs[];
@@ -61,10 +86,21 @@ export interface ArcControlPlaneArgs {
   /** Prefix of every ARC and readiness name (1-40 letters, digits, `-`, `_`). @default "resilient-dynamo" */
   namePrefix?: string;
   /**
-   * Provider for the ARC configuration resources; it must target us-west-2.
-   * @default a us-west-2 aws.Provider created as a child (credentials from the environment)
+   * Provider for the ARC configuration resources; it must target us-west-2. Passing one to a
+   * deployed control plane moves its resources off the child provider: Pulumi then replaces them
+   * (a new cluster, new ARNs and endpoints) unless the provider is given
+   * `aliases: [{ name: "<name>-us-west-2", parent: <this component> }]`. Prefer
+   * `arcProviderSettings`, which keeps the child provider.
+   * @default a us-west-2 aws.Provider created as a child with `arcProviderSettings`
    */
   arcProvider?: aws.Provider;
+  /**
+   * Settings of the child us-west-2 provider: pass the stack's `aws:` settings (profile, assumed
+   * roles, default tags), which an explicit provider does not inherit. Changing them updates the
+   * provider in place; the ARC resources keep their ARNs.
+   * @default credentials from the environment, no default tags
+   */
+  arcProviderSettings?: ArcProviderSettingsArgs;
   /** Tags on every taggable child. */
   tags?: Record<string, string>;
 }
@@ -101,6 +137,21 @@ export function validateArcControlPlaneArgs(args: ArcControlPlaneArgs): void {
 }
 
 /**
+ * A safety rule's name: the prefix, what it is, and a hash of the inputs AWS cannot change in
+ * place (the controls it covers, by region, and its rule config). Adding a region replaces the
+ * rule create-before-delete; the new rule gets a new name, so it never collides with the old one
+ * still in the control panel, and the panel is never without a rule. A change of name alone is
+ * an in-place update (UpdateSafetyRule takes Name and WaitPeriodMs).
+ */
+export function safetyRuleName(prefix: string, what: string, regions: readonly string[]): string {
+  const hash = createHash("sha256")
+    .update(JSON.stringify({ what, regions: [...regions].sort(), rule: ["ATLEAST", 1, false] }))
+    .digest("hex")
+    .slice(0, 6);
+  return `${prefix}-${what}-${hash}`;
+}
+
+/**
  * Route 53 Application Recovery Controller for a set of regions: a cluster, a control panel, one
  * routing control per region (off when created), an assertion safety rule that keeps at least one
  * region on, optionally a gating rule, and a Route 53 health check of type RECOVERY_CONTROL per
@@ -129,11 +180,22 @@ export class ArcControlPlane extends pulumi.ComponentResource {
     validateArcControlPlaneArgs(args);
 
     const prefix = args.namePrefix ?? "resilient-dynamo";
+    const settings = args.arcProviderSettings ?? {};
     const provider =
       args.arcProvider ??
+      // Same name and parent as before these settings existed: deployed clusters keep their URN.
       new aws.Provider(
         `${name}-${ARC_CONFIG_REGION}`,
-        { region: ARC_CONFIG_REGION },
+        {
+          region: ARC_CONFIG_REGION,
+          profile: settings.profile,
+          assumeRoles: settings.assumeRoles,
+          defaultTags: settings.defaultTags ? { tags: settings.defaultTags } : undefined,
+          allowedAccountIds: settings.allowedAccountIds,
+          forbiddenAccountIds: settings.forbiddenAccountIds,
+          sharedConfigFiles: settings.sharedConfigFiles,
+          sharedCredentialsFiles: settings.sharedCredentialsFiles,
+        },
         { parent: this },
       );
     const arc = { parent: this, provider };
@@ -178,7 +240,11 @@ export class ArcControlPlane extends pulumi.ComponentResource {
     const safetyRule = new aws.route53recoverycontrol.SafetyRule(
       `${name}-at-least-one`,
       {
-        name: `${prefix}-at-least-one-on`,
+        name: safetyRuleName(
+          prefix,
+          "at-least-one-on",
+          args.regions.map((r) => r.region),
+        ),
         controlPanelArn: panel.arn,
         assertedControls: controlList.map((c) => c.arn),
         ruleConfig: { type: "ATLEAST", threshold: 1, inverted: false },
@@ -198,7 +264,11 @@ export class ArcControlPlane extends pulumi.ComponentResource {
       new aws.route53recoverycontrol.SafetyRule(
         `${name}-gating`,
         {
-          name: `${prefix}-gating-rule`,
+          name: safetyRuleName(
+            prefix,
+            "gating-rule",
+            args.regions.map((r) => r.region),
+          ),
           controlPanelArn: panel.arn,
           gatingControls: [gate.arn],
           targetControls: controlList.map((c) => c.arn),

@@ -9,3 +9,4 @@ export * from "./regional-dashboard";
 export * from "./service-alarms";
 export * from "./arc-control-plane";
 export * from "./failover-dns";
+export * from "./api-account-logging";

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -11,6 +10,7 @@ import {
   type RouteSpec,
 } from "../functions/routes";
 import { TABLES, type TableKey } from "../functions/tables";
+import { ApiRevision } from "./api-deployment";
 import { bundleFunction } from "./bundle";
 import { functionPolicy, serviceTrustPolicy } from "./policies";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
@@ -51,6 +51,14 @@ export interface CustomDomainArgs {
   hostedZoneId: pulumi.Input<string>;
   /** Base path the stage is mapped under. @default "v1" */
   basePath?: string;
+  /**
+   * Create the certificate's DNS validation record. ACM asks for the same CNAME for a name in
+   * every region, so exactly one API (one stack) should own it; the others set this to false and
+   * their certificate validates on that record. Destroying the owner deletes the record, and the
+   * other regions' certificates then fail their next renewal.
+   * @default true
+   */
+  createValidationRecord?: boolean;
 }
 
 export interface RegionalApiArgs {
@@ -76,7 +84,9 @@ export interface RegionalApiArgs {
   corsAllowOrigin?: string;
   /**
    * Set this region's API Gateway account CloudWatch role, which access and execution logging
-   * need. It is one setting per account and region: turn it off when something else manages it.
+   * need. It is one setting per account and region: turn it off when something else manages it
+   * (another stack, or ApiAccountLogging). The setting and its role are retained on delete, so
+   * destroying this API leaves logging working for the region's other APIs.
    * @default true
    */
   manageAccountLogging?: boolean;
@@ -303,23 +313,25 @@ export class RegionalApi extends pulumi.ComponentResource {
     }
 
     const deploymentDeps: pulumi.Resource[] = [];
+    // Every input a deployment snapshot depends on: see api-deployment.ts.
+    const revision = new ApiRevision();
     for (const route of routes) {
       const id = `${name}-${route.method.toLowerCase()}${route.path.replace(/[{}]/g, "").replace(/\//g, "-")}`;
       const fn = functions[route.function] as aws.lambda.Function;
       const method = new aws.apigateway.Method(
         id,
-        {
+        revision.add("aws:apigateway/method:Method", id, {
           region,
           restApi: api.id,
           resourceId: resourceIds[route.path] as pulumi.Input<string>,
           httpMethod: route.method,
           authorization: route.auth === "iam" ? "AWS_IAM" : "NONE",
-        },
+        }),
         parent,
       );
       const integration = new aws.apigateway.Integration(
         id,
-        {
+        revision.add("aws:apigateway/integration:Integration", id, {
           region,
           restApi: api.id,
           resourceId: method.resourceId,
@@ -328,18 +340,18 @@ export class RegionalApi extends pulumi.ComponentResource {
           integrationHttpMethod: "POST",
           uri: fn.invokeArn,
           timeoutMilliseconds: 29000,
-        },
+        }),
         parent,
       );
       new aws.lambda.Permission(
         id,
-        {
+        revision.add("aws:lambda/permission:Permission", id, {
           region,
           action: "lambda:InvokeFunction",
           function: fn.name,
           principal: "apigateway.amazonaws.com",
           sourceArn: pulumi.interpolate`${api.executionArn}/*/${route.method}/${executeApiPath(route.path)}`,
-        },
+        }),
         parent,
       );
       deploymentDeps.push(method, integration);
@@ -354,25 +366,25 @@ export class RegionalApi extends pulumi.ComponentResource {
         const id = `${name}-options${path.replace(/[{}]/g, "").replace(/\//g, "-")}`;
         const method = new aws.apigateway.Method(
           id,
-          {
+          revision.add("aws:apigateway/method:Method", id, {
             region,
             restApi: api.id,
             resourceId: resourceIds[path] as pulumi.Input<string>,
             httpMethod: "OPTIONS",
             authorization: "NONE",
-          },
+          }),
           parent,
         );
         const integration = new aws.apigateway.Integration(
           id,
-          {
+          revision.add("aws:apigateway/integration:Integration", id, {
             region,
             restApi: api.id,
             resourceId: method.resourceId,
             httpMethod: method.httpMethod,
             type: "MOCK",
             requestTemplates: { "application/json": '{"statusCode": 200}' },
-          },
+          }),
           parent,
         );
         const headers = {
@@ -383,26 +395,26 @@ export class RegionalApi extends pulumi.ComponentResource {
         };
         const response = new aws.apigateway.MethodResponse(
           id,
-          {
+          revision.add("aws:apigateway/methodResponse:MethodResponse", id, {
             region,
             restApi: api.id,
             resourceId: method.resourceId,
             httpMethod: method.httpMethod,
             statusCode: "200",
             responseParameters: Object.fromEntries(Object.keys(headers).map((h) => [h, true])),
-          },
+          }),
           parent,
         );
         const integrationResponse = new aws.apigateway.IntegrationResponse(
           id,
-          {
+          revision.add("aws:apigateway/integrationResponse:IntegrationResponse", id, {
             region,
             restApi: api.id,
             resourceId: method.resourceId,
             httpMethod: method.httpMethod,
             statusCode: response.statusCode,
             responseParameters: headers,
-          },
+          }),
           { parent: this, dependsOn: [integration] },
         );
         deploymentDeps.push(method, integration, response, integrationResponse);
@@ -415,10 +427,11 @@ export class RegionalApi extends pulumi.ComponentResource {
       ["DEFAULT_4XX", "ClientError"],
       ["DEFAULT_5XX", "GatewayError"],
     ] as const) {
+      const id = `${name}-${type.toLowerCase().replace("_", "-")}`;
       deploymentDeps.push(
         new aws.apigateway.Response(
-          `${name}-${type.toLowerCase().replace("_", "-")}`,
-          {
+          id,
+          revision.add("aws:apigateway/response:Response", id, {
             region,
             restApiId: api.id,
             responseType: type,
@@ -429,23 +442,21 @@ export class RegionalApi extends pulumi.ComponentResource {
               "gatewayresponse.header.x-served-by-region": `'${region}'`,
               "gatewayresponse.header.content-type": "'application/json'",
             },
-          },
+          }),
           parent,
         ),
       );
     }
 
-    // A new deployment whenever the API's shape changes, so the stage never serves a stale one.
-    const shape = createHash("sha256")
-      .update(JSON.stringify({ routes, cors: args.corsAllowOrigin ?? null }))
-      .digest("hex");
+    // A new deployment whenever any input of the snapshot changes, so the stage never serves a
+    // stale one; replaced create-before-delete, so the stage always has a live one.
     const deployment = new aws.apigateway.Deployment(
       `${name}-deployment`,
       {
         region,
         restApi: api.id,
         description: `${args.namePrefix} ${region}`,
-        triggers: { shape },
+        triggers: { revision: revision.hash() },
       },
       { parent: this, dependsOn: deploymentDeps },
     );
@@ -478,13 +489,13 @@ export class RegionalApi extends pulumi.ComponentResource {
           ],
           tags: args.tags,
         },
-        parent,
+        { parent: this, retainOnDelete: true },
       );
       stageDeps.push(
         new aws.apigateway.Account(
           `${name}-account`,
           { region, cloudwatchRoleArn: pushRole.arn },
-          parent,
+          { parent: this, retainOnDelete: true },
         ),
       );
     }
@@ -554,23 +565,27 @@ export class RegionalApi extends pulumi.ComponentResource {
           throw new Error(`ACM returned no DNS validation record for ${domain.domainName}`);
         return first;
       });
-      // Every region's certificate for the same name asks for the same validation record, so
-      // the stacks share it rather than fight over it.
-      const validationRecord = new aws.route53.Record(
-        `${name}-cert-validation`,
-        {
-          zoneId: domain.hostedZoneId,
-          name: option.resourceRecordName,
-          type: option.resourceRecordType,
-          records: [option.resourceRecordValue],
-          ttl: 300,
-          allowOverwrite: true,
-        },
-        parent,
-      );
+      // Every region's certificate for the same name asks for the same validation record: one
+      // API owns it (allowOverwrite takes over a record an older version of a peer created),
+      // the others validate on it.
+      const validationFqdn =
+        (domain.createValidationRecord ?? true)
+          ? new aws.route53.Record(
+              `${name}-cert-validation`,
+              {
+                zoneId: domain.hostedZoneId,
+                name: option.resourceRecordName,
+                type: option.resourceRecordType,
+                records: [option.resourceRecordValue],
+                ttl: 300,
+                allowOverwrite: true,
+              },
+              parent,
+            ).fqdn
+          : option.resourceRecordName.apply((n) => n.replace(/\.$/, ""));
       const validation = new aws.acm.CertificateValidation(
         `${name}-cert-validation`,
-        { region, certificateArn: certificate.arn, validationRecordFqdns: [validationRecord.fqdn] },
+        { region, certificateArn: certificate.arn, validationRecordFqdns: [validationFqdn] },
         parent,
       );
       const domainName = new aws.apigateway.DomainName(

@@ -13,9 +13,74 @@ export function qualifiedStackName(name: string): string {
   return qualifyStackName(name, pulumi.getOrganization(), pulumi.getProject());
 }
 
+/**
+ * An Output whose value is unknown, as a preview shows a value that only a deployment will tell.
+ * Built with the SDK's Output constructor (exported at run time as `Output`), the way the SDK
+ * itself makes unknown outputs.
+ */
+function unknownOutput<T>(): pulumi.Output<T> {
+  const OutputImpl = pulumi.Output as unknown as new (
+    ...args: Promise<unknown>[] | Set<unknown>[] | unknown[]
+  ) => pulumi.Output<T>;
+  return new OutputImpl(
+    new Set(),
+    Promise.resolve(undefined),
+    Promise.resolve(false),
+    Promise.resolve(false),
+    Promise.resolve(new Set()),
+  );
+}
+
 /** One StackReference per referenced stack, however many parts of the program read it. */
 export class StackRefs {
   private readonly refs = new Map<string, pulumi.StackReference>();
+  private readonly warned = new Set<string>();
+
+  /**
+   * An output of a referenced stack. `pulumi up` requires it. A preview of a stack whose
+   * referenced stack has no outputs at all yet (created, never deployed: the first pull request
+   * of a new project) gets an unknown value instead, with one warning per stack, so the preview
+   * still shows what this stack would create. A deployed stack missing the output fails either way.
+   */
+  require<T>(stack: string, key: string): pulumi.Output<T> {
+    const ref = this.get(stack);
+    if (!pulumi.runtime.isDryRun()) return ref.requireOutput(key) as pulumi.Output<T>;
+    return pulumi
+      .all([ref.outputs, ref.getOutput(key)])
+      .apply(([all, value]): T | pulumi.Output<T> => {
+        if (Object.keys(all).length === 0) {
+          this.warnUndeployed(stack);
+          return unknownOutput<T>();
+        }
+        if (!(key in all)) {
+          throw new Error(
+            `stack ${qualifiedStackName(stack)} has no output ${key}: deploy it with this version of the program first (pulumi up -s ${stack})`,
+          );
+        }
+        return value as T;
+      }) as pulumi.Output<T>;
+  }
+
+  /** True in a preview when the stack has no outputs yet (see `require`); warns once. */
+  async undeployedInPreview(stack: string): Promise<boolean> {
+    if (!pulumi.runtime.isDryRun()) return false;
+    // Every region stack exports region and apiId: neither means nothing is deployed there yet.
+    const details = await Promise.all(
+      ["region", "apiId"].map((k) => this.get(stack).getOutputDetails(k)),
+    );
+    const none = details.every((d) => d.value === undefined && d.secretValue === undefined);
+    if (none) this.warnUndeployed(stack);
+    return none;
+  }
+
+  private warnUndeployed(stack: string): void {
+    if (this.warned.has(stack)) return;
+    this.warned.add(stack);
+    void pulumi.log.warn(
+      `stack ${qualifiedStackName(stack)} has no outputs yet (not deployed): this preview shows its values ` +
+        `as unknown and leaves out global routing; pulumi up refuses until you deploy it (pulumi up -s ${stack})`,
+    );
+  }
 
   get(name: string): pulumi.StackReference {
     const qualified = qualifiedStackName(name);
@@ -40,10 +105,9 @@ export interface TableOutputs {
 /** A secondary's tables: the primary stack's outputs, which must have replicas in this region. */
 export function primaryTables(refs: StackRefs, config: SecondaryConfig): TableOutputs {
   const primaryName = qualifiedStackName(config.primaryStack);
-  const primary = refs.get(config.primaryStack);
-  const tableArns = primary.requireOutput("tableArns") as pulumi.Output<RegionalTableMap>;
+  const tableArns = refs.require<RegionalTableMap>(config.primaryStack, "tableArns");
   return {
-    tableNames: primary.requireOutput("tableNames") as pulumi.Output<Record<TableKey, string>>,
+    tableNames: refs.require<Record<TableKey, string>>(config.primaryStack, "tableNames"),
     tableArns: tableArns.apply((arns) => {
       if (!arns[config.region]) {
         throw new Error(
@@ -53,7 +117,7 @@ export function primaryTables(refs: StackRefs, config: SecondaryConfig): TableOu
       }
       return arns;
     }),
-    streamArns: primary.requireOutput("streamArns") as pulumi.Output<RegionalTableMap>,
+    streamArns: refs.require<RegionalTableMap>(config.primaryStack, "streamArns"),
   };
 }
 
@@ -95,7 +159,7 @@ export function selfView(config: StackConfig, api: RegionalApi, tables: TableOut
 /** Another region stack, from its outputs. */
 export function peerView(refs: StackRefs, stack: string): RegionView {
   const ref = refs.get(stack);
-  const out = <T>(key: string) => ref.requireOutput(key) as pulumi.Output<T>;
+  const out = <T>(key: string) => refs.require<T>(stack, key);
   const region = out<string>("region");
   return {
     stack,

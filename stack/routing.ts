@@ -67,10 +67,15 @@ export interface RoutingOutputs {
  * over this region and every peer. Peer regions come from the peers' outputs, so it waits for
  * them before it declares anything: a region is only a stack file plus peerStacks here.
  */
-async function composeRouting(args: RoutingArgs): Promise<RoutingParts> {
+async function composeRouting(args: RoutingArgs): Promise<RoutingParts | undefined> {
   const { config, tags, refs, regions, vpcId } = args;
   const self = regions[0] as RegionView;
   const domainName = config.domainName as string;
+  // A preview before a peer is deployed: nothing to route to yet (StackRefs warns).
+  const undeployed = await Promise.all(
+    regions.slice(1).map((view) => refs.undeployedInPreview(view.stack)),
+  );
+  if (undeployed.some(Boolean)) return undefined;
   const peers = await Promise.all(regions.slice(1).map((view) => readPeer(refs, view, config)));
   const stackOf = new Map<string, string>([[config.region, config.stack]]);
   for (const p of peers) {
@@ -118,6 +123,8 @@ async function composeRouting(args: RoutingArgs): Promise<RoutingParts> {
       })),
       safetyRuleWaitPeriodMs: config.safetyRuleWaitPeriodMs,
       readiness: config.arcReadiness,
+      // The us-west-2 provider gets this stack's own aws: settings, not just the environment's.
+      arcProviderSettings: config.awsProvider,
       namePrefix: config.namePrefix,
       tags,
     });
@@ -169,7 +176,9 @@ export function globalRouting(args: RoutingArgs): RoutingOutputs {
   function output<T>(pick: (p: RoutingParts) => pulumi.Output<T> | undefined): RoutingOutput<T> {
     if (!parts) return undefined;
     // output() of a promise of an Output resolves to the inner Output's value.
-    return pulumi.output(parts.then(pick)) as pulumi.Output<T | undefined>;
+    return pulumi.output(parts.then((p) => (p ? pick(p) : undefined))) as pulumi.Output<
+      T | undefined
+    >;
   }
   return {
     serviceDomain: output((p) => p.serviceDomain),

@@ -16,6 +16,8 @@ export interface StackEvaluation {
   readonly engine: MockEngine;
   /** The program's exports with every Output resolved. */
   readonly outputs: Record<string, unknown>;
+  /** Exports whose value was unknown (only with `allowUnknownOutputs`). */
+  readonly unknownOutputs: string[];
 }
 
 export interface EvaluateStackOptions {
@@ -28,6 +30,11 @@ export interface EvaluateStackOptions {
    * some things only on a real deployment, such as an RFC 2606 example domain. @default true
    */
   readonly dryRun?: boolean;
+  /**
+   * Resolve outputs whose value is unknown (a preview that reads a stack with no outputs yet) to
+   * undefined, listing them in `unknownOutputs`, instead of failing. @default false
+   */
+  readonly allowUnknownOutputs?: boolean;
 }
 
 export async function evaluateStack(
@@ -48,14 +55,24 @@ export async function evaluateStack(
     return require(entry) as Record<string, unknown>;
   });
   const outputs: Record<string, unknown> = {};
+  const unknownOutputs: string[] = [];
   for (const [key, value] of Object.entries(exports)) {
     if (key === "__esModule") continue;
+    // isKnown: a run-time member of every Output (mock-engine.ts `settle` reads it too).
+    const output = pulumi.output(value as pulumi.Input<unknown>) as unknown as {
+      isKnown: Promise<boolean>;
+    };
+    const known = await output.isKnown;
+    if (!known && options.allowUnknownOutputs) {
+      unknownOutputs.push(key);
+      continue;
+    }
     outputs[key] = await settle(value as pulumi.Input<unknown>);
   }
   // Parts of the program built after an await (routing waits for peer stacks' outputs) may still
   // be registering once the outputs have settled.
   await waitForRegistrations();
-  return { engine, outputs };
+  return { engine, outputs, unknownOutputs };
 }
 
 /** Fully qualified name of a stack of this project, as a StackReference would name it. */

@@ -25,7 +25,24 @@ export interface RecordedResource {
   readonly state: Record<string, any>;
   /** The region the resource lands in: its `region` input, or the stack's default region. */
   readonly region: string | undefined;
+  /** The resource options the engine acts on in an update or a destroy. */
+  readonly options: RecordedOptions;
+  /** URN of its explicit provider; undefined on the default provider. */
+  readonly provider: string | undefined;
 }
+
+/** Resource options that decide what `pulumi up` and `pulumi destroy` do to a resource. */
+export interface RecordedOptions {
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly deleteBeforeReplace: boolean;
+}
+
+const NO_OPTIONS: RecordedOptions = {
+  protect: false,
+  retainOnDelete: false,
+  deleteBeforeReplace: false,
+};
 
 export interface RecordedCall {
   readonly token: string;
@@ -51,13 +68,27 @@ export function arnWithRegion(arn: string, region: string): string {
   return parts.join(":");
 }
 
+/**
+ * The URN of a resource's explicit provider, from the monitor's `<provider urn>::<provider id>`;
+ * undefined for a default provider (`default` or `default_<version>`), whose URN changes with the
+ * plugin version.
+ */
+function explicitProvider(ref: string | undefined): string | undefined {
+  if (!ref) return undefined;
+  const urn = ref.slice(0, ref.lastIndexOf("::"));
+  return /::default(_[\w.-]+)?$/.test(urn) ? undefined : urn;
+}
+
 export class MockEngine implements pulumi.runtime.Mocks {
   readonly resources: RecordedResource[] = [];
   readonly calls: RecordedCall[] = [];
   /** Region of each explicit provider, by id, so its resources are recorded in that region. */
   private readonly providerRegions = new Map<string, string | undefined>();
   /** URN and parent of registrations the monitor has announced but not yet handed over. */
-  private readonly announced = new Map<string, { urn: string; parent: string | undefined }[]>();
+  private readonly announced = new Map<
+    string,
+    { urn: string; parent: string | undefined; options: RecordedOptions }[]
+  >();
 
   constructor(private readonly options: MockEngineOptions = {}) {}
 
@@ -81,10 +112,16 @@ export class MockEngine implements pulumi.runtime.Mocks {
   }
 
   /** Called by the monitor (see `evaluate`) just before it asks for a resource: its URN and parent. */
-  announce(type: string, name: string, urn: string, parent: string | undefined): void {
+  announce(
+    type: string,
+    name: string,
+    urn: string,
+    parent: string | undefined,
+    options: RecordedOptions = NO_OPTIONS,
+  ): void {
     const key = `${type}::${name}`;
     const queue = this.announced.get(key) ?? [];
-    queue.push({ urn, parent });
+    queue.push({ urn, parent, options });
     this.announced.set(key, queue);
   }
 
@@ -159,6 +196,8 @@ export class MockEngine implements pulumi.runtime.Mocks {
       inputs: args.inputs as Record<string, any>,
       state,
       region,
+      options: where?.options ?? NO_OPTIONS,
+      provider: explicitProvider(args.provider),
     });
   }
 
@@ -445,6 +484,10 @@ interface MonitorRequest {
   getType(): string;
   getName(): string;
   getParent(): string;
+  // Register requests carry the options; read requests do not.
+  getProtect?(): boolean;
+  getRetainondelete?(): boolean;
+  getDeletebeforereplace?(): boolean;
 }
 type MonitorMethod = (req: MonitorRequest, callback: unknown) => unknown;
 
@@ -474,7 +517,11 @@ function announceRegistrations(engine: MockEngine): void {
         req.getType(),
         req.getName(),
       );
-      engine.announce(req.getType(), req.getName(), urn, parent);
+      engine.announce(req.getType(), req.getName(), urn, parent, {
+        protect: req.getProtect?.() ?? false,
+        retainOnDelete: req.getRetainondelete?.() ?? false,
+        deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
+      });
       return (original as MonitorMethod).call(monitor, req, callback);
     };
     monitor[method] = wrapped;

@@ -7,12 +7,23 @@
  *
  *   npm run plan -- region2
  *   npm run plan -- region2 --json
+ *   npm run plan -- region2 --save plans/region2.json     (after pulumi up)
+ *   npm run plan -- region2 --compare plans/region2.json  (before the next one)
  */
 import { readdirSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { UsageError, parseOptions, runCli } from "../local/cli-args";
+import { UsageError, parseCommandLine, runCli } from "../local/cli-args";
 import { evaluateStack, settle, stackRefName, type StackEvaluation } from "./evaluate-stack";
 import type { RecordedResource } from "./mock-engine";
+import {
+  SavedPlanError,
+  comparePlans,
+  formatWarnings,
+  readSavedPlan,
+  toSavedPlan,
+  writeSavedPlan,
+  type SavedPlan,
+} from "./plan-compare";
 import {
   HOURS_PER_MONTH,
   PRICES,
@@ -25,17 +36,23 @@ import { PROJECT_DIR, readProject, readStackConfig } from "./stack-config";
 
 export const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 
-export const USAGE = `Usage: npm run plan -- <stack> [--json]
+export const USAGE = `Usage: npm run plan -- <stack> [--json] [--save FILE] [--compare FILE]
 
 Evaluates index.ts for the stack (its Pulumi.<stack>.yaml) with Pulumi mocks, offline, and prints
 what pulumi up would create: the resource tree by component, counts by type, the stack
 references it reads (the referenced stacks are planned first), and a fixed monthly cost
 estimate of what AWS bills by the hour, month or run (prices in tools/prices.ts).
 
-  --json      machine-readable output
+  --json          machine-readable output
+  --save FILE     also write the planned resources to FILE (do it for what you deployed)
+  --compare FILE  warn about changes since FILE's plan that AWS refuses (a protected table or
+                  replica removed) or that replace data (a table, a replica's KMS key) or ARC
+                  resources (a cluster, control panel or routing control), and routes the stage
+                  would keep serving
   -h, --help
 
-Exit codes: 0 planned, 2 usage error or unknown stack, 1 the program failed under the mocks.`;
+Exit codes: 0 planned (and nothing to warn about), 3 planned with warnings from --compare,
+2 usage error, unknown stack or unreadable saved plan, 1 the program failed under the mocks.`;
 
 /** A plan cannot be made: unknown stack, reference cycle, reference outside this project. */
 export class PlanError extends Error {
@@ -515,11 +532,18 @@ export function planJson(plan: StackPlan): Record<string, unknown> {
   };
 }
 
-export function parsePlanArgs(argv: readonly string[]): { stack: string; json: boolean } | "help" {
-  const positional = argv.filter((a) => !a.startsWith("-"));
-  const flags = argv.filter((a) => a.startsWith("-"));
-  const values = parseOptions(flags, {
+export interface PlanArgs {
+  readonly stack: string;
+  readonly json: boolean;
+  readonly save?: string;
+  readonly compare?: string;
+}
+
+export function parsePlanArgs(argv: readonly string[]): PlanArgs | "help" {
+  const { values, positionals: positional } = parseCommandLine(argv, {
     json: { type: "boolean" },
+    save: { type: "string" },
+    compare: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
@@ -530,7 +554,12 @@ export function parsePlanArgs(argv: readonly string[]): { stack: string; json: b
         : `one stack at a time: got ${positional.join(", ")}`,
     );
   }
-  return { stack: positional[0] as string, json: values.json ?? false };
+  return {
+    stack: positional[0] as string,
+    json: values.json ?? false,
+    ...(values.save !== undefined ? { save: values.save } : {}),
+    ...(values.compare !== undefined ? { compare: values.compare } : {}),
+  };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -546,6 +575,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  let saved: SavedPlan | undefined;
+  try {
+    saved = opts.compare === undefined ? undefined : readSavedPlan(opts.compare, opts.stack);
+  } catch (err) {
+    if (!(err instanceof SavedPlanError)) throw err;
+    console.error(err.message);
+    return 2;
+  }
   let plan: StackPlan;
   try {
     plan = await planStack(opts.stack);
@@ -557,8 +594,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`plan ${opts.stack} failed: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
-  console.log(opts.json ? JSON.stringify(planJson(plan), null, 2) : formatPlan(plan));
-  return 0;
+  const current = toSavedPlan(plan.stack, plan.resources);
+  const warnings = saved ? comparePlans(saved, current) : undefined;
+  if (opts.json) {
+    console.log(JSON.stringify({ ...planJson(plan), ...(warnings ? { warnings } : {}) }, null, 2));
+  } else {
+    console.log(formatPlan(plan));
+    if (warnings) console.log(`\n${formatWarnings(opts.compare as string, warnings)}`);
+  }
+  if (opts.save !== undefined) writeSavedPlan(opts.save, current);
+  return warnings && warnings.length > 0 ? 3 : 0;
 }
 
 if (require.main === module) runCli(main);
