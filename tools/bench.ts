@@ -146,7 +146,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
   let npmTest: TestTimeResult | undefined;
   if (opts.testTime) {
-    const logFile = path.join(path.dirname(path.resolve(opts.out)), "bench-npm-test.log");
+    const logFile = path.join(path.dirname(opts.out), "bench-npm-test.log");
     log(`npm test (output in ${logFile})...`);
     npmTest = await measureTestTime(logFile);
   }
