@@ -48,6 +48,16 @@ export function toProxyEvent(
   return JSON.parse(JSON.stringify(buildProxyEvent(req, body, ctx))) as APIGatewayProxyEvent;
 }
 
+/**
+ * The path as the client sent it. API Gateway passes `/kv/./x` or `/kv//x` on as is (the
+ * handlers refuse them); WHATWG URL parsing would resolve them to `/kv/x` first.
+ */
+function pathAsSent(raw: string, parsed: URL): string {
+  if (!raw.startsWith("/")) return parsed.pathname; // absolute-form target (a proxy's)
+  const end = raw.search(/[?#]/);
+  return end < 0 ? raw : raw.slice(0, end);
+}
+
 function buildProxyEvent(
   req: RequestFacts,
   body: Buffer,
@@ -85,7 +95,7 @@ function buildProxyEvent(
     apiId: `local-${ctx.region}`,
     protocol: "HTTP/1.1",
     httpMethod: req.method,
-    path: `/${LOCAL_STAGE}${url.pathname}`,
+    path: `/${LOCAL_STAGE}${pathAsSent(req.url, url)}`,
     stage: LOCAL_STAGE,
     requestId: ctx.requestId,
     requestTimeEpoch: ctx.now,
@@ -113,7 +123,7 @@ function buildProxyEvent(
   } as unknown as APIGatewayProxyEvent["requestContext"];
   return {
     httpMethod: req.method,
-    path: url.pathname,
+    path: pathAsSent(req.url, url),
     resource: "",
     pathParameters: null,
     queryStringParameters: hasQuery ? query : null,
