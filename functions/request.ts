@@ -11,6 +11,17 @@ import { ROUTES, matchPath, type FunctionName, type RouteSpec } from "./routes";
 /** Largest request body accepted, in bytes after base64 decoding. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
+/**
+ * Deepest nesting of arrays and objects accepted in a JSON body. DynamoDB caps a document at 32
+ * levels (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-attributes);
+ * the same bound here keeps recursive code (JSON.stringify, zod) far from the stack's limit.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** The path rule, repeated in every message that refuses a path. */
+export const LITERAL_PATH_RULE =
+  "paths are taken literally: no empty, '.' or '..' segments and no trailing slash";
+
 /** 405 for a known path and another method; carries the methods the path does allow. */
 export class MethodNotAllowedError extends DomainError {
   constructor(
@@ -31,6 +42,28 @@ export interface RouteMatch {
   readonly params: Readonly<Record<string, string>>;
 }
 
+/**
+ * Refuses a path that a server or proxy could read as another path: `/kv//x`, `/kv/x/`,
+ * `/kv/./x` and `/kv/%2e%2e/x` would otherwise reach key `x` (or nothing) depending on who
+ * normalises it. `/` alone is the root.
+ */
+export function checkLiteralPath(path: string): void {
+  if (path === "/") return;
+  const segments = path.split("/");
+  let problem: string | undefined;
+  if (!path.startsWith("/")) problem = "does not start with /";
+  else if (path.endsWith("/")) problem = "ends with a slash";
+  else if (segments.slice(1).includes("")) problem = "has an empty segment";
+  else if (segments.some(isDotSegment)) problem = "has a '.' or '..' segment";
+  if (problem !== undefined) throw badRequest("path", `${problem}: ${LITERAL_PATH_RULE}`);
+}
+
+/** `.` or `..`, also percent-encoded (`%2e`), which URL parsers treat alike. */
+function isDotSegment(segment: string): boolean {
+  const plain = segment.replace(/%2e/gi, ".");
+  return plain === "." || plain === "..";
+}
+
 /** `matchPath`, with malformed percent-encoding (`/kv/%E0`) turned into a 400. */
 function safeMatch(routePath: string, path: string): Record<string, string> | undefined {
   try {
@@ -45,12 +78,14 @@ function safeMatch(routePath: string, path: string): Record<string, string> | un
  * Finds the route for a method and path among `routes`: 404 NotFound when no route has the path,
  * 405 MethodNotAllowed when routes have it for other methods only. Literal segments win over
  * parameters when both match.
+ * Refuses a path that is not literal (`checkLiteralPath`) with a 400 first.
  */
 export function findRoute(
   method: string,
   path: string,
   routes: readonly RouteSpec[] = ROUTES,
 ): RouteMatch {
+  checkLiteralPath(path);
   const matches: RouteMatch[] = [];
   for (const route of routes) {
     const params = safeMatch(route.path, path);
@@ -86,6 +121,8 @@ export interface ApiRequest {
  */
 export function parseRequest(event: APIGatewayProxyEvent, fn: FunctionName): ApiRequest {
   const body = decodeBody(event);
+  // With `resource` set, the route comes from the template: check the concrete path as well.
+  checkLiteralPath(event.path);
   const own = ROUTES.filter((r) => r.function === fn);
   const sameResource = own.filter((r) => r.path === event.resource);
   if (sameResource.length === 0) {
@@ -186,14 +223,43 @@ export function noBody(req: ApiRequest): void {
   }
 }
 
-/** The body parsed as JSON, or undefined when there is none. */
+/** The body parsed as JSON, or undefined when there is none; deeper than MAX_JSON_DEPTH is a 400. */
 export function jsonBody(req: ApiRequest): unknown {
   if (req.body === undefined || req.body.trim() === "") return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(req.body) as unknown;
+    value = JSON.parse(req.body) as unknown;
   } catch {
     throw badRequest("body", "is not valid JSON");
   }
+  if (jsonDepthExceeds(req.body, MAX_JSON_DEPTH)) {
+    throw badRequest(
+      "body",
+      `nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep; ` +
+        `at most ${MAX_JSON_DEPTH} levels are accepted`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Whether valid JSON text nests arrays and objects deeper than `max`. A scan of the text, not a
+ * walk of the parsed value, so depth itself can never exhaust the stack.
+ */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "[" || c === "{") {
+      if (++depth > max) return true;
+    } else if (c === "]" || c === "}") depth--;
+  }
+  return false;
 }
 
 /** A path parameter the route declares; its absence is a routing bug, reported as a 400. */

@@ -107,19 +107,24 @@ export function resourcePaths(routes: readonly RouteSpec[] = ROUTES): string[] {
   return [...paths].sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b));
 }
 
-/** Matches a concrete request path against a route path, returning its path parameters. */
+/**
+ * Matches a concrete request path against a route path, returning its path parameters. Segments
+ * are compared literally: `/kv//x` and `/kv/x/` do not match `/kv/{key}`, and an empty segment
+ * never binds a parameter.
+ */
 export function matchPath(
   routePath: string,
   requestPath: string,
 ): Record<string, string> | undefined {
   const want = routePath.split("/").filter(Boolean);
-  const got = requestPath.split("/").filter(Boolean);
+  const got = requestPath.split("/").slice(1);
   if (want.length !== got.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {
     const w = want[i] as string;
     const g = got[i] as string;
     if (w.startsWith("{") && w.endsWith("}")) {
+      if (g === "") return undefined;
       params[w.slice(1, -1)] = decodeURIComponent(g);
     } else if (w !== g) {
       return undefined;

@@ -22,20 +22,18 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { TABLE_KEYS, type TableKey } from "../functions/tables";
+import type { TableKey } from "../functions/tables";
 import { SERVED_BY_HEADER } from "../functions/http";
 import { HEALTH_CHECK_USER_AGENT } from "./regional-server";
 import type { DirectionStats, RegionReplicationStats } from "./replicator";
-import { checkLag, formatLag, parseLag, type LagRange } from "./replication-model";
+import { formatLag, type LagRange } from "./replication-model";
 import {
   AnswerCache,
   HealthTracker,
   ROUTING_POLICIES,
-  SafetyRuleError,
   applyControlChange,
   checkTtl,
   eligibleRegions,
-  parseControlState,
   pickRegion,
   type ControlState,
   type HealthCheckSettings,
@@ -44,9 +42,14 @@ import {
 } from "./routing";
 import { Ring, type Summary } from "./stats";
 
-/** Which part of a region to stop or start. */
-export type RegionPart = "api" | "database" | "all";
-export const REGION_PARTS: readonly RegionPart[] = ["api", "database", "all"];
+import {
+  HttpError,
+  handleControl,
+  json,
+  type ControlSurface,
+  type RegionPart,
+} from "./control-api";
+export { HttpError, REGION_PARTS, type RegionPart } from "./control-api";
 
 export const CLIENT_ID_HEADER = "x-client-id";
 export const CLIENT_REGION_HEADER = "x-client-region";
@@ -54,11 +57,12 @@ export const RESOLVED_REGION_HEADER = "x-resolved-region";
 
 /** Proxied requests give up after this long (API Gateway's own limit is 29 s). */
 const PROXY_TIMEOUT_MS = 10_000;
-const MAX_CONTROL_BODY = 64 * 1024;
 
 export interface RegionStatus {
   readonly api: boolean;
   readonly database: boolean;
+  /** Why the region answers 503 to every request (its database is down or being refilled). */
+  readonly unavailable?: string;
   /** Requests the region's API served (health checks excluded). */
   readonly served: number;
   /** Of those, in the last 10 s. */
@@ -114,6 +118,8 @@ export interface GlobalEndpointOptions {
   readonly port?: number;
   /** @default "127.0.0.1" */
   readonly host?: string;
+  /** Where unexpected failures of a request are reported (the client gets a generic 500). */
+  readonly onError?: (message: string, err: unknown) => void;
 }
 
 export interface ProxiedRequest {
@@ -136,16 +142,6 @@ export interface SandboxEvent {
   readonly at: number;
   readonly kind: "control" | "health" | "region" | "replication" | "settings";
   readonly message: string;
-}
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 function loadStatusPage(): string {
@@ -179,6 +175,9 @@ export class GlobalEndpoint {
   private nextId = 1;
   private readonly startedAt = Date.now();
   private readonly page = loadStatusPage();
+  private readonly onError: (message: string, err: unknown) => void;
+  /** What the control API sees of this endpoint and of the sandbox behind it. */
+  private readonly surface: ControlSurface;
 
   constructor(opts: GlobalEndpointOptions) {
     this.order = opts.regions.map((r) => r.name);
@@ -194,6 +193,31 @@ export class GlobalEndpoint {
     this.healthSettings = opts.healthCheck;
     this.policy = opts.policy;
     this.ttlSeconds = checkTtl(opts.ttlSeconds);
+    this.onError = opts.onError ?? (() => undefined);
+    const hooks = this.hooks;
+    this.surface = {
+      order: this.order,
+      routingControls: () => this.routingControls(),
+      setRoutingControls: (change) => this.setRoutingControls(change),
+      settings: () => this.settings(),
+      setTtl: (ttl) => this.setTtl(ttl),
+      setPolicy: (policy) => this.setPolicy(policy),
+      setHealthCheck: (settings) => this.setHealthCheck(settings),
+      setLag: (lag) => hooks.setLag(lag),
+      flushAnswers: () => this.flushAnswers(),
+      requests: (o) => this.requests(o),
+      state: () => this.state(),
+      openEvents: (req, res) => this.openEvents(req, res),
+      event: (kind, message) => this.event(kind, message),
+      stopRegion: (region, part) => hooks.stopRegion(region, part),
+      startRegion: (region, part) => hooks.startRegion(region, part),
+      regionStatus: (region) => hooks.regionStatus(region),
+      pauseReplication: (from, to) => hooks.pauseReplication(from, to),
+      resumeReplication: (from, to) => hooks.resumeReplication(from, to),
+      replication: (since) => hooks.replication(since),
+      convergence: () => hooks.convergence(),
+      scan: (region, table) => hooks.scan(region, table),
+    };
   }
 
   get url(): string {
@@ -396,34 +420,37 @@ export class GlobalEndpoint {
 
   // ---- HTTP ---------------------------------------------------------------------------------
 
+  /** Never rejects: an unexpected failure is this request's 500, logged, and serving goes on. */
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (req.method === "GET" && (path === "/" || path === "/status")) {
-      res.writeHead(200, {
-        "content-type": "text/html; charset=utf-8",
-        "cache-control": "no-store",
-      });
-      res.end(this.page);
-      return;
-    }
-    if (path === "/control" || path.startsWith("/control/")) {
-      try {
-        await this.control(req, res, path);
-      } catch (err) {
-        if (res.headersSent) return;
-        if (err instanceof HttpError)
-          json(res, err.status, { error: err.code, message: err.message });
-        else if (err instanceof SafetyRuleError)
-          json(res, 409, { error: "SafetyRuleViolation", message: err.message });
-        else
-          json(res, 400, {
-            error: "BadRequest",
-            message: err instanceof Error ? err.message : String(err),
-          });
+    try {
+      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      if (req.method === "GET" && (path === "/" || path === "/status")) {
+        res.writeHead(200, {
+          "content-type": "text/html; charset=utf-8",
+          "cache-control": "no-store",
+        });
+        res.end(this.page);
+        return;
       }
-      return;
+      if (path === "/control" || path.startsWith("/control/")) {
+        await handleControl(this.surface, req, res, this.onError);
+        return;
+      }
+      this.proxy(req, res, path);
+    } catch (err) {
+      this.failed(req, res, err);
     }
-    this.proxy(req, res, path);
+  }
+
+  private failed(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    this.onError(`global endpoint: ${req.method} ${req.url} failed`, err);
+    try {
+      if (res.headersSent) res.destroy();
+      else
+        json(res, 500, { error: "InternalError", message: "internal error (see the sandbox log)" });
+    } catch {
+      res.destroy();
+    }
   }
 
   private proxy(req: IncomingMessage, res: ServerResponse, path: string): void {
@@ -480,19 +507,13 @@ export class GlobalEndpoint {
       timeout: PROXY_TIMEOUT_MS,
     });
     upstream.on("response", (up) => {
-      const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(up.headers)) {
-        if (v !== undefined && !["connection", "keep-alive", "transfer-encoding"].includes(k))
-          out[k] = v;
+      try {
+        this.relay(up, res, region, finish);
+      } catch (err) {
+        up.resume();
+        finish(500, undefined, "relay failed");
+        this.failed(req, res, err);
       }
-      out[RESOLVED_REGION_HEADER] = region;
-      res.writeHead(up.statusCode ?? 502, out);
-      up.pipe(res);
-      const servedBy = up.headers[SERVED_BY_HEADER];
-      up.on("end", () =>
-        finish(up.statusCode ?? 502, typeof servedBy === "string" ? servedBy : undefined),
-      );
-      up.on("error", (err) => finish(502, undefined, err.message));
     });
     upstream.on("timeout", () =>
       upstream.destroy(new Error(`no answer within ${PROXY_TIMEOUT_MS} ms`)),
@@ -513,161 +534,26 @@ export class GlobalEndpoint {
     req.pipe(upstream);
   }
 
-  private async control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const parts = path.split("/").filter(Boolean).slice(1).map(decodeURIComponent);
-    const method = req.method ?? "GET";
-    const route = `${method} /${parts.map((p, i) => (i > 0 && this.isParam(parts, i) ? "*" : p)).join("/")}`;
-
-    switch (route) {
-      case "GET /state":
-        return json(res, 200, await this.state());
-      case "GET /events":
-        return this.openEvents(req, res);
-      case "GET /routing-controls":
-        return json(res, 200, { states: this.routingControls() });
-      case "PUT /routing-controls": {
-        const body = await readJson(req);
-        const raw = (isObject(body) && isObject(body.states) ? body.states : body) as unknown;
-        if (!isObject(raw))
-          throw new HttpError(
-            400,
-            "BadRequest",
-            'body must be {"states": {"<region>": "On"|"Off"}}',
-          );
-        const change: Record<string, ControlState> = {};
-        for (const [r, v] of Object.entries(raw)) change[r] = parseControlState(v);
-        this.checkRegions(Object.keys(change));
-        return json(res, 200, { states: this.setRoutingControls(change) });
-      }
-      case "PUT /routing-controls/*": {
-        const region = parts[1] as string;
-        this.checkRegions([region]);
-        const body = await readJson(req);
-        const state = parseControlState(isObject(body) ? body.state : body);
-        return json(res, 200, { states: this.setRoutingControls({ [region]: state }) });
-      }
-      case "POST /regions/*/stop":
-      case "POST /regions/*/start": {
-        const region = parts[1] as string;
-        this.checkRegions([region]);
-        const part = (url.searchParams.get("part") ?? "all") as RegionPart;
-        if (!REGION_PARTS.includes(part)) {
-          throw new HttpError(
-            400,
-            "BadRequest",
-            `part must be one of ${REGION_PARTS.join(", ")}: got ${part}`,
-          );
-        }
-        if (parts[2] === "stop") await this.hooks.stopRegion(region, part);
-        else await this.hooks.startRegion(region, part);
-        return json(res, 200, { region, ...this.hooks.regionStatus(region) });
-      }
-      case "POST /replication/pause":
-      case "POST /replication/resume": {
-        const body = await readJson(req);
-        const from = isObject(body) && typeof body.from === "string" ? body.from : undefined;
-        const to = isObject(body) && typeof body.to === "string" ? body.to : undefined;
-        this.checkRegions([from, to].filter((r): r is string => r !== undefined));
-        const what = `${from ?? "every region"} -> ${to ?? "every region"}`;
-        if (parts[1] === "pause") {
-          this.hooks.pauseReplication(from, to);
-          this.event("replication", `replication paused ${what}`);
-        } else {
-          this.hooks.resumeReplication(from, to);
-          this.event("replication", `replication resumed ${what}`);
-        }
-        return json(res, 200, this.hooks.replication(Date.now() - 60_000));
-      }
-      case "GET /replication": {
-        const since = numberParam(url, "since") ?? Date.now() - 60_000;
-        return json(res, 200, this.hooks.replication(since));
-      }
-      case "GET /replication/convergence":
-        return json(res, 200, await this.hooks.convergence());
-      case "GET /settings":
-        return json(res, 200, this.settings());
-      case "PUT /settings": {
-        const body = await readJson(req);
-        if (!isObject(body)) throw new HttpError(400, "BadRequest", "body must be a JSON object");
-        if (body.ttlSeconds !== undefined) this.setTtl(Number(body.ttlSeconds));
-        if (body.policy !== undefined) this.setPolicy(String(body.policy) as RoutingPolicy);
-        if (body.lag !== undefined) {
-          const lag =
-            typeof body.lag === "string"
-              ? parseLag(body.lag)
-              : checkLag({
-                  minMs: Number((body.lag as LagRange).minMs),
-                  maxMs: Number((body.lag as LagRange).maxMs),
-                });
-          this.hooks.setLag(lag);
-          this.event("settings", `replication lag ${formatLag(lag)}`);
-        }
-        if (body.healthCheck !== undefined) {
-          if (!isObject(body.healthCheck))
-            throw new HttpError(400, "BadRequest", "healthCheck must be an object");
-          const hc = body.healthCheck;
-          this.setHealthCheck({
-            ...(hc.intervalMs !== undefined ? { intervalMs: Number(hc.intervalMs) } : {}),
-            ...(hc.failureThreshold !== undefined
-              ? { failureThreshold: Number(hc.failureThreshold) }
-              : {}),
-            ...(hc.timeoutMs !== undefined ? { timeoutMs: Number(hc.timeoutMs) } : {}),
-          });
-        }
-        return json(res, 200, this.settings());
-      }
-      case "POST /dns/flush":
-        this.flushAnswers();
-        return json(res, 200, { flushed: true });
-      case "GET /requests": {
-        const since = numberParam(url, "since");
-        const limit = numberParam(url, "limit");
-        const clientPrefix = url.searchParams.get("client") ?? undefined;
-        return json(res, 200, {
-          requests: this.requests({
-            ...(since !== undefined ? { since } : {}),
-            ...(limit !== undefined ? { limit } : {}),
-            ...(clientPrefix !== undefined ? { clientPrefix } : {}),
-          }),
-        });
-      }
-      case "GET /tables/*/*": {
-        const region = parts[1] as string;
-        const table = parts[2] as TableKey;
-        this.checkRegions([region]);
-        if (!TABLE_KEYS.includes(table)) {
-          throw new HttpError(
-            404,
-            "NotFound",
-            `unknown table ${table}; tables: ${TABLE_KEYS.join(", ")}`,
-          );
-        }
-        return json(res, 200, { items: await this.hooks.scan(region, table) });
-      }
-      default:
-        throw new HttpError(404, "NotFound", `no control route ${method} ${path}`);
+  /** Passes a region's answer through to the client, naming the region it resolved to. */
+  private relay(
+    up: IncomingMessage,
+    res: ServerResponse,
+    region: string,
+    finish: (status: number, servedBy: string | undefined, error?: string) => void,
+  ): void {
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(up.headers)) {
+      if (v !== undefined && !["connection", "keep-alive", "transfer-encoding"].includes(k))
+        out[k] = v;
     }
-  }
-
-  /** Which path segments are parameters: region names and table names. */
-  private isParam(parts: readonly string[], i: number): boolean {
-    const head = parts[0];
-    if (head === "routing-controls" || head === "regions") return i === 1;
-    if (head === "tables") return i === 1 || i === 2;
-    return false;
-  }
-
-  private checkRegions(regions: readonly string[]): void {
-    for (const r of regions) {
-      if (!this.order.includes(r)) {
-        throw new HttpError(
-          404,
-          "NotFound",
-          `unknown region ${r}; regions: ${this.order.join(", ")}`,
-        );
-      }
-    }
+    out[RESOLVED_REGION_HEADER] = region;
+    res.writeHead(up.statusCode ?? 502, out);
+    up.pipe(res);
+    const servedBy = up.headers[SERVED_BY_HEADER];
+    up.on("end", () =>
+      finish(up.statusCode ?? 502, typeof servedBy === "string" ? servedBy : undefined),
+    );
+    up.on("error", (err) => finish(502, undefined, err.message));
   }
 
   /** Everything the status page shows. */
@@ -711,7 +597,7 @@ export class GlobalEndpoint {
     };
   }
 
-  private openEvents(req: IncomingMessage, res: ServerResponse): void {
+  openEvents(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, {
       "content-type": "text/event-stream",
       "cache-control": "no-store",
@@ -750,45 +636,4 @@ export class GlobalEndpoint {
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return typeof v === "string" && v !== "" ? v : undefined;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function numberParam(url: URL, name: string): number | undefined {
-  const raw = url.searchParams.get(name);
-  if (raw === null || raw === "") return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n))
-    throw new HttpError(400, "BadRequest", `${name} must be a number: got ${raw}`);
-  return n;
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_CONTROL_BODY)
-      throw new HttpError(413, "PayloadTooLarge", "control request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString("utf8").trim();
-  if (text === "") return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new HttpError(400, "BadRequest", "body is not valid JSON");
-  }
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "cache-control": "no-store",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
 }

@@ -51,6 +51,10 @@ export interface TableIO {
   delete(keys: Image): Promise<Image | undefined>;
   /** Every item, strongly consistent. */
   scan(): Promise<Image[]>;
+  /** Every item, strongly consistent, page by page from `segments` parallel scan segments. */
+  scanPages(segments: number, onPage: (items: Image[]) => Promise<void>): Promise<void>;
+  /** Puts many items, in batches (BatchWriteItem on DynamoDB). */
+  putBatch(images: Image[]): Promise<void>;
 }
 
 export interface RegionIO {
@@ -102,6 +106,8 @@ interface Direction {
   /** Changes waiting, by due time (then arrival). */
   readonly queue: DueQueue;
   inflight: number;
+  /** The changes counted in `inflight`. */
+  readonly inflightChanges: Set<Change>;
   /** Due time of the last change queued per item, so a later change never overtakes. */
   readonly lastDue: Map<string, number>;
   timer?: NodeJS.Timeout | undefined;
@@ -204,6 +210,7 @@ export class Replicator {
             table,
             queue: new DueQueue(),
             inflight: 0,
+            inflightChanges: new Set(),
             lastDue: new Map(),
             lags: new Ring(this.keepSamples),
             applied: 0,
@@ -301,10 +308,11 @@ export class Replicator {
   }
 
   /**
-   * The region's storage is gone (its database stopped). Changes that originated there and were
-   * not applied elsewhere yet are dropped: they never left the region. Changes for it wait.
+   * The region's storage is gone. Changes for it wait. With `keepOutgoing` (its database stopped
+   * after its stream was read to the end) the changes it made keep flowing to the other regions;
+   * without (the region is lost), those not applied elsewhere yet are dropped: they never left.
    */
-  regionDown(region: string): void {
+  regionDown(region: string, opts: { keepOutgoing?: boolean } = {}): void {
     const r = this.region(region);
     r.up = false;
     for (const t of this.tables) {
@@ -312,6 +320,7 @@ export class Replicator {
       this.pendingOf(r, t).clear();
       this.highWaterOf(r, t).clear();
     }
+    if (opts.keepOutgoing) return;
     for (const d of this.directions.values()) {
       if (d.from !== region) continue;
       d.dropped += d.queue.size;
@@ -320,6 +329,82 @@ export class Replicator {
       clearTimeout(d.timer);
       d.timer = undefined;
     }
+  }
+
+  /**
+   * Refills `region` (down, its storage attached, empty or holding what it had at its stop) from
+   * `source`, the way a replica is refilled: every item of `source` in batches from parallel scan
+   * segments, except where a change `region` made itself is newer and still on its way out; that
+   * change is written instead. Deletes nothing: a delete made elsewhere reaches `region` through
+   * its queue, and an item only `region` holds may be its own write the peers have not seen yet.
+   * Call before the region's stream is read; `markUp` afterwards.
+   */
+  async refill(
+    region: string,
+    source: string,
+    opts: { segments?: number } = {},
+  ): Promise<{ copied: number; own: number }> {
+    const target = this.region(region);
+    const src = this.region(source);
+    if (target.up) throw new Error(`refill ${region}: the region must be down`);
+    if (!src.up || !src.io) throw new Error(`refill ${region} from ${source}: ${source} is not up`);
+    if (!target.io) throw new Error(`refill ${region}: no storage attached`);
+    const io = target.io;
+    // Table after table: the segments of one already keep a freshly started engine busy.
+    const counts: { copied: number; own: number }[] = [];
+    for (const table of this.tables) {
+      counts.push(
+        await (async () => {
+          const srcKnown = this.knownOf(src, table);
+          const known = this.knownOf(target, table);
+          const own = this.outstandingFrom(region, table);
+          let copied = 0;
+          await src.io?.table(table).scanPages(opts.segments ?? 4, async (items) => {
+            const batch: Image[] = [];
+            for (const item of items) {
+              const keyId = fingerprint(keyOf(table, item));
+              const version = srcKnown.get(keyId)?.version ?? { ts: 0, origin: source };
+              const mine = own.get(keyId);
+              if (mine && compareVersions(mine.version, version) > 0) continue;
+              own.delete(keyId);
+              batch.push(item);
+              known.set(keyId, { version, fp: fingerprint(item), image: item });
+              this.raiseHighWater(target, table, keyId, version.ts);
+            }
+            await io.table(table).putBatch(batch);
+            copied += batch.length;
+          });
+          for (const change of own.values()) {
+            if (change.image !== undefined) await io.table(table).put(change.image);
+            else await io.table(table).delete(change.keys);
+            known.set(change.keyId, {
+              version: change.version,
+              fp: change.fp,
+              image: change.image,
+            });
+            this.raiseHighWater(target, table, change.keyId, change.version.ts);
+          }
+          return { copied, own: own.size };
+        })(),
+      );
+    }
+    return {
+      copied: counts.reduce((n, c) => n + c.copied, 0),
+      own: counts.reduce((n, c) => n + c.own, 0),
+    };
+  }
+
+  /** The newest change per item that `region` made and some region has not applied yet. */
+  private outstandingFrom(region: string, table: TableKey): Map<string, Change> {
+    const out = new Map<string, Change>();
+    for (const d of this.directions.values()) {
+      if (d.from !== region || d.table !== table) continue;
+      for (const change of [...d.queue.changes(), ...d.inflightChanges]) {
+        const had = out.get(change.keyId);
+        if (!had || compareVersions(change.version, had.version) > 0) out.set(change.keyId, change);
+      }
+    }
+    return out;
   }
 
   /**
@@ -345,18 +430,18 @@ export class Replicator {
       const known = this.knownOf(target, table);
       const have = new Map(toItems.map((i) => [fingerprint(keyOf(table, i)), fingerprint(i)]));
       const wanted = new Set<string>();
+      const toPut: Image[] = [];
       for (const item of fromItems) {
         const keyId = fingerprint(keyOf(table, item));
         const fp = fingerprint(item);
         wanted.add(keyId);
-        if (have.get(keyId) !== fp) {
-          await target.io.table(table).put(item);
-          copied++;
-        }
+        if (have.get(keyId) !== fp) toPut.push(item);
         const version = srcKnown.get(keyId)?.version ?? { ts: 0, origin: source };
         known.set(keyId, { version, fp, image: item });
         this.raiseHighWater(target, table, keyId, version.ts);
       }
+      await target.io.table(table).putBatch(toPut);
+      copied += toPut.length;
       for (const item of toItems) {
         const keys = keyOf(table, item);
         if (wanted.has(fingerprint(keys))) continue;
@@ -416,13 +501,12 @@ export class Replicator {
     });
   }
 
-  /** Changes waiting between regions that are both up and not paused. */
+  /** Changes waiting for a region that is up, on a direction not paused. */
   backlog(): number {
     let n = 0;
+    // A region whose database stopped still sends what it wrote before the stop.
     for (const d of this.directions.values()) {
-      if (this.region(d.from).up && this.region(d.to).up && !this.isPaused(d.from, d.to)) {
-        n += d.queue.size + d.inflight;
-      }
+      if (this.region(d.to).up && !this.isPaused(d.from, d.to)) n += d.queue.size + d.inflight;
     }
     for (const region of this.regions) {
       const r = this.region(region);
@@ -537,9 +621,11 @@ export class Replicator {
       d.queue.pop();
       if (d.lastDue.get(head.change.keyId) === head.due) d.lastDue.delete(head.change.keyId);
       d.inflight++;
+      d.inflightChanges.add(head.change);
       void this.runOnKey(d.to, head.change, () => this.deliver(d.to, head.change)).then(
         (result) => {
           d.inflight--;
+          d.inflightChanges.delete(head.change);
           if (result === "applied") {
             const ms = Date.now() - head.change.version.ts;
             d.applied++;
@@ -648,6 +734,10 @@ class DueQueue {
 
   clear(): void {
     this.heap.length = 0;
+  }
+
+  changes(): Change[] {
+    return this.heap.map((q) => q.change);
   }
 
   peek(): QueuedChange | undefined {

@@ -112,8 +112,42 @@ interface RegionRuntime {
   readonly server: RegionalServer;
   /** The region's whole API (dispatcher and handlers), once its tables exist. */
   app?: ApiHandler | undefined;
+  /** Its database stopped with the region (region loss): its unreplicated writes are gone. */
+  lost?: boolean;
   /** Serialises stop/start of this region. */
   busy: Promise<unknown>;
+}
+
+/** Longest a database stop waits for requests already in a handler. */
+const DRAIN_MS = 10_000;
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** Resolves when `p` does or after `ms`, whichever is first. */
+async function withinMs(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+let guardInstalled = false;
+/**
+ * Last resort for the process that runs a sandbox: a promise rejected on some request path that
+ * nobody handled is logged instead of ending the process (Node's default), so one bad request
+ * cannot take every region and the global endpoint down with it. Installed once per process.
+ */
+export function installLastResortGuard(log: (line: string) => void): void {
+  if (guardInstalled) return;
+  guardInstalled = true;
+  process.on("unhandledRejection", (reason) => {
+    log(`unhandled rejection (the sandbox keeps serving): ${describe(reason)}`);
+  });
 }
 
 /** Validates region names: at least two, distinct, AWS-shaped. */
@@ -171,8 +205,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   if (!java.ok) throw new Error(java.message);
 
   const onError = (message: string, err: unknown): void => {
-    if (verbose) log(`${message}: ${err instanceof Error ? err.message : String(err)}`);
+    if (verbose) log(`${message}: ${describe(err)}`);
   };
+  // A request that failed in the sandbox itself is a bug worth seeing, verbose or not.
+  const onRequestError = (message: string, err: unknown): void =>
+    log(`${message}: ${describe(err)}`);
+  installLastResortGuard(opts.log ?? ((line) => console.error(line)));
   const replicator = new Replicator({ regions, tables: TABLE_KEYS, lag, onError });
   const runtimes = new Map<string, RegionRuntime>();
   const allPids: number[] = [];
@@ -217,11 +255,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     );
   }
 
-  async function stopDb(r: RegionRuntime): Promise<void> {
+  /**
+   * Stops a region's database. `drain`: read its streams to the end first and keep sending what
+   * it wrote (a database outage); otherwise what it wrote and nobody has yet is lost (region loss).
+   */
+  async function stopDb(r: RegionRuntime, drain = false): Promise<void> {
     const pollers = r.pollers;
     r.pollers = [];
-    await Promise.allSettled(pollers.map((p) => p.stop()));
-    replicator.regionDown(r.name);
+    await Promise.allSettled(pollers.map((p) => p.stop({ drain })));
+    replicator.regionDown(r.name, { keepOutgoing: drain });
     r.client?.destroy();
     r.client = undefined;
     await r.db?.stop();
@@ -259,6 +301,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           handler: (event) =>
             r.app ? r.app(event) : Promise.reject(new Error("region not ready")),
           ...(port !== undefined ? { port } : {}),
+          onError: onRequestError,
         }),
       };
       runtimes.set(name, r);
@@ -318,6 +361,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ttlSeconds: opts.ttlSeconds ?? DEFAULT_TTL_SECONDS,
       healthCheck: { ...DEFAULT_HEALTH_CHECK, ...opts.healthCheck },
       ...(opts.port !== undefined ? { port: opts.port } : {}),
+      onError: onRequestError,
     });
     await endpoint.start();
   } catch (err) {
@@ -333,6 +377,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     return {
       api: r.server.running,
       database: r.db !== undefined,
+      ...(r.server.unavailable !== undefined ? { unavailable: r.server.unavailable } : {}),
       served: r.server.served,
       servedLast10s: r.server.recent.toArray().filter((q) => q.at >= since).length,
     };
@@ -352,40 +397,91 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         await r.server.stop();
         ep.event("region", `${region}: API stopped`);
       }
-      if ((part === "database" || part === "all") && r.db) {
+      if (part === "database" && r.db) {
+        await stopDatabaseOnly(r);
+      } else if (part === "all" && r.db) {
         await stopDb(r);
+        r.lost = true;
         ep.event(
           "region",
           `${region}: database stopped${opts.dataDir ? "" : " (its in-memory data is gone)"}`,
         );
       }
+      void ep.checkAll();
     });
+  }
+
+  /**
+   * A database outage: the region answers 503 (its /health too) from now until its data is back;
+   * requests already inside a handler finish, and everything its stream holds is read, so every
+   * write it acknowledged still reaches the other regions.
+   */
+  async function stopDatabaseOnly(r: RegionRuntime): Promise<void> {
+    r.server.setUnavailable(
+      `${r.name} is unavailable: its database is stopped; it serves again once its data is back`,
+    );
+    await withinMs(r.server.idle(), DRAIN_MS);
+    await stopDb(r, true);
+    ep.event(
+      "region",
+      `${r.name}: database stopped; what it wrote still replicates` +
+        (opts.dataDir ? "" : " (its in-memory data is gone until the refill)"),
+    );
   }
 
   function startRegion(region: string, part: RegionPart = "all"): Promise<void> {
     const r = rt(region);
     return serialize(r, async () => {
-      if ((part === "database" || part === "all") && !r.db) {
-        await startDb(r);
-        const source = regions.find((n) => n !== region && replicator.isUp(n));
-        if (source !== undefined) {
-          const { copied, deleted } = await replicator.reseed(region, source);
-          ep.event(
-            "region",
-            `${region}: database started, reseeded from ${source} (${copied} copied, ${deleted} removed)`,
-          );
-        } else {
-          ep.event("region", `${region}: database started (no running peer to reseed from)`);
-        }
-        await openStreams(r);
-        replicator.markUp(region);
-      }
+      if ((part === "database" || part === "all") && !r.db) await startDatabase(r);
       if ((part === "api" || part === "all") && !r.server.running) {
         await r.server.start();
         ep.event("region", `${region}: API started`);
       }
       void ep.checkAll();
     });
+  }
+
+  /** Starts a region's database and refills it from a running peer; it serves once that is done. */
+  async function startDatabase(r: RegionRuntime): Promise<void> {
+    const region = r.name;
+    const t0 = performance.now();
+    const source = regions.find((n) => n !== region && replicator.isUp(n));
+    r.server.setUnavailable(
+      `${region} is unavailable: its database is starting` +
+        (source !== undefined ? ` and being refilled from ${source}` : ""),
+    );
+    try {
+      await startDb(r);
+      const dbMs = performance.now() - t0;
+      let message = `${region}: database started (no running peer to refill from)`;
+      if (source !== undefined) {
+        const t1 = performance.now();
+        // After a region loss its own unreplicated writes are gone everywhere: mirror the peer.
+        // After a database outage they are still on their way out: refill, deleting nothing.
+        const { copied, own, deleted } = r.lost
+          ? { ...(await replicator.reseed(region, source)), own: 0 }
+          : { ...(await replicator.refill(region, source)), deleted: 0 };
+        r.lost = false;
+        const refillMs = performance.now() - t1;
+        message =
+          `${region}: database back in ${seconds(performance.now() - t0)}: JVM and tables ` +
+          `${seconds(dbMs)}, refill of ${copied} items from ${source} in ${seconds(refillMs)}` +
+          (own > 0 ? `, ${own} of its own newer writes kept` : "") +
+          (deleted > 0 ? `, ${deleted} removed` : "");
+      }
+      await openStreams(r);
+      replicator.markUp(region);
+      r.server.setUnavailable(undefined);
+      ep.event("region", message);
+      log(message);
+    } catch (err) {
+      // Not back: keep answering 503, with why, and leave the database stopped to start again.
+      const why = `${region} is unavailable: starting its database failed (${describe(err)}); start it again`;
+      r.server.setUnavailable(why);
+      ep.event("region", why);
+      await stopDb(r, true).catch(() => undefined);
+      throw err;
+    }
   }
 
   async function scanImages(region: string, table: TableKey): Promise<Image[]> {

@@ -8,11 +8,13 @@
  * is late by at most `pollMs` plus one GetRecords call.
  */
 import {
+  BatchWriteItemCommand,
   DeleteItemCommand,
   DescribeTableCommand,
   PutItemCommand,
   ScanCommand,
   type DynamoDBClient,
+  type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import {
   DescribeStreamCommand,
@@ -42,7 +44,12 @@ export interface StreamPollerOptions {
 }
 
 export interface StreamPoller {
-  stop(): Promise<void>;
+  /**
+   * Stops reading. With `drain`, first hands over every record the stream holds now (reads until
+   * a full pass over the shards returns nothing), so no write made before the call is missed;
+   * gives up draining after `drainTimeoutMs`.
+   */
+  stop(opts?: { drain?: boolean; drainTimeoutMs?: number }): Promise<void>;
 }
 
 interface ShardCursor {
@@ -136,6 +143,8 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
   }
 
   let stopping = false;
+  let draining = false;
+  let drained: (() => void) | undefined;
   let wake: (() => void) | undefined;
   const nap = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -201,18 +210,77 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
         await nap(ERROR_BACKOFF_MS);
         continue;
       }
+      if (got === 0 && draining) drained?.();
       if (got === 0 && !stopping) await nap(pollMs);
     }
   })();
 
   return {
-    async stop(): Promise<void> {
+    async stop(stopOpts = {}): Promise<void> {
+      if (stopOpts.drain && !stopping) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          // A pass that starts after this point sees every record written before it.
+          let passes = 0;
+          drained = () => {
+            if (++passes >= 2) resolve();
+          };
+          draining = true;
+          timer = setTimeout(() => {
+            onError(`draining the stream of ${opts.tableName} timed out`, undefined);
+            resolve();
+          }, stopOpts.drainTimeoutMs ?? 10_000);
+          wake?.();
+        });
+        clearTimeout(timer);
+      }
       stopping = true;
       wake?.();
       await loop;
       streams.destroy();
     },
   };
+}
+
+/** BatchWriteItem takes at most 25 requests (DynamoDB API reference, BatchWriteItem). */
+export const BATCH_WRITE_MAX = 25;
+/** Batches one `putBatch` call keeps in flight. */
+const BATCH_WRITES_IN_FLIGHT = 2;
+const UNPROCESSED_RETRIES = 10;
+
+const CALL_ATTEMPTS = 4;
+
+/**
+ * Runs an idempotent call (a scan page, a batch of puts) again after a failure such as a timeout
+ * of a JVM busy starting, up to `CALL_ATTEMPTS` times in all.
+ */
+async function retrying<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (attempt >= CALL_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
+/** One BatchWriteItem of puts, retrying unprocessed items with a growing pause. */
+async function batchPut(client: DynamoDBClient, table: string, images: Image[]): Promise<void> {
+  let requests: WriteRequest[] = images.map((Item) => ({ PutRequest: { Item } }));
+  for (let attempt = 0; requests.length > 0; attempt++) {
+    if (attempt > UNPROCESSED_RETRIES) {
+      throw new Error(
+        `${table}: ${requests.length} items still unprocessed after ${attempt} tries`,
+      );
+    }
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** Math.min(attempt, 6)));
+    const batch = requests;
+    const out = await retrying(() =>
+      client.send(new BatchWriteItemCommand({ RequestItems: { [table]: batch } })),
+    );
+    requests = out.UnprocessedItems?.[table] ?? [];
+  }
 }
 
 /** The replicator's writes to one region's DynamoDB Local. */
@@ -232,6 +300,40 @@ export function dynamoRegionIO(client: DynamoDBClient, names: Record<TableKey, s
             new DeleteItemCommand({ TableName, Key: keys, ReturnValues: "ALL_OLD" }),
           );
           return out.Attributes as Image | undefined;
+        },
+        async scanPages(segments, onPage) {
+          await Promise.all(
+            Array.from({ length: segments }, async (_, Segment) => {
+              let start: Image | undefined;
+              do {
+                const from = start;
+                const out = await retrying(() =>
+                  client.send(
+                    new ScanCommand({
+                      TableName,
+                      ConsistentRead: true,
+                      Segment,
+                      TotalSegments: segments,
+                      ExclusiveStartKey: from,
+                    }),
+                  ),
+                );
+                await onPage((out.Items ?? []) as Image[]);
+                start = out.LastEvaluatedKey as Image | undefined;
+              } while (start !== undefined);
+            }),
+          );
+        },
+        async putBatch(images) {
+          const chunks: Image[][] = [];
+          for (let i = 0; i < images.length; i += BATCH_WRITE_MAX)
+            chunks.push(images.slice(i, i + BATCH_WRITE_MAX));
+          let next = 0;
+          const worker = async (): Promise<void> => {
+            while (next < chunks.length)
+              await batchPut(client, TableName, chunks[next++] as Image[]);
+          };
+          await Promise.all(Array.from({ length: BATCH_WRITES_IN_FLIGHT }, worker));
         },
         async scan() {
           const items: Image[] = [];

@@ -74,25 +74,26 @@ describe("sandbox (two regions, end to end)", function () {
   });
 
   it("does not echo a replicated write back to its origin", async () => {
-    const before = sandbox().replicator.regionStats();
+    const echoesIn = (r: string): number =>
+      sandbox()
+        .replicator.regionStats()
+        .find((x) => x.region === r)?.echoesSkipped ?? 0;
+    const sentBack = (): number =>
+      sandbox()
+        .replicator.stats()
+        .find((d) => d.from === EAST && d.to === WEST && d.table === "kv")?.applied ?? 0;
+    const echoesBefore = echoesIn(EAST);
+    const sentBefore = sentBack();
     const key = `echo-${ulid()}`;
     const put = await http("PUT", `${region(WEST)}/kv/${key}`, { value: "v1" });
     expect(put.status, JSON.stringify(put.body)).to.be.oneOf([200, 201]);
-    await eventually("kv replicated", 5_000, async () => {
-      const r = await http("GET", `${region(EAST)}/kv/${key}`);
-      return r.status === 200 ? r : undefined;
-    });
+    // us-east-1 reads the replicated write back on its stream and recognises it as an echo.
+    await eventually("us-east-1 saw its replicated write come back", 5_000, async () =>
+      echoesIn(EAST) > echoesBefore ? true : undefined,
+    );
     await sandbox().replicator.waitIdle(5_000);
-    await new Promise((r) => setTimeout(r, 3 * POLL_MS));
-    const after = sandbox().replicator.regionStats();
-    const echoes = (rs: typeof after, r: string): number =>
-      rs.find((x) => x.region === r)?.echoesSkipped ?? 0;
-    // us-east-1 saw its replicated write come back on its stream and did not send it back.
-    expect(echoes(after, EAST) - echoes(before, EAST)).to.equal(1);
-    const kvWestToEast = sandbox()
-      .replicator.stats()
-      .find((d) => d.from === EAST && d.to === WEST && d.table === "kv");
-    expect(kvWestToEast?.applied ?? 0, "writes sent back from us-east-1 to us-west-2").to.equal(0);
+    expect(echoesIn(EAST) - echoesBefore).to.equal(1);
+    expect(sentBack() - sentBefore, "writes sent back from us-east-1 to us-west-2").to.equal(0);
   });
 
   it("holds changes while replication is paused and converges to identical tables on resume", async () => {
@@ -102,12 +103,16 @@ describe("sandbox (two regions, end to end)", function () {
     const created = await http("POST", `${region(EAST)}/orders`, { customerId, productId });
     expect(created.status).to.equal(201);
     const id = created.body.OrderId as string;
-    await new Promise((r) => setTimeout(r, LAG_MAX_MS + POLL_MS + 600));
+    // Held: the product and the order wait in the paused direction past the time they were due.
+    await eventually("changes held past their due time", 10_000, async () => {
+      const held = (await http("GET", control("/replication"))).body.directions.filter(
+        (d: any) => d.from === EAST && d.to === WEST && d.paused && d.backlog > 0,
+      );
+      const n = held.reduce((sum: number, d: any) => sum + d.backlog, 0);
+      const overdue = held.every((d: any) => (d.oldestMs ?? 0) > LAG_MAX_MS + POLL_MS);
+      return n >= 2 && overdue ? true : undefined;
+    });
     expect((await http("GET", `${region(WEST)}/orders/${id}`)).status).to.equal(404);
-    const backlog = (await http("GET", control("/replication"))).body.directions.filter(
-      (d: any) => d.from === EAST && d.to === WEST && d.paused,
-    );
-    expect(backlog.reduce((n: number, d: any) => n + d.backlog, 0)).to.be.at.least(2); // product + order
 
     expect(
       (await http("POST", control("/replication/resume"), { from: EAST, to: WEST })).status,
@@ -133,8 +138,9 @@ describe("sandbox (two regions, end to end)", function () {
     expect(flipped.body.states).to.deep.equal({ [EAST]: "Off", [WEST]: "On" });
     // Within the TTL the client keeps its cached answer, like a resolver honouring the record's TTL.
     expect(await served()).to.equal(EAST);
-    await new Promise((r) => setTimeout(r, TTL_MS + 100));
-    expect(await served()).to.equal(WEST);
+    await eventually("client moved to us-west-2 after the TTL", TTL_MS + 5_000, async () =>
+      (await served()) === WEST ? true : undefined,
+    );
     expect(await served()).to.equal(WEST);
   });
 

@@ -13,7 +13,8 @@ export const ID_MAX_LENGTH = 128;
 
 /**
  * Characters an id may use. Ids travel in URL paths, query strings and CloudWatch logs, so keep
- * them to a set that never needs escaping anywhere. ULIDs and UUIDs fit.
+ * them to a set that never needs escaping anywhere. ULIDs and UUIDs fit. `.` and `..` alone are
+ * refused as well: in a path they are not literal.
  */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
 
@@ -32,6 +33,8 @@ export function idSchema(maxLength: number = ID_MAX_LENGTH): z.ZodMiniString {
       z.minLength(1, "must not be empty"),
       z.maxLength(maxLength, `must be at most ${maxLength} characters`),
       z.regex(ID_PATTERN, `may only contain ${ID_CHARSET_TEXT}`),
+      // Path segments; a URL parser would read them as "here" and "parent".
+      z.refine((v) => v !== "." && v !== "..", "must not be '.' or '..'"),
     );
 }
 

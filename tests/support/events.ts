@@ -18,17 +18,22 @@ export interface RequestSpec {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Builds a proxy event for `spec`, with no `resource` (the dispatcher fills it in). */
+/**
+ * Builds a proxy event for `spec`, with no `resource` (the dispatcher fills it in). The path is
+ * kept as written (`/kv/./x` stays so, as API Gateway passes it), and parameter and header names
+ * are ordinary keys, `__proto__` included.
+ */
 export function apiEvent(spec: RequestSpec): APIGatewayProxyEvent {
-  const url = new URL(spec.path, "http://localhost");
-  const multi: Record<string, string[]> = {};
-  for (const [k, v] of url.searchParams) (multi[k] ??= []).push(v);
-  for (const [k, v] of Object.entries(spec.query ?? {})) {
-    (multi[k] ??= []).push(...(typeof v === "string" ? [v] : v));
-  }
-  const single: Record<string, string> = {};
-  for (const [k, values] of Object.entries(multi)) single[k] = values[values.length - 1] as string;
-  const hasQuery = Object.keys(multi).length > 0;
+  const at = spec.path.indexOf("?");
+  const path = at < 0 ? spec.path : spec.path.slice(0, at);
+  const multi = new Map<string, string[]>();
+  const add = (k: string, values: readonly string[]): void => {
+    multi.set(k, [...(multi.get(k) ?? []), ...values]);
+  };
+  for (const [k, v] of new URLSearchParams(at < 0 ? "" : spec.path.slice(at + 1))) add(k, [v]);
+  for (const [k, v] of Object.entries(spec.query ?? {})) add(k, typeof v === "string" ? [v] : v);
+  const single = new Map([...multi].map(([k, values]) => [k, values[values.length - 1] as string]));
+  const hasQuery = multi.size > 0;
 
   let body: string | null = null;
   if (spec.body !== undefined)
@@ -37,12 +42,16 @@ export function apiEvent(spec: RequestSpec): APIGatewayProxyEvent {
 
   return {
     httpMethod: spec.method,
-    path: url.pathname,
+    path,
     resource: "",
     pathParameters: null,
-    queryStringParameters: hasQuery ? single : null,
-    multiValueQueryStringParameters: hasQuery ? multi : null,
-    headers: { "content-type": "application/json", ...spec.headers },
+    // Object.fromEntries defines keys, so `__proto__` becomes an own key, as JSON.parse makes it.
+    queryStringParameters: hasQuery ? Object.fromEntries(single) : null,
+    multiValueQueryStringParameters: hasQuery ? Object.fromEntries(multi) : null,
+    headers: Object.fromEntries([
+      ["content-type", "application/json"],
+      ...Object.entries(spec.headers ?? {}),
+    ]),
     multiValueHeaders: {},
     body,
     isBase64Encoded: spec.base64 !== undefined && spec.base64 !== false,
@@ -69,4 +78,16 @@ export function parse<T = Record<string, unknown>>(result: APIGatewayProxyResult
     body: JSON.parse(result.body) as T,
     raw: result.body,
   };
+}
+
+/** A V8 stack frame as it would appear if a stack leaked into a body. */
+export const STACK_FRAME = /\bat\s+\S+\s+\(|\bat\s+(?:\/|file:|node:)|\.ts:\d+:\d+/;
+
+/** What a response body must never show: a stack frame, a source path, Node internals. */
+export function leaksInternals(body: string): boolean {
+  return (
+    STACK_FRAME.test(body) ||
+    body.includes(process.cwd()) ||
+    /node_modules\/|node:internal|file:\/\//.test(body)
+  );
 }

@@ -103,6 +103,21 @@ export class FakeRegion implements RegionIO {
         return this.write(table, keys, undefined);
       },
       scan: async () => [...this.tableMap(table).values()],
+      scanPages: async (segments, onPage) => {
+        const items = [...this.tableMap(table).values()];
+        await Promise.all(
+          Array.from({ length: segments }, (_, s) =>
+            onPage(items.filter((_, i) => i % segments === s)),
+          ),
+        );
+      },
+      putBatch: async (images) => {
+        await this.delay();
+        for (const image of images) {
+          this.replicatorWrites.push({ table, image });
+          this.write(table, keyOf(table, image), image);
+        }
+      },
     };
   }
 

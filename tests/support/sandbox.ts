@@ -6,6 +6,8 @@
 import { expect } from "chai";
 import { startSandbox, type Sandbox, type SandboxOptions } from "../../local/sandbox";
 
+export { eventually } from "./eventually";
+
 /** Test defaults: replication 200-400 ms, TTL 1 s, health checked every 200 ms, threshold 2. */
 export const TEST_SANDBOX: SandboxOptions = {
   lag: { minMs: 200, maxMs: 400 },
@@ -75,22 +77,6 @@ export async function http<T = any>(
     // keep text
   }
   return { status: res.status, headers: res.headers, body: parsed as T };
-}
-
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<T | undefined>,
-  everyMs = 20,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** Creates `n` customers and products in a region (straight to its API); returns their ids. */
