@@ -84,6 +84,7 @@ async function underLoad(
   console.log(`${secs(started - t0)}: ${EAST} database started and refilled`);
   await at(startAtS + 5);
   await load.stop();
+  const writersStopped = Date.now();
   await untilConverged(sandbox, 120_000);
   const converged = Date.now();
   const lost = await Promise.all(
@@ -94,7 +95,8 @@ async function underLoad(
   );
   console.log(`acknowledged writes lost: ${EAST} ${lost[0]}, ${WEST} ${lost[1]}`);
   console.log(
-    `converged ${secs(converged - started)} after the start (${secs(converged - t0 - (startAtS + 5) * 1000)} after the writers stopped)`,
+    `converged ${secs(converged - started)} after the region was back ` +
+      `(${secs(converged - writersStopped)} after the writers stopped)`,
   );
 }
 
