@@ -432,7 +432,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   function startRegion(region: string, part: RegionPart = "all"): Promise<void> {
     const r = rt(region);
     return serialize(r, async () => {
-      if ((part === "database" || part === "all") && !r.db) await startDatabase(r);
+      if ((part === "database" || part === "all") && !r.db) {
+        // A fresh JVM on a loaded machine can time out its first calls: one more try.
+        await startDatabase(r).catch(() => startDatabase(r));
+      }
       if ((part === "api" || part === "all") && !r.server.running) {
         await r.server.start();
         ep.event("region", `${region}: API started`);

@@ -257,6 +257,30 @@ describe("sandbox units", () => {
       expect(e.requestContext.identity.sourceIp).to.equal("127.0.0.1");
     });
 
+    it("keeps query parameters and headers named __proto__ or constructor as ordinary data", () => {
+      const e = toProxyEvent(
+        {
+          method: "GET",
+          url: "/products?__proto__=1&constructor=2&__proto__=3",
+          rawHeaders: ["__proto__", "h", "constructor", "c", "constructor", "d"],
+          sourceIp: "127.0.0.1",
+        },
+        Buffer.alloc(0),
+        ctx,
+      );
+      // Own properties, as in the JSON event Lambda parses; nothing reached a prototype.
+      expect(Object.getOwnPropertyDescriptor(e.queryStringParameters, "__proto__")?.value).to.equal(
+        "3",
+      );
+      expect(e.queryStringParameters?.constructor).to.equal("2");
+      expect(
+        Object.getOwnPropertyDescriptor(e.multiValueQueryStringParameters, "__proto__")?.value,
+      ).to.deep.equal(["1", "3"]);
+      expect(Object.getOwnPropertyDescriptor(e.headers, "__proto__")?.value).to.equal("h");
+      expect(e.multiValueHeaders.constructor).to.deep.equal(["c", "d"]);
+      expect(({} as Record<string, unknown>).h).to.equal(undefined);
+    });
+
     it("passes a UTF-8 body as text and anything else base64-encoded", () => {
       const text = toProxyEvent(
         { method: "POST", url: "/orders", rawHeaders: [], sourceIp: "::1" },

@@ -56,18 +56,20 @@ export interface HttpResult<T = any> {
   readonly body: T;
 }
 
-/** A JSON request; never throws on an HTTP error status. */
+/** A JSON request; never throws on an HTTP error status. Starting a region's JVM on a loaded
+ * machine can take longer than the default bound: pass `timeoutMs` for those calls. */
 export async function http<T = any>(
   method: string,
   url: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  timeoutMs = 10_000,
 ): Promise<HttpResult<T>> {
   const res = await fetch(url, {
     method,
     headers: { "content-type": "application/json", ...headers },
     ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
   let parsed: unknown = text;
