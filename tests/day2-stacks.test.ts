@@ -9,7 +9,7 @@ import { parseStackConfig } from "../config";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import type { RecordedResource } from "../tools/mock-engine";
 import { rejection } from "./support/errors";
-import { configOf } from "./support/stacks";
+import { configOf, sharedEvaluation } from "./support/stacks";
 
 const ACCOUNT = "aws:apigateway/account:Account";
 const RECORD = "aws:route53/record:Record";
@@ -43,10 +43,8 @@ describe("stack ownership on day 1 and day 2", function () {
   let region2: StackEvaluation;
 
   before(async () => {
-    region1 = await evaluateStack("region1");
-    region2 = await evaluateStack("region2", {
-      stackOutputs: { [stackRefName("region1")]: region1.outputs },
-    });
+    region1 = await sharedEvaluation("region1");
+    region2 = await sharedEvaluation("region2", {}, { region1: {} });
   });
 
   describe("API Gateway account logging (one owner per region)", () => {

@@ -6,7 +6,7 @@ import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/eval
 import { readStackConfig } from "../tools/stack-config";
 import { json } from "./support/pulumi";
 import { rejection } from "./support/errors";
-import { configOf } from "./support/stacks";
+import { configOf, sharedEvaluation } from "./support/stacks";
 
 const CANARY = "aws:synthetics/canary:Canary";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
@@ -197,7 +197,7 @@ describe("observability in the region stacks", function () {
   });
 
   it("without canary ids still deploys every canary, reading the canary items", async () => {
-    const bare = await evaluateStack("region1");
+    const bare = await sharedEvaluation("region1");
     expect(bare.engine.ofType(CANARY).map(env)).to.deep.equal([
       {
         ...env(canaries(region1)[0]!),

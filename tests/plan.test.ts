@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
-import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
+import { stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
+import { sharedEvaluation } from "./support/stacks";
 import type { RecordedResource } from "../tools/mock-engine";
 import {
   PlanError,
@@ -55,10 +56,8 @@ describe("npm run plan", function () {
   before(async () => {
     plans["region1"] = await planStack("region1");
     plans["region2"] = await planStack("region2");
-    direct["region1"] = await evaluateStack("region1");
-    direct["region2"] = await evaluateStack("region2", {
-      stackOutputs: { [stackRefName("region1")]: direct["region1"].outputs },
-    });
+    direct["region1"] = await sharedEvaluation("region1");
+    direct["region2"] = await sharedEvaluation("region2", {}, { region1: {} });
     for (const s of ["region1", "region2"]) printed[s] = formatPlan(plans[s] as StackPlan);
   });
 

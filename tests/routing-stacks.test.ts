@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import { PROJECT_DIR, readStackConfig } from "../tools/stack-config";
 import { rejection } from "./support/errors";
-import { configOf } from "./support/stacks";
+import { configOf, sharedEvaluation } from "./support/stacks";
 
 const CLUSTER = "aws:route53recoverycontrol/cluster:Cluster";
 const PANEL = "aws:route53recoverycontrol/controlPanel:ControlPanel";
@@ -37,12 +37,9 @@ describe("global routing across region stacks", function () {
   const peers = () => ({ [stackRefName("region1")]: region1.outputs });
 
   before(async () => {
-    region1 = await evaluateStack("region1");
-    region2 = await evaluateStack("region2", { stackOutputs: peers() });
-    region2Readiness = await evaluateStack("region2", {
-      config: configOf("region2", { arcReadiness: "true" }),
-      stackOutputs: peers(),
-    });
+    region1 = await sharedEvaluation("region1");
+    region2 = await sharedEvaluation("region2", {}, { region1: {} });
+    region2Readiness = await sharedEvaluation("region2", { arcReadiness: "true" }, { region1: {} });
   });
 
   describe("shipped stacks: region1, then region2 which owns routing (arc)", () => {

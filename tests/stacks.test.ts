@@ -4,7 +4,7 @@ import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/eval
 import { readStackConfig } from "../tools/stack-config";
 import { json } from "./support/pulumi";
 import { rejection } from "./support/errors";
-import { configOf } from "./support/stacks";
+import { configOf, sharedEvaluation } from "./support/stacks";
 
 const TABLE = "aws:dynamodb/table:Table";
 const FUNCTION = "aws:lambda/function:Function";
@@ -23,10 +23,8 @@ describe("region stacks", function () {
   let region2: StackEvaluation;
 
   before(async () => {
-    region1 = await evaluateStack("region1");
-    region2 = await evaluateStack("region2", {
-      stackOutputs: { [stackRefName("region1")]: region1.outputs },
-    });
+    region1 = await sharedEvaluation("region1");
+    region2 = await sharedEvaluation("region2", {}, { region1: {} });
   });
 
   describe("region1 (role primary)", () => {
