@@ -15,6 +15,34 @@ export interface ApiAccountLoggingArgs {
 }
 
 /**
+ * The role API Gateway assumes to push logs for the whole account in a region, trusted only for
+ * this account (aws:SourceAccount). It serves every API of the account there, so it cannot be
+ * scoped to one API's log groups; AWS's managed policy is the documented one.
+ */
+export function accountLoggingRole(
+  name: string,
+  description: string,
+  accountId: pulumi.Input<string>,
+  tags: Record<string, string> | undefined,
+  opts: pulumi.CustomResourceOptions,
+): aws.iam.Role {
+  return new aws.iam.Role(
+    name,
+    {
+      description,
+      assumeRolePolicy: pulumi
+        .output(accountId)
+        .apply((account) =>
+          JSON.stringify(serviceTrustPolicy("apigateway.amazonaws.com", account)),
+        ),
+      managedPolicyArns: [API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY],
+      tags,
+    },
+    opts,
+  );
+}
+
+/**
  * API Gateway's CloudWatch role for the account in a set of regions: one setting per account and
  * region, which every REST API's access and execution logging there needs. One stack should own
  * it for every app region (the one that owns the tables), not one per API: two owners overwrite
@@ -36,16 +64,11 @@ export class ApiAccountLogging extends pulumi.ComponentResource {
       seen.add(r);
     }
     const keep = { parent: this, retainOnDelete: true };
-    const role = new aws.iam.Role(
+    const role = accountLoggingRole(
       `${name}-role`,
-      {
-        description: `API Gateway account logging to CloudWatch in ${args.regions.join(", ")}`,
-        assumeRolePolicy: JSON.stringify(serviceTrustPolicy("apigateway.amazonaws.com")),
-        // The account-level role serves every API of the account in a region, so it cannot be
-        // scoped to one API's log groups; AWS's managed policy is the documented one.
-        managedPolicyArns: [API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY],
-        tags: args.tags,
-      },
+      `API Gateway account logging to CloudWatch in ${args.regions.join(", ")}`,
+      aws.getCallerIdentityOutput({}, { parent: this }).accountId,
+      args.tags,
       keep,
     );
     for (const region of args.regions) {

@@ -11,6 +11,7 @@ import {
 } from "../functions/routes";
 import { TABLES, type TableKey } from "../functions/tables";
 import { ApiRevision } from "./api-deployment";
+import { accountLoggingRole } from "./api-account-logging";
 import { bundleFunction } from "./bundle";
 import { functionPolicy, serviceTrustPolicy } from "./policies";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
@@ -475,20 +476,11 @@ export class RegionalApi extends pulumi.ComponentResource {
 
     const stageDeps: pulumi.Resource[] = [];
     if (args.manageAccountLogging ?? true) {
-      const pushRole = new aws.iam.Role(
+      const pushRole = accountLoggingRole(
         `${name}-apigw-logs-role`,
-        {
-          description: `API Gateway logging to CloudWatch in ${region}`,
-          assumeRolePolicy: accountId.apply((account) =>
-            JSON.stringify(serviceTrustPolicy("apigateway.amazonaws.com", account)),
-          ),
-          // The account-level logging role serves every API of the account in this region, so it
-          // cannot be scoped to this API's log groups; AWS's managed policy is the documented one.
-          managedPolicyArns: [
-            "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
-          ],
-          tags: args.tags,
-        },
+        `API Gateway logging to CloudWatch in ${region}`,
+        accountId,
+        args.tags,
         { parent: this, retainOnDelete: true },
       );
       stageDeps.push(

@@ -24,7 +24,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { TableKey } from "../functions/tables";
 import { SERVED_BY_HEADER } from "../functions/http";
-import { HEALTH_CHECK_USER_AGENT } from "./regional-server";
+import { HEALTH_CHECK_USER_AGENT, pathAsSent } from "./regional-server";
 import type { DirectionStats, RegionReplicationStats } from "./replicator";
 import { formatLag, type LagRange } from "./replication-model";
 import {
@@ -423,7 +423,9 @@ export class GlobalEndpoint {
   /** Never rejects: an unexpected failure is this request's 500, logged, and serving goes on. */
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      // Taken as sent, as the regions take it: `/.` is not the status page.
+      const raw = req.url ?? "/";
+      const path = pathAsSent(raw, new URL(raw, "http://localhost"));
       if (req.method === "GET" && (path === "/" || path === "/status")) {
         res.writeHead(200, {
           "content-type": "text/html; charset=utf-8",

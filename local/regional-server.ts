@@ -52,7 +52,7 @@ export function toProxyEvent(
  * The path as the client sent it. API Gateway passes `/kv/./x` or `/kv//x` on as is (the
  * handlers refuse them); WHATWG URL parsing would resolve them to `/kv/x` first.
  */
-function pathAsSent(raw: string, parsed: URL): string {
+export function pathAsSent(raw: string, parsed: URL): string {
   if (!raw.startsWith("/")) return parsed.pathname; // absolute-form target (a proxy's)
   const end = raw.search(/[?#]/);
   return end < 0 ? raw : raw.slice(0, end);
