@@ -91,6 +91,30 @@ export function seconds(ms: number, digits = 1): string {
 }
 
 /**
+ * What `parse` makes of `argv`, or the exit code when there is nothing to run: 0 after printing
+ * `usage` for --help, 2 after printing a usage error followed by `usage`.
+ */
+export function optionsOrExitCode<T extends object>(
+  parse: (argv: readonly string[]) => T | "help",
+  argv: readonly string[],
+  usage: string,
+): T | number {
+  let opts: T | "help";
+  try {
+    opts = parse(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`${err.message}\n\n${usage}`);
+    return 2;
+  }
+  if (opts === "help") {
+    console.log(usage);
+    return 0;
+  }
+  return opts;
+}
+
+/**
  * Runs a command-line entry point and exits with the code it resolves to; an unexpected error
  * is printed whole and exits 1.
  */

@@ -26,6 +26,7 @@ import {
   type CanaryResponse,
 } from "../functions/canary/check";
 import { httpSend, sigV4Signer, type Credentials } from "../functions/canary/transport";
+import { withEnv as withEnvOf } from "./support/env";
 
 const CREDENTIALS: Credentials = {
   accessKeyId: "AKIDCANARYTEST",
@@ -651,20 +652,8 @@ const CANARY_ENV_KEYS = [
   "POWERTOOLS_LOG_LEVEL",
 ] as const;
 
-/** Runs `fn` with the canary's environment set, restoring the previous one afterwards. */
-async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = new Map(CANARY_ENV_KEYS.map((k) => [k, process.env[k]]));
-  for (const k of CANARY_ENV_KEYS) delete process.env[k];
-  Object.assign(process.env, env);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+const withEnv = <T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> =>
+  withEnvOf(CANARY_ENV_KEYS, env, fn);
 
 function lambdaEnv(endpoint: string): Record<string, string> {
   // What a canary's Lambda sees: its role's credentials in the environment, and our settings.

@@ -16,6 +16,7 @@ import { bundleFunction } from "../components/bundle";
 import { FUNCTIONS, FUNCTION_NAMES, type FunctionName } from "../functions/routes";
 import { TABLES } from "../functions/tables";
 import { apiEvent, parse } from "./support/events";
+import { withEnv as withEnvOf } from "./support/env";
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
@@ -74,19 +75,8 @@ const ENV_KEYS = [
   ...TABLES.map((t) => t.envVar),
 ];
 
-async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = new Map(ENV_KEYS.map((k) => [k, process.env[k]]));
-  for (const k of ENV_KEYS) delete process.env[k];
-  Object.assign(process.env, env);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+const withEnv = <T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> =>
+  withEnvOf(ENV_KEYS, env, fn);
 
 const ROLE = {
   AWS_ACCESS_KEY_ID: "ASIAROLEFROMLAMBDA01",

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { UsageError, intOption, parseOptions, runCli } from "../local/cli-args";
+import { UsageError, intOption, optionsOrExitCode, parseOptions, runCli } from "../local/cli-args";
 import {
   measureBundles,
   measureSandbox,
@@ -132,18 +132,8 @@ export function formatBench(r: BenchResults): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let opts;
-  try {
-    opts = parseBenchArgs(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`${err.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (opts === "help") {
-    console.log(USAGE);
-    return 0;
-  }
+  const opts = optionsOrExitCode(parseBenchArgs, argv, USAGE);
+  if (typeof opts === "number") return opts;
   const log = (line: string) => console.error(line);
   const loadAverage = os.loadavg().map((l) => Number(l.toFixed(2)));
   log(`bundles and module init (${opts.spawns} spawns each)...`);

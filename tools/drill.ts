@@ -15,6 +15,7 @@ import {
   intOption,
   listOption,
   numberOption,
+  optionsOrExitCode,
   runCli,
   seconds,
 } from "../local/cli-args";
@@ -269,17 +270,8 @@ export async function drill(
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let opts;
-  try {
-    opts = parseDrillArgs(argv);
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (opts === "help") {
-    console.log(USAGE);
-    return 0;
-  }
+  const opts = optionsOrExitCode(parseDrillArgs, argv, USAGE);
+  if (typeof opts === "number") return opts;
   const tty = process.stdout.isTTY === true;
   let lastPrinted = 0;
   const progress = (p: Progress): void => {

@@ -12,7 +12,7 @@
  */
 import { readdirSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { UsageError, parseCommandLine, runCli } from "../local/cli-args";
+import { UsageError, optionsOrExitCode, parseCommandLine, runCli } from "../local/cli-args";
 import { evaluateStack, settle, stackRefName, type StackEvaluation } from "./evaluate-stack";
 import type { RecordedResource } from "./mock-engine";
 import {
@@ -563,18 +563,8 @@ export function parsePlanArgs(argv: readonly string[]): PlanArgs | "help" {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let opts;
-  try {
-    opts = parsePlanArgs(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`${err.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (opts === "help") {
-    console.log(USAGE);
-    return 0;
-  }
+  const opts = optionsOrExitCode(parsePlanArgs, argv, USAGE);
+  if (typeof opts === "number") return opts;
   let saved: SavedPlan | undefined;
   try {
     saved = opts.compare === undefined ? undefined : readSavedPlan(opts.compare, opts.stack);
