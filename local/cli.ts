@@ -17,7 +17,13 @@ import {
 } from "./cli-args";
 import { parseLag } from "./replication-model";
 import { ROUTING_POLICIES, checkTtl } from "./routing";
-import { DEFAULT_REGIONS, startSandbox, type Sandbox, type SandboxOptions } from "./sandbox";
+import {
+  DEFAULT_REGIONS,
+  installLastResortGuard,
+  startSandbox,
+  type Sandbox,
+  type SandboxOptions,
+} from "./sandbox";
 
 export const USAGE = `Usage: npm start -- [options]
 
@@ -200,6 +206,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   try {
+    installLastResortGuard((line) => console.error(`  ${line}`));
     sandbox = await startSandbox({ ...parsed.options, log: (line) => console.log(`  ${line}`) });
     if (stopping) return 0;
     const seeded = parsed.seed ? await seed(sandbox) : undefined;

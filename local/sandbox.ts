@@ -140,7 +140,9 @@ let guardInstalled = false;
 /**
  * Last resort for the process that runs a sandbox: a promise rejected on some request path that
  * nobody handled is logged instead of ending the process (Node's default), so one bad request
- * cannot take every region and the global endpoint down with it. Installed once per process.
+ * cannot take every region and the global endpoint down with it. Installed once per process, by
+ * the entry points that run a sandbox (`npm start`, the drill), not by startSandbox: a library
+ * does not decide how its host process treats rejections (a test runner's own handler, say).
  */
 export function installLastResortGuard(log: (line: string) => void): void {
   if (guardInstalled) return;
@@ -210,7 +212,6 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   // A request that failed in the sandbox itself is a bug worth seeing, verbose or not.
   const onRequestError = (message: string, err: unknown): void =>
     log(`${message}: ${describe(err)}`);
-  installLastResortGuard(opts.log ?? ((line) => console.error(line)));
   const replicator = new Replicator({ regions, tables: TABLE_KEYS, lag, onError });
   const runtimes = new Map<string, RegionRuntime>();
   const allPids: number[] = [];

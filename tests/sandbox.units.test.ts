@@ -2,6 +2,8 @@
  * The sandbox's and the drill's pure parts, without a JVM: routing rules, lag and fingerprints,
  * proxy events, the drill's arithmetic and the command-line parsers.
  */
+import { spawnSync } from "node:child_process";
+import path from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
 import { depsFromEnv } from "../functions/runtime";
@@ -38,6 +40,7 @@ import {
 import { checkRegions, regionEnv } from "../local/sandbox";
 import { percentile, summarize } from "../local/stats";
 import { parseDrillArgs } from "../tools/drill";
+import { PROJECT_DIR } from "../tools/stack-config";
 
 const A = "us-east-1";
 const B = "us-west-2";
@@ -567,5 +570,39 @@ describe("sandbox units", () => {
       it(`drill ${argv.join(" ")} is a usage error`, () =>
         expect(() => parseDrillArgs(argv)).to.throw(UsageError, err));
     }
+  });
+});
+
+const SANDBOX_MODULE = path.join(PROJECT_DIR, "local", "sandbox.ts");
+
+describe("last-resort guard of a process that runs a sandbox", function () {
+  this.timeout(30_000);
+  /** A fresh Node process that rejects a promise nobody handles, with or without the guard. */
+  function rejectUnhandled(guard: boolean): { status: number | null; stdout: string } {
+    const script = [
+      `const { installLastResortGuard } = require(${JSON.stringify(SANDBOX_MODULE)});`,
+      guard ? "installLastResortGuard((line) => console.log(line));" : "",
+      'void Promise.reject(new Error("boom"));',
+      'setTimeout(() => console.log("still serving"), 100);',
+    ].join("\n");
+    const run = spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+    });
+    return { status: run.status, stdout: run.stdout };
+  }
+
+  it("logs an unhandled rejection and the process goes on", () => {
+    const run = rejectUnhandled(true);
+    expect(run.stdout).to.equal(
+      "unhandled rejection (the sandbox keeps serving): boom\nstill serving\n",
+    );
+    expect(run.status).to.equal(0);
+  });
+
+  it("is what keeps it alive: without it Node ends the process", () => {
+    const run = rejectUnhandled(false);
+    expect(run.stdout).to.equal("");
+    expect(run.status).to.not.equal(0);
   });
 });

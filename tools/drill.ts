@@ -32,7 +32,12 @@ import { connectSandbox } from "../local/drill/sandbox-target";
 import { checkJava } from "../local/dynamo";
 import { parseLag, type LagRange } from "../local/replication-model";
 import { ROUTING_POLICIES, type RoutingPolicy } from "../local/routing";
-import { DEFAULT_REGIONS, startSandbox, type Sandbox } from "../local/sandbox";
+import {
+  DEFAULT_REGIONS,
+  installLastResortGuard,
+  startSandbox,
+  type Sandbox,
+} from "../local/sandbox";
 
 /** The drill's own sandbox uses a short TTL so a default run shows the move within a minute. */
 export const DRILL_DEFAULT_TTL_SECONDS = 10;
@@ -272,6 +277,7 @@ export async function drill(
 export async function main(argv: readonly string[]): Promise<number> {
   const opts = optionsOrExitCode(parseDrillArgs, argv, USAGE);
   if (typeof opts === "number") return opts;
+  installLastResortGuard((line) => console.error(line));
   const tty = process.stdout.isTTY === true;
   let lastPrinted = 0;
   const progress = (p: Progress): void => {
