@@ -1,7 +1,6 @@
 /**
- * DynamoDB Local for the sandbox: the one module of local/ that imports the DynamoDB Local helper
- * (today in tests/support; moving it is a one-line change here), plus what the sandbox needs on
- * top of it: a Java check with an install hint, tables from `TABLES` that may already exist
+ * DynamoDB Local for the sandbox: the launcher of ./dynamo-local.ts (the tests use it too), plus
+ * what the sandbox needs on top of it: a Java check with an install hint, tables from `TABLES` that may already exist
  * (`--data-dir`), and a watchdog that kills a JVM whose Node parent died without stopping it.
  */
 import { spawn as spawnChild, spawnSync } from "node:child_process";
@@ -21,7 +20,7 @@ import {
   startDynamoLocal,
   LOCAL_CREDENTIALS,
   type DynamoLocal,
-} from "../tests/support/dynamo-local";
+} from "./dynamo-local";
 
 export { createTables, freePort, localClient, startDynamoLocal, LOCAL_CREDENTIALS };
 export type { DynamoLocal };

@@ -5,7 +5,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { TableKey } from "../../functions/tables";
 import { createDocumentClient, type Deps, type MetricsSink } from "../../functions/runtime";
-import { LOCAL_CREDENTIALS } from "./dynamo-local";
+import { LOCAL_CREDENTIALS } from "../../local/dynamo-local";
 
 export interface RecordedMetric {
   readonly name: string;
