@@ -101,6 +101,33 @@ describe("fuzz: generated bad input on every route", function () {
     );
   });
 
+  it("the answer check fails a 5xx, a write answered 2xx and an error of another shape", () => {
+    const req: WireRequest = {
+      method: "PUT",
+      target: "/kv/x",
+      headers: [],
+      body: Buffer.from("{"),
+      why: "check of the check",
+    };
+    const answer = (status: number, body: unknown): WireAnswer => ({
+      status,
+      headers: { "x-served-by-region": "us-east-1" },
+      body: JSON.stringify(body),
+    });
+    const ok = answer(400, { error: "BadRequest", message: "body: is not valid JSON" });
+    expect(() => checkAnswer(req, ok, true)).to.not.throw();
+    expect(() => checkAnswer(req, answer(500, { error: "x", message: "y" }), false)).to.throw(
+      /500/,
+    );
+    expect(() => checkAnswer(req, answer(200, { key: "x" }), true)).to.throw(/200/);
+    expect(() => checkAnswer(req, answer(400, { message: "no error code" }), true)).to.throw(
+      /error/,
+    );
+    expect(() => checkAnswer(req, { ...ok, headers: {} }, true)).to.throw(
+      /x-served-by-region|a string/,
+    );
+  });
+
   describe("against the handlers (proxy events, DynamoDB Local)", function () {
     this.timeout(60_000);
     const local = useDynamoLocal();
