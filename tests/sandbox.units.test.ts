@@ -12,6 +12,7 @@ import { UsageError } from "../local/cli-args";
 import { parseStartArgs } from "../local/cli";
 import {
   computeRto,
+  countRequests,
   formatReport,
   recoveredAt,
   servedOverTime,
@@ -391,6 +392,17 @@ describe("sandbox units", () => {
 
     it("a stale read is not a failure", () => {
       expect(recoveredAt([op("a", 10, "stale", B, 404)], 0, 0.99)).to.equal(0);
+    });
+
+    it("counts failed operations and failed attempts, in all and after the fault", () => {
+      const c = countRequests(
+        [op("east", 0, "failed"), op("east", 1000, "ok", A), op("east", 2000, "failed")],
+        1500,
+        [A, B],
+      );
+      expect([c.ops, c.ok, c.failed, c.failedAttempts]).to.deep.equal([3, 1, 2, 2]);
+      expect(c.afterFault).to.deep.equal({ ops: 1, failed: 1, failedAttempts: 1, staleReads: 0 });
+      expect(c.servedBeforeFault).to.deep.equal({ [A]: 1, [B]: 0 });
     });
 
     it("buckets requests by serving region over time", () => {
