@@ -437,15 +437,23 @@ function ordersGet(seed: Seed): fc.Arbitrary<Parts> {
   );
 }
 
-/** GET /orders/{orderId}: anything at all. */
-function orderGet(seed: Seed): fc.Arbitrary<Parts> {
+/**
+ * GET /<collection>/{id}: any id (or `knownId`, which exists) with any query, and path tricks
+ * around `knownId`. `label` names the case in a failure.
+ */
+function oneByIdGet(collection: string, knownId: string, label: string): fc.Arbitrary<Parts> {
   const get = (why: string) => part("GET", why);
   return fc.oneof(
     fc
-      .tuple(fc.oneof(anyId, fc.constant(seed.soldBy)), anyQuery)
-      .map(([id, q]) => get("read by path")(`/orders/${pct(id)}${q}`)),
-    pathTrick(["orders", seed.soldBy]).map((t) => get("read path")(t)),
+      .tuple(fc.oneof(anyId, fc.constant(knownId)), anyQuery)
+      .map(([id, q]) => get(`${label} by path`)(`/${collection}/${pct(id)}${q}`)),
+    pathTrick([collection, knownId]).map((t) => get(`${label} path`)(t)),
   );
+}
+
+/** GET /orders/{orderId}: anything at all. */
+function orderGet(seed: Seed): fc.Arbitrary<Parts> {
+  return oneByIdGet("orders", seed.soldBy, "read");
 }
 
 /** POST /fill: always a refused count or parameter, or a body. */
@@ -490,13 +498,7 @@ function productsGet(): fc.Arbitrary<Parts> {
 
 /** GET /products/{productId}: anything at all. */
 function productGet(seed: Seed): fc.Arbitrary<Parts> {
-  const get = (why: string) => part("GET", why);
-  return fc.oneof(
-    fc
-      .tuple(fc.oneof(anyId, fc.constant(seed.inStock)), anyQuery)
-      .map(([id, q]) => get("product by path")(`/products/${pct(id)}${q}`)),
-    pathTrick(["products", seed.inStock]).map((t) => get("product path")(t)),
-  );
+  return oneByIdGet("products", seed.inStock, "product");
 }
 
 /** GET /health: any query, a body, path tricks. */
