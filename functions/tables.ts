@@ -16,13 +16,27 @@ export interface TableSpec {
   readonly envVar: string;
   /** Attribute DynamoDB uses for time-to-live expiry, if any. */
   readonly ttlAttribute?: string;
+  /**
+   * Whether the table's invariants need multi-Region strong consistency: with `consistency:
+   * strong` it becomes an MRSC global table; otherwise (and always when false) it stays eventual.
+   */
+  readonly strong: boolean;
 }
 
+/**
+ * How a stack set's global tables replicate: `eventual` (MREC, last writer wins, conditions
+ * checked in one region) or `strong` (MRSC for the tables whose spec says `strong`).
+ */
+export type ConsistencyMode = "eventual" | "strong";
+
+export const CONSISTENCY_MODES: readonly ConsistencyMode[] = ["eventual", "strong"];
+
 export const TABLES: readonly TableSpec[] = [
-  { key: "customers", hashKey: "CustomerId", envVar: "TABLE_CUSTOMERS" },
-  { key: "products", hashKey: "ProductId", envVar: "TABLE_PRODUCTS" },
-  { key: "orders", hashKey: "OrderId", envVar: "TABLE_ORDERS" },
-  { key: "kv", hashKey: "Key", envVar: "TABLE_KV", ttlAttribute: "ExpiresAt" },
+  { key: "customers", hashKey: "CustomerId", envVar: "TABLE_CUSTOMERS", strong: true },
+  { key: "products", hashKey: "ProductId", envVar: "TABLE_PRODUCTS", strong: true },
+  { key: "orders", hashKey: "OrderId", envVar: "TABLE_ORDERS", strong: true },
+  // MRSC tables do not support time to live: kv keeps its expiry and stays eventual.
+  { key: "kv", hashKey: "Key", envVar: "TABLE_KV", ttlAttribute: "ExpiresAt", strong: false },
 ];
 
 export const TABLE_KEYS: readonly TableKey[] = TABLES.map((t) => t.key);
