@@ -232,6 +232,17 @@ const common = {
     .default(5000),
   /** ARC readiness checks (routing arc); AWS no longer opens them to new customers. */
   arcReadiness: z.boolean().default(false),
+  /**
+   * Prepare this region's functions for AWS FIS Lambda actions: the FIS extension layer, its
+   * environment and a FIS configuration bucket in this region (exported as fisConfigBucketArn).
+   * Needed on every region stack before the routing stack turns on chaosExperiments.
+   */
+  fisLambdaExtension: z.boolean("true or false").default(false),
+  /**
+   * FIS experiment templates for the drill (ChaosExperiments), on the stack that owns routing:
+   * replication pause, Lambda errors and latency, API unavailability, in every routed region.
+   */
+  chaosExperiments: z.boolean("true or false").default(false),
   /** Origin allowed to call the API from a browser; no CORS preflight routes when unset. */
   corsAllowOrigin: z
     .string()
@@ -301,6 +312,8 @@ const JSON_KEYS = new Set([
   "safetyRuleWaitPeriodMs",
   "arcReadiness",
   "kmsKeyArns",
+  "fisLambdaExtension",
+  "chaosExperiments",
 ]);
 
 export class ConfigError extends Error {
@@ -524,6 +537,18 @@ function routingProblems(cfg: z.infer<typeof schema>): string[] {
     } else if (cfg.failoverPrimaryRegion !== undefined) {
       problems.push(
         `${key("failoverPrimaryRegion")}: only valid when routingPolicy is failover (got ${cfg.routingPolicy ?? "latency"})`,
+      );
+    }
+  }
+  if (cfg.chaosExperiments) {
+    if (cfg.routing === "none") {
+      problems.push(
+        `${key("chaosExperiments")}: only valid on the stack that owns routing (routing arc or healthcheck); this stack has routing none: set it on that stack`,
+      );
+    }
+    if (!cfg.fisLambdaExtension) {
+      problems.push(
+        `${key("chaosExperiments")}: needs ${key("fisLambdaExtension")} true on this stack (its functions are fault targets too), and on every stack in peerStacks`,
       );
     }
   }

@@ -7,6 +7,7 @@ import { ApiAccountLogging, GlobalTableSet, RegionalApi } from "./components";
 import { kmsKeysByRegion, loadStackConfig } from "./config";
 import type { TableKey } from "./functions/tables";
 import { canaryItems } from "./stack/canary-data";
+import { chaosExperiments, fisLambdaTarget } from "./stack/chaos";
 import { observability } from "./stack/observability";
 import {
   peerView,
@@ -38,6 +39,9 @@ const tables: TableOutputs =
 // The canaries' own order, product and customer, replicated with the tables.
 if (cfg.role === "primary") canaryItems(cfg.region, tables.tableNames);
 
+// FIS Lambda actions reach this region's functions through this bucket (fisLambdaExtension).
+const fisTarget = fisLambdaTarget(cfg, tags);
+
 const api = new RegionalApi(`orders-${cfg.region}`, {
   region: cfg.region,
   namePrefix: cfg.namePrefix,
@@ -59,6 +63,10 @@ const api = new RegionalApi(`orders-${cfg.region}`, {
   corsAllowOrigin: cfg.corsAllowOrigin,
   kmsKeyArn: kmsKeys?.[cfg.region],
   manageAccountLogging: cfg.manageAccountLogging,
+  faultInjection: fisTarget && {
+    layerArn: fisTarget.layerArn,
+    configBucketArn: fisTarget.bucketArn,
+  },
   tags,
 });
 // The primary sets API Gateway's account logging role in the replica regions too, so each
@@ -76,6 +84,14 @@ const regions: RegionView[] = [
 const watch = observability({ config: cfg, tags, refs, regions, api, tables });
 const vpc = dnsVpc(cfg, tags);
 const routed = globalRouting({ config: cfg, tags, refs, regions, vpcId: vpc });
+const chaos = chaosExperiments({
+  config: cfg,
+  tags,
+  refs,
+  regions,
+  alarmArns: watch.alarmArns,
+  fisTarget,
+});
 
 export const region = cfg.region;
 export const role = cfg.role;
@@ -106,3 +122,10 @@ export const routingControlArns = routed.routingControlArns;
 export const routingHealthCheckIds = routed.routingHealthCheckIds;
 /** routing healthcheck: the HTTPS health check id by region, for operators and alarms. */
 export const httpsHealthCheckIds = routed.httpsHealthCheckIds;
+/** fisLambdaExtension: this region's FIS configuration bucket, read by the routing stack. */
+export const fisConfigBucketArn = fisTarget?.bucketArn;
+/**
+ * chaosExperiments (routing stack): FIS experiment template ids by fault, then region, e.g.
+ * `{ "lambda-errors": { "us-east-1": "EXT..." } }`; read by `npm run drill -- --target aws`.
+ */
+export const fisExperimentTemplateIds = chaos;

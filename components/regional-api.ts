@@ -13,6 +13,7 @@ import { TABLES, type TableKey } from "../functions/tables";
 import { ApiRevision } from "./api-deployment";
 import { accountLoggingRole } from "./api-account-logging";
 import { bundleFunction } from "./bundle";
+import { fisExtensionEnvironment, fisExtensionReadPolicy } from "./fis-plan";
 import { functionPolicy, serviceTrustPolicy } from "./policies";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 
@@ -62,6 +63,14 @@ export interface CustomDomainArgs {
   createValidationRecord?: boolean;
 }
 
+/** What FIS Lambda actions need on every function (see FisLambdaTarget). */
+export interface FaultInjectionArgs {
+  /** The FIS Lambda extension layer for this region and the functions' architecture. */
+  layerArn: pulumi.Input<string>;
+  /** This region's FIS configuration bucket; each function's role may read its FisConfigs/. */
+  configBucketArn: pulumi.Input<string>;
+}
+
 export interface RegionalApiArgs {
   /** Region of the API and its functions. Plain value. */
   region: string;
@@ -103,6 +112,12 @@ export interface RegionalApiArgs {
   kmsKeyArn?: pulumi.Input<string>;
   /** Tags on every taggable child. */
   tags?: Record<string, string>;
+  /**
+   * Prepare every function for AWS FIS Lambda actions: the FIS extension layer, its environment
+   * and read access to the region's FIS configuration folder. Off: functions as before.
+   * @default none
+   */
+  faultInjection?: FaultInjectionArgs;
 }
 
 /** Name API Gateway gives a stage's execution log group (it creates it, without retention). */
@@ -249,6 +264,19 @@ export class RegionalApi extends pulumi.ComponentResource {
         },
         parent,
       );
+      const fis = args.faultInjection;
+      const fisPolicy = fis
+        ? new aws.iam.RolePolicy(
+            `${id}-fis-config`,
+            {
+              role: role.name,
+              policy: pulumi
+                .output(fis.configBucketArn)
+                .apply((arn) => JSON.stringify(fisExtensionReadPolicy(arn))),
+            },
+            parent,
+          )
+        : undefined;
       const bundle = bundleFunction(spec.entry);
       const tableEnv = pulumi.output(args.tableNames).apply((names) => {
         const env: Record<string, string> = {};
@@ -275,20 +303,22 @@ export class RegionalApi extends pulumi.ComponentResource {
             "index.js": new pulumi.asset.StringAsset(bundle.code),
             "index.js.map": new pulumi.asset.StringAsset(bundle.sourceMap),
           }),
+          layers: fis ? [fis.layerArn] : undefined,
           environment: {
-            variables: tableEnv.apply((env) => ({
+            variables: pulumi.all([tableEnv, fis?.configBucketArn]).apply(([env, fisBucket]) => ({
               ...env,
               POWERTOOLS_SERVICE_NAME: args.namePrefix,
               POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
               NODE_OPTIONS: "--enable-source-maps",
               ...(args.corsAllowOrigin ? { CORS_ALLOW_ORIGIN: args.corsAllowOrigin } : {}),
+              ...(fisBucket ? fisExtensionEnvironment(fisBucket) : {}),
             })),
           },
           loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
           tracingConfig: { mode: "Active" },
           tags: args.tags,
         },
-        { parent: this, dependsOn: [policy] },
+        { parent: this, dependsOn: fisPolicy ? [policy, fisPolicy] : [policy] },
       );
       roles[fn] = role;
     }

@@ -1,5 +1,6 @@
 /** Every rule of the pack, in the order `pulumi preview` reports them. */
 import { apiDomainTls, apiMethodsAuthenticated, implicitLogGroups } from "./api";
+import { fisExperimentGuarded } from "./fis";
 import { iamLeastPrivilege, iamServiceTrust } from "./iam";
 import {
   dynamodbDeletionProtection,
@@ -31,6 +32,7 @@ export const RULES: readonly Rule[] = [
   iamServiceTrust,
   apiMethodsAuthenticated,
   apiDomainTls,
+  fisExperimentGuarded,
 ];
 
 /** Runs one rule over a stack's resources, resource rules on each resource of their types. */

@@ -17,6 +17,14 @@ export const STAR_RESOURCE_ACTIONS: readonly string[] = [
   "xray:GetSamplingRules",
   "xray:GetSamplingTargets",
   "cloudwatch:PutMetricData",
+  // FIS resolves experiment targets through the tagging API (fis-actions-reference.html).
+  "tag:GetResources",
+  // Vended-log delivery, which FIS experiment logging sets up (CloudWatch Logs user guide,
+  // "Logs sent to CloudWatch Logs"): no resource-level permissions.
+  "logs:CreateLogDelivery",
+  "logs:DescribeLogGroups",
+  "logs:DescribeResourcePolicies",
+  "logs:PutResourcePolicy",
 ];
 
 /**

@@ -68,6 +68,7 @@ export const T = {
   domainName: "aws:apigateway/domainName:DomainName",
   lambda: "aws:lambda/function:Function",
   canary: "aws:synthetics/canary:Canary",
+  fisTemplate: "aws:fis/experimentTemplate:ExperimentTemplate",
 } as const;
 
 /** Reads a nested property; undefined when absent or not known yet (preview). */
@@ -84,7 +85,7 @@ export function get(obj: unknown, ...path: (string | number)[]): any {
   return value;
 }
 
-const list = <V>(v: V | V[] | undefined): V[] =>
+export const list = <V>(v: V | V[] | undefined): V[] =>
   v === undefined ? [] : Array.isArray(v) ? v : [v];
 
 /** True when `r`'s property `prop` is `target` (its id or physical name) or comes from it. */

@@ -175,6 +175,18 @@ export class MockEngine implements pulumi.runtime.Mocks {
         const names = ["a", "b", "c"].map((s) => `${region}${s}`);
         return { names, zoneIds: names.map((_, i) => `${region}-az${i + 1}`), id: String(region) };
       }
+      case "aws:ssm/getParameter:getParameter": {
+        // Only the public parameters of the FIS Lambda extension layer (components/fis-plan.ts).
+        const name = String(args.inputs["name"]);
+        const arch =
+          /^\/aws\/service\/fis\/lambda-extension\/AWS-FIS-extension-(arm64|x86_64)\//.exec(
+            name,
+          )?.[1];
+        if (!arch) throw new Error(`the mocks do not know the SSM parameter ${name}`);
+        const region = (args.inputs["region"] as string | undefined) ?? this.options.defaultRegion;
+        const value = `arn:aws:lambda:${region}:${MOCK_ACCOUNT_ID}:layer:aws-fis-extension-${arch}:9`;
+        return { id: name, name, type: "String", value, insecureValue: value, version: 1 };
+      }
       default:
         throw new Error(`the mocks do not know the invoke ${args.token}`);
     }
