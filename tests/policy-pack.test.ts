@@ -52,6 +52,19 @@ describe("policy pack over both stacks and their variants", function () {
       await sharedEvaluation("region1", OTHER_IDS_AND_CORS),
     ]);
     runs.push(["region1 with customer keys", await sharedEvaluation("region1", REGION1_KEYS)]);
+    const fis = { fisLambdaExtension: "true" };
+    runs.push([
+      "region2 with FIS chaos experiments",
+      await sharedEvaluation("region2", { ...fis, chaosExperiments: "true" }, { region1: fis }),
+    ]);
+    runs.push([
+      "region2 with FIS chaos experiments and customer keys",
+      await sharedEvaluation(
+        "region2",
+        { ...REGION2_KEYS, ...fis, chaosExperiments: "true" },
+        { region1: { ...REGION1_KEYS, ...fis } },
+      ),
+    ]);
     runs.push([
       "region2 with customer keys",
       await sharedEvaluation("region2", REGION2_KEYS, { region1: REGION1_KEYS }),
@@ -74,6 +87,7 @@ describe("policy pack over both stacks and their variants", function () {
       T.lambda,
       T.canary,
       T.methodSettings,
+      T.fisTemplate,
     ]) {
       expect(types.has(t), t).to.equal(true);
     }
@@ -426,7 +440,64 @@ const CASES: Record<string, Case[]> = {
       message: /securityPolicy TLS_1_0, expected TLS_1_2 or newer/,
     },
   ],
+  "fis-experiment-guarded": [
+    {
+      what: "a template with stop condition none",
+      resources: () => [fisTemplate({ stopConditions: [{ source: "none" }] })],
+      message: /needs CloudWatch alarm stop conditions only/,
+    },
+    {
+      what: "a template whose action has no duration",
+      resources: () => [fisTemplate({ duration: undefined })],
+      message: /action pause has no duration of at most 60 minutes \(got undefined\)/,
+    },
+    {
+      what: "a template whose action runs two hours",
+      resources: () => [fisTemplate({ duration: "PT2H" })],
+      message: /action pause has no duration of at most 60 minutes \(got "PT2H"\)/,
+    },
+    {
+      what: "a template without experiment logging",
+      resources: () => [fisTemplate({ logConfiguration: undefined })],
+      message: /no logConfiguration/,
+    },
+  ],
 };
+
+/** An FIS template that complies, with one field replaced. */
+function fisTemplate(
+  o: { stopConditions?: unknown; duration?: string; logConfiguration?: unknown } = {},
+): ResourceView {
+  const duration = "duration" in o ? o.duration : "PT10M";
+  return res(T.fisTemplate, {
+    region: "us-east-1",
+    stopConditions:
+      "stopConditions" in o
+        ? o.stopConditions
+        : [
+            {
+              source: "aws:cloudwatch:alarm",
+              value: "arn:aws:cloudwatch:us-east-1:000000000000:alarm:a",
+            },
+          ],
+    actions: [
+      {
+        name: "pause",
+        actionId: "aws:dynamodb:global-table-pause-replication",
+        parameters: duration === undefined ? [] : [{ key: "duration", value: duration }],
+      },
+    ],
+    logConfiguration:
+      "logConfiguration" in o
+        ? o.logConfiguration
+        : {
+            logSchemaVersion: 2,
+            cloudwatchLogsConfiguration: {
+              logGroupArn: "arn:aws:logs:us-east-1:000000000000:log-group:g:*",
+            },
+          },
+  });
+}
 
 describe("policy pack: each rule reports a resource that breaks it", () => {
   it("has at least one breaking case for every rule of the pack", () => {
@@ -454,6 +525,7 @@ describe("policy pack: each rule reports a resource that breaks it", () => {
     ok("dynamodb-kms-encryption", [goodTable()]);
     for (const name of ["s3-encryption", "s3-public-access-block", "s3-tls-only"])
       ok(name, bucketStack());
+    ok("fis-experiment-guarded", [fisTemplate(), fisTemplate({ duration: "PT60M" })]);
     ok("apigateway-methods-authenticated", apiStack("GET", "/health", "NONE"));
     ok("apigateway-methods-authenticated", apiStack("OPTIONS", "/orders", "NONE"));
     ok("apigateway-methods-authenticated", apiStack("POST", "/orders", "AWS_IAM"));
