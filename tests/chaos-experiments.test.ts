@@ -20,6 +20,8 @@ import {
 import { ConfigError, parseStackConfig } from "../config";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import { MOCK_ACCOUNT_ID, type RecordedResource } from "../tools/mock-engine";
+import { formatPlan, planStack } from "../tools/plan";
+import { PRICES, fisActionMinutes, priceOf } from "../tools/prices";
 import { rejection } from "./support/errors";
 import { configOf, sharedEvaluation } from "./support/stacks";
 
@@ -312,6 +314,51 @@ describe("ChaosExperiments (FIS) on the region stacks", function () {
         /stack organization\/resilient-dynamo\/region1 exports no fisConfigBucketArn.*fisLambdaExtension true.*pulumi up -s region1/,
       );
     });
+  });
+});
+
+describe("npm run plan with chaosExperiments on", function () {
+  this.timeout(300_000);
+
+  it("prices every template by its action-minutes and reads the peer's FIS bucket and alarms", async () => {
+    const plan = await planStack("region2", {
+      readConfig: (s) => configOf(s, s === "region2" ? CHAOS : ON),
+    });
+    const text = formatPlan(plan);
+    const usage = text.slice(text.indexOf("Not estimated: usage-based"));
+    expect(usage).to.match(
+      /\n +8 {2}aws:fis\/experimentTemplate:ExperimentTemplate {2}each experiment run: 1 action, 10 action-minutes x \$0\.10 = \$1\.00 at most \(stopped early: less\)\n/,
+    );
+    expect(text).to.not.match(/Not priced[\s\S]*aws:fis/);
+    const reads = plan.references.find((r) => r.stack === "region2")?.outputs ?? [];
+    expect(reads).to.include.members(["alarmArns", "fisConfigBucketArn"]);
+  });
+
+  it("a template's run is the sum of its actions' durations; none in whole minutes is unpriced", () => {
+    const action = (name: string, duration?: string) => ({
+      name,
+      parameters: duration ? [{ key: "duration", value: duration }] : [],
+    });
+    expect(fisActionMinutes({ actions: [action("a", "PT10M"), action("b", "PT1H5M")] })).to.equal(
+      75,
+    );
+    expect(
+      priceOf({
+        type: "aws:fis/experimentTemplate:ExperimentTemplate",
+        inputs: { actions: [action("a", "PT10M"), action("b", "PT20M")] },
+      }),
+    ).to.deep.equal({
+      kind: "usage",
+      drivers:
+        "each experiment run: 2 actions, 30 action-minutes x $0.10 = $3.00 at most (stopped early: less)",
+    });
+    expect(
+      priceOf({
+        type: "aws:fis/experimentTemplate:ExperimentTemplate",
+        inputs: { actions: [action("a")] },
+      }),
+    ).to.deep.equal({ kind: "unpriced", why: "action a has no duration in whole minutes" });
+    expect(PRICES.fisActionMinute.usd).to.equal(0.1);
   });
 });
 

@@ -382,8 +382,11 @@ export function estimateCost(
         prices: p.prices,
       });
     } else if (p.kind === "usage") {
-      const u = usage.get(r.type);
-      usage.set(r.type, { type: r.type, count: (u?.count ?? 0) + 1, drivers: p.drivers });
+      // Resources of one type whose drivers differ (FIS templates of other durations) are
+      // separate lines.
+      const key = `${r.type}\0${p.drivers}`;
+      const u = usage.get(key);
+      usage.set(key, { type: r.type, count: (u?.count ?? 0) + 1, drivers: p.drivers });
     } else if (p.kind === "free") {
       free.set(r.type, (free.get(r.type) ?? 0) + 1);
     } else {
@@ -399,7 +402,9 @@ export function estimateCost(
   return {
     lines: sorted,
     totalMonthlyUsd: sorted.reduce((sum, l) => sum + cents(l.monthlyUsd), 0) / 100,
-    usageBased: [...usage.values()].sort((a, b) => a.type.localeCompare(b.type)),
+    usageBased: [...usage.values()].sort(
+      (a, b) => a.type.localeCompare(b.type) || a.drivers.localeCompare(b.drivers),
+    ),
     noCharge: [...free.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([type, count]) => ({ type, count })),

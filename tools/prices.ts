@@ -17,7 +17,7 @@ export const MINUTES_PER_MONTH = HOURS_PER_MONTH * 60;
 /** When the table below was last checked. */
 export const PRICES_CHECKED = "2026-11-28";
 
-export type PriceUnit = "hour" | "month" | "run";
+export type PriceUnit = "hour" | "month" | "run" | "action-minute";
 export type Verification = "official" | "secondary" | "unverified";
 
 export interface UnitPrice {
@@ -37,6 +37,7 @@ const ROUTE53_PRICING = "https://aws.amazon.com/route53/pricing/";
 const CLOUDWATCH_PRICING = "https://aws.amazon.com/cloudwatch/pricing/";
 const KMS_PRICING = "https://aws.amazon.com/kms/pricing/";
 const VPC_PRICING = "https://aws.amazon.com/vpc/pricing/";
+const FIS_PRICING = "https://aws.amazon.com/fis/pricing/";
 
 export const PRICES = {
   arcCluster: {
@@ -173,6 +174,17 @@ export const PRICES = {
     verification: "secondary",
     note: "$0.045/hour in us-east-1 quoted by basavytix.com and cloudburn.io (February 2026).",
   },
+  fisActionMinute: {
+    usd: 0.1,
+    unit: "action-minute",
+    what: "AWS FIS action-minute (an action running for a minute, rounded to the nearest minute)",
+    source: FIS_PRICING,
+    checked: "2026-11-29",
+    verification: "official",
+    note:
+      "Read on the AWS FIS pricing page (stored copy, through the search tool): $0.10 per " +
+      "action-minute in all regions but GovCloud ($0.12), whatever the action or number of targets.",
+  },
   publicIpv4: {
     usd: 0.005,
     unit: "hour",
@@ -194,6 +206,7 @@ export function monthly(price: UnitPrice, runs = 0): number {
     case "month":
       return price.usd;
     case "run":
+    case "action-minute":
       return price.usd * runs;
   }
 }
@@ -313,6 +326,35 @@ function canary(inputs: Readonly<Record<string, any>>): Pricing {
   };
 }
 
+/** Action-minutes of one run of an FIS experiment template: each action's duration, summed. */
+export function fisActionMinutes(inputs: Readonly<Record<string, any>>): number | string {
+  const actions = (inputs["actions"] as Record<string, any>[] | undefined) ?? [];
+  let total = 0;
+  for (const a of actions) {
+    const d = ((a["parameters"] as { key: string; value: string }[] | undefined) ?? []).find(
+      (p) => p.key === "duration",
+    )?.value;
+    const m = typeof d === "string" ? /^PT(?:(\d+)H)?(?:(\d+)M)?$/.exec(d) : null;
+    if (!m || (!m[1] && !m[2])) return `action ${a["name"]} has no duration in whole minutes`;
+    total += Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0);
+  }
+  return total;
+}
+
+/** An FIS template costs nothing until an experiment runs; a run costs its action-minutes. */
+function fisTemplate(inputs: Readonly<Record<string, any>>): Pricing {
+  const minutes = fisActionMinutes(inputs);
+  if (typeof minutes === "string") return { kind: "unpriced", why: minutes };
+  const n = ((inputs["actions"] as unknown[] | undefined) ?? []).length;
+  const price = PRICES.fisActionMinute;
+  return {
+    kind: "usage",
+    drivers:
+      `each experiment run: ${n} action${n === 1 ? "" : "s"}, ${minutes} action-minutes x ` +
+      `${usd(price.usd)} = ${usd(minutes * price.usd)} at most (stopped early: less)`,
+  };
+}
+
 /** Fixed prices by resource type token. */
 const FIXED: Record<string, (inputs: Readonly<Record<string, any>>) => Pricing> = {
   "aws:route53recoverycontrol/cluster:Cluster": () => fixedFrom("arcCluster"),
@@ -326,6 +368,7 @@ const FIXED: Record<string, (inputs: Readonly<Record<string, any>>) => Pricing> 
   "aws:kms/key:Key": () => fixedFrom("kmsKey"),
   "aws:ec2/natGateway:NatGateway": () => fixedFrom("natGateway"),
   "aws:ec2/eip:Eip": () => fixedFrom("publicIpv4"),
+  "aws:fis/experimentTemplate:ExperimentTemplate": fisTemplate,
   "aws:apigateway/stage:Stage": (inputs) =>
     inputs["cacheClusterEnabled"] === true
       ? { kind: "unpriced", why: "stage cache cluster (billed by the hour by size)" }
