@@ -204,6 +204,20 @@ describe("order path without transactions (domain)", () => {
     expectRepaired(store);
   });
 
+  it("a claim whose answer was lost and retried by the SDK still makes this request's 201", async () => {
+    const inner = seeded(new MemoryStore(), ["p1"], ["c1"]);
+    // The first attempt applied; the retry finds the product claimed by this very request.
+    const retried: SaleStore = Object.assign(Object.create(inner) as MemoryStore, {
+      claimProduct: async (order: OrderItem) => {
+        await inner.claimProduct(order);
+        return inner.claimProduct(order);
+      },
+    });
+    const placed = await placeOrder(retried, input("o1", "p1"), clockIn("us-east-1"));
+    expect(placed.created).to.equal(true);
+    expect(inner.orders.get("o1")).to.deep.equal(placed.order);
+  });
+
   it("a crash between claim and order: the query-form read and repair both produce the order", async () => {
     for (const finish of ["read", "repair"] as const) {
       const store = seeded(new MemoryStore(undefined, [{ at: 3, applied: false }]), ["p1"], ["c1"]);

@@ -183,10 +183,12 @@ export async function placeOrder(
     if ("created" in found) return found;
     sale = found;
   }
+  // Our own claim also when the claim's answer was lost and the SDK's retry found it in place.
+  const ours = claim.claimed || sameItem(sale, order);
   const put = await store.putOrder(sale);
-  if (put.written) return { created: claim.claimed, order: sale };
+  if (put.written) return { created: ours, order: sale };
   if (isSameOrder(put.existing, input)) {
-    return { created: claim.claimed && sameItem(put.existing, sale), order: put.existing };
+    return { created: ours && sameItem(put.existing, sale), order: put.existing };
   }
   // Another request took this order id for another product first: undo our claim.
   await store.releaseClaim(sale.ProductId, sale.OrderId);
