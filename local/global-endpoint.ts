@@ -24,7 +24,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { TableKey } from "../functions/tables";
 import { SERVED_BY_HEADER } from "../functions/http";
-import { HEALTH_CHECK_USER_AGENT, pathAsSent } from "./regional-server";
+import { HEALTH_CHECK_USER_AGENT, pathAsSent, targetUrl } from "./regional-server";
 import type { DirectionStats, RegionReplicationStats } from "./replicator";
 import { formatLag, type LagRange } from "./replication-model";
 import {
@@ -425,7 +425,12 @@ export class GlobalEndpoint {
     try {
       // Taken as sent, as the regions take it: `/.` is not the status page.
       const raw = req.url ?? "/";
-      const path = pathAsSent(raw, new URL(raw, "http://localhost"));
+      const url = targetUrl(raw);
+      if (url === undefined) {
+        json(res, 400, { error: "ClientError", message: "the request target is not a valid path" });
+        return;
+      }
+      const path = pathAsSent(raw, url);
       if (req.method === "GET" && (path === "/" || path === "/status")) {
         res.writeHead(200, {
           "content-type": "text/html; charset=utf-8",

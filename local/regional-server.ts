@@ -49,6 +49,18 @@ export function toProxyEvent(
 }
 
 /**
+ * The request target parsed as sent: `//x` is a path (API Gateway takes it as one), never a
+ * host, as WHATWG URL resolution against a base would make it. Undefined when it cannot be parsed.
+ */
+export function targetUrl(raw: string): URL | undefined {
+  try {
+    return raw.startsWith("/") ? new URL(`http://localhost${raw}`) : new URL(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The path as the client sent it. API Gateway passes `/kv/./x` or `/kv//x` on as is (the
  * handlers refuse them); WHATWG URL parsing would resolve them to `/kv/x` first.
  */
@@ -63,7 +75,8 @@ function buildProxyEvent(
   body: Buffer,
   ctx: { readonly region: string; readonly requestId: string; readonly now: number },
 ): APIGatewayProxyEvent {
-  const url = new URL(req.url, "http://localhost");
+  const url = targetUrl(req.url);
+  if (url === undefined) throw new Error(`unparseable request target ${JSON.stringify(req.url)}`);
   const headers = dict<string>();
   const multiValueHeaders = dict<string[]>();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
@@ -308,6 +321,9 @@ export class RegionalServer {
     // What the deployed API answers (components/regional-api.ts: REQUEST_TOO_LARGE falls back
     // to the DEFAULT_4XX gateway response, which names the region).
     if (body === "tooLarge") return this.errorResult(413, "ClientError", "Request Too Long");
+    if (targetUrl(req.url ?? "/") === undefined) {
+      return this.errorResult(400, "ClientError", "the request target is not a valid path");
+    }
     const reason = this.unavailableReason;
     if (reason !== undefined) {
       return {
@@ -348,12 +364,8 @@ export class RegionalServer {
       return;
     }
     this.served++;
-    let path = "?";
-    try {
-      path = new URL(req.url ?? "/", "http://localhost").pathname;
-    } catch {
-      // an unparseable target still counts as a request
-    }
+    // An unparseable target still counts as a request.
+    const path = targetUrl(req.url ?? "/")?.pathname ?? "?";
     this.recent.push({
       at: Date.now(),
       method: req.method ?? "GET",

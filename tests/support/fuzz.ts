@@ -614,6 +614,8 @@ export function knownBad(seed: Seed): readonly KnownBad[] {
     { req: wire("PUT", "/kv/./x", [], kvBody), status: 400, mentions: literal },
     { req: wire("PUT", "/kv/%2e%2e/kv/x", [], kvBody), status: 400, mentions: literal },
     { req: wire("GET", `/kv/./${seed.key}`), status: 400, mentions: literal },
+    // A path, not a protocol-relative URL: resolving it against a base threw (a 500 before).
+    { req: wire("GET", "//%3AA"), status: 400, mentions: literal },
     // Over API Gateway's 10 MB: the sandbox answers for the gateway, the handler on its own.
     { req: wire("PUT", "/kv/x", [], Buffer.alloc(MAX_PAYLOAD_BYTES + 1, "x")), status: 413 },
     {
