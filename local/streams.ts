@@ -23,6 +23,8 @@ import {
   GetShardIteratorCommand,
   type _Record as StreamRecord,
 } from "@aws-sdk/client-dynamodb-streams";
+
+export type { StreamRecord };
 import type { TableKey } from "../functions/tables";
 import { LOCAL_CREDENTIALS, localClient } from "./dynamo";
 import type { Image } from "./replication-model";
@@ -39,7 +41,9 @@ export interface StreamPollerOptions {
   readonly tableName: string;
   readonly pollMs?: number;
   /** Records of one GetRecords call, in order, and when they were read (epoch ms). */
-  readonly onRecords: (records: ChangeRecord[], observedAt: number) => void;
+  readonly onRecords?: (records: ChangeRecord[], observedAt: number) => void;
+  /** The same records as the stream gives them, old images included (the reconciler's view). */
+  readonly onStreamRecords?: (records: StreamRecord[], observedAt: number) => void;
   readonly onError?: (message: string, err: unknown) => void;
 }
 
@@ -194,8 +198,13 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
           cursor.iterator = out.NextShardIterator;
           if (records.length > 0) {
             cursor.lastSequence = records[records.length - 1]?.dynamodb?.SequenceNumber;
-            const changes = records.map(toChange).filter((c): c is ChangeRecord => c !== undefined);
-            if (!stopping) opts.onRecords(changes, observedAt);
+            if (!stopping && opts.onRecords) {
+              const changes = records
+                .map(toChange)
+                .filter((c): c is ChangeRecord => c !== undefined);
+              opts.onRecords(changes, observedAt);
+            }
+            if (!stopping) opts.onStreamRecords?.(records, observedAt);
             got += records.length;
           }
           if (cursor.iterator === undefined) cursors.delete(id);
