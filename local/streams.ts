@@ -25,7 +25,7 @@ import {
 } from "@aws-sdk/client-dynamodb-streams";
 
 export type { StreamRecord };
-import type { TableKey } from "../functions/tables";
+import { tableSpec, type TableKey } from "../functions/tables";
 import { LOCAL_CREDENTIALS, localClient } from "./dynamo";
 import type { Image } from "./replication-model";
 import type { ChangeRecord, RegionIO, TableIO } from "./replicator";
@@ -292,6 +292,34 @@ async function batchPut(client: DynamoDBClient, table: string, images: Image[]):
   }
 }
 
+const SCALAR_TYPES = ["S", "N", "B", "BOOL", "NULL"] as const;
+
+/**
+ * A condition that holds when the item is one of `candidates`: each scalar attribute equal (set,
+ * list and map attributes are left out), or the item absent for an undefined candidate.
+ */
+export function sameItemCondition(hashKey: string, candidates: readonly (Image | undefined)[]) {
+  const names: Record<string, string> = { "#k": hashKey };
+  const values: Image = {};
+  const alternatives = candidates.map((expected, c) => {
+    if (expected === undefined) return "attribute_not_exists(#k)";
+    const terms = ["attribute_exists(#k)"];
+    Object.entries(expected).forEach(([name, value], i) => {
+      const v = value as unknown as Record<string, unknown>;
+      if (!SCALAR_TYPES.some((t) => v[t] !== undefined)) return;
+      names[`#a${i}`] = name;
+      values[`:v${c}_${i}`] = value;
+      terms.push(`#a${i} = :v${c}_${i}`);
+    });
+    return terms.join(" AND ");
+  });
+  return {
+    ConditionExpression: alternatives.map((a) => `(${a})`).join(" OR "),
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+  };
+}
+
 /** The replicator's writes to one region's DynamoDB Local. */
 export function dynamoRegionIO(client: DynamoDBClient, names: Record<TableKey, string>): RegionIO {
   return {
@@ -303,6 +331,24 @@ export function dynamoRegionIO(client: DynamoDBClient, names: Record<TableKey, s
             new PutItemCommand({ TableName, Item: image, ReturnValues: "ALL_OLD" }),
           );
           return out.Attributes as Image | undefined;
+        },
+        async putIf(image, candidates) {
+          try {
+            const out = await client.send(
+              new PutItemCommand({
+                TableName,
+                Item: image,
+                ReturnValues: "ALL_OLD",
+                ...sameItemCondition(tableSpec(key).hashKey, candidates),
+              }),
+            );
+            return out.Attributes !== undefined ? { old: out.Attributes as Image } : {};
+          } catch (err) {
+            if ((err as { name?: string }).name === "ConditionalCheckFailedException") {
+              return "conflict";
+            }
+            throw err;
+          }
         },
         async delete(keys) {
           const out = await client.send(
