@@ -300,6 +300,16 @@ const SCALAR_TYPES = ["S", "N", "B", "BOOL", "NULL"] as const;
  */
 export function sameItemCondition(hashKey: string, candidates: readonly (Image | undefined)[]) {
   const names: Record<string, string> = { "#k": hashKey };
+  const placeholders = new Map<string, string>();
+  const placeholder = (name: string): string => {
+    let p = placeholders.get(name);
+    if (p === undefined) {
+      p = `#a${placeholders.size}`;
+      placeholders.set(name, p);
+      names[p] = name;
+    }
+    return p;
+  };
   const values: Image = {};
   const alternatives = candidates.map((expected, c) => {
     if (expected === undefined) return "attribute_not_exists(#k)";
@@ -307,9 +317,8 @@ export function sameItemCondition(hashKey: string, candidates: readonly (Image |
     Object.entries(expected).forEach(([name, value], i) => {
       const v = value as unknown as Record<string, unknown>;
       if (!SCALAR_TYPES.some((t) => v[t] !== undefined)) return;
-      names[`#a${i}`] = name;
       values[`:v${c}_${i}`] = value;
-      terms.push(`#a${i} = :v${c}_${i}`);
+      terms.push(`${placeholder(name)} = :v${c}_${i}`);
     });
     return terms.join(" AND ");
   });

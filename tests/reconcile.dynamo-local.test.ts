@@ -11,7 +11,9 @@ import { CANCEL_REASON } from "../functions/domain/compensation";
 import { makeReconcileHandler, reconcilerTables } from "../functions/handlers/reconcile";
 import { RECONCILER } from "../functions/stream-functions";
 import type { TableKey } from "../functions/tables";
+import { SandboxReconciler } from "../local/reconciler";
 import { createTables, useDynamoLocal } from "./support/dynamo-local";
+import { eventually } from "./support/eventually";
 import { testDeps } from "./support/deps";
 
 const EAST = "us-east-1";
@@ -221,5 +223,56 @@ describe("reconciler handler against DynamoDB Local", function () {
         batchItemFailures: [],
       });
     }
+  });
+
+  describe("in the sandbox (local/reconciler.ts)", () => {
+    let reconciler: SandboxReconciler;
+    beforeEach(async () => {
+      reconciler = new SandboxReconciler({ settleMs: 0, pollMs: 20 });
+      await reconciler.attach(EAST, local.instance().endpoint, deps());
+    });
+    afterEach(() => reconciler.stop());
+
+    const status = async (id: string) => (await getOrder(id))?.OrderStatus;
+
+    it("reads the products stream: a product moving away from its order cancels it; paused, it waits", async () => {
+      await put("orders", order("e", "p2"));
+      await put("products", sale("p2", "e", EAST));
+      await put("products", sale("p2", "f", WEST));
+      await eventually("e cancelled", 10_000, async () =>
+        (await status("e")) === "CANCELLED" ? true : undefined,
+      );
+      reconciler.pause();
+      await put("orders", order("g", "p3"));
+      await put("products", sale("p3", "g", EAST));
+      await put("products", sale("p3", "h", WEST));
+      // Held like a disabled event source mapping: read, not handled.
+      await eventually("records held", 10_000, () =>
+        (reconciler.stats()[0]?.backlog ?? 0) >= 2 ? true : undefined,
+      );
+      expect(await status("g")).to.equal("CONFIRMED");
+      reconciler.resume();
+      await eventually("g cancelled", 10_000, async () =>
+        (await status("g")) === "CANCELLED" ? true : undefined,
+      );
+    });
+
+    it("sweep: cancels the orders this region sold whose product names another order, only those", async () => {
+      await put("orders", order("a", "p1"));
+      await put("products", sale("p1", "b", WEST));
+      await put("orders", order("c", "p4"));
+      await put("products", sale("p4", "c", EAST));
+      await put("orders", { ...order("d", "p5"), CreatedInRegion: WEST });
+      await put("products", sale("p5", "x", EAST));
+      expect(await reconciler.sweep(EAST)).to.equal(1);
+      expect(await getOrder("a")).to.include({
+        OrderStatus: "CANCELLED",
+        CancelledInFavourOf: "b",
+      });
+      expect(await status("c")).to.equal("CONFIRMED");
+      expect(await status("d")).to.equal("CONFIRMED");
+      expect(await reconciler.sweep(EAST)).to.equal(0);
+      expect(reconciler.stats()[0]).to.include({ region: EAST, swept: 1 });
+    });
   });
 });

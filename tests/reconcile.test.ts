@@ -17,6 +17,7 @@ import {
   type ProductChange,
 } from "../functions/domain/compensation";
 import type { ProductItem } from "../functions/domain/model";
+import { sameItemCondition } from "../local/streams";
 
 const EAST = "us-east-1";
 const WEST = "us-west-2";
@@ -347,5 +348,36 @@ describe("reconciler rule: interleavings of 2-3 regions' records (fast-check)", 
     expect(cancels.map((c) => [c.orderId, c.region, c.winnerOrderId])).to.deep.equal([
       ["o0", EAST, "o1"],
     ]);
+  });
+});
+
+describe("sandbox replication: a replicated put only over what it knew (sameItemCondition)", () => {
+  it("two contents with attributes in another order name each attribute once", () => {
+    const c = sameItemCondition("K", [
+      { K: { S: "1" }, A: { N: "1" } },
+      { A: { N: "2" }, K: { S: "1" } },
+    ]);
+    expect(c.ExpressionAttributeNames).to.deep.equal({ "#k": "K", "#a0": "K", "#a1": "A" });
+    expect(c.ConditionExpression).to.equal(
+      "(attribute_exists(#k) AND #a0 = :v0_0 AND #a1 = :v0_1) OR " +
+        "(attribute_exists(#k) AND #a1 = :v1_0 AND #a0 = :v1_1)",
+    );
+  });
+
+  it("absent, or every scalar attribute equal; either of several contents", () => {
+    expect(sameItemCondition("ProductId", [undefined])).to.deep.equal({
+      ConditionExpression: "(attribute_not_exists(#k))",
+      ExpressionAttributeNames: { "#k": "ProductId" },
+    });
+    const c = sameItemCondition("ProductId", [
+      { ProductId: { S: "p1" }, ProductStatus: { S: "IN_STOCK" }, Tags: { SS: ["x"] } },
+      undefined,
+    ]);
+    expect(c).to.deep.equal({
+      ConditionExpression:
+        "(attribute_exists(#k) AND #a0 = :v0_0 AND #a1 = :v0_1) OR (attribute_not_exists(#k))",
+      ExpressionAttributeNames: { "#k": "ProductId", "#a0": "ProductId", "#a1": "ProductStatus" },
+      ExpressionAttributeValues: { ":v0_0": { S: "p1" }, ":v0_1": { S: "IN_STOCK" } },
+    });
   });
 });

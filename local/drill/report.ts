@@ -417,6 +417,7 @@ export function formatReport(r: DrillReport, bucketS = 5): string {
   for (const line of anomalyExamples(r.anomalies)) lines.push(`  ${line}`);
   const c = r.compensation;
   if (c !== undefined) {
+    lines.push("");
     lines.push(`Compensation (after ${secs(c.settleWaitMs)} more)`);
     lines.push(`  ${compensationLine(c)}`);
     const few = [...new Set(c.outstandingProducts.map((p) => p.productId))];
