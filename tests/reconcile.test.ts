@@ -171,6 +171,7 @@ describe("reconciler rule: one record", () => {
         soldInRegion: EAST,
         soldAt: "2026-11-29T11:59:59.000Z",
         customerId: undefined,
+        total: undefined,
       },
     ]);
     expect((await compensate(store, change, clock)).outcome).to.equal("already-cancelled");

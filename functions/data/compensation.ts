@@ -17,7 +17,7 @@ export interface CompensationTables {
 /**
  * The update that cancels an order. SET on a missing item creates it, so an order whose write has
  * not landed yet becomes a tombstone: its key, product, the sale's region and time and (when the
- * claim recorded it) its customer, status CANCELLED. `if_not_exists` keeps an existing order's
+ * claim recorded them) its customer and total, status CANCELLED. `if_not_exists` keeps an existing order's
  * own content. The condition makes the write happen once: never over a cancelled order, never on
  * an order of another product.
  */
@@ -38,7 +38,7 @@ export function cancelUpdate(tables: CompensationTables, c: Cancellation) {
     "CancelledAt = :at",
     "ProductId = if_not_exists(ProductId, :product)",
   ];
-  const keep = (attr: string, value: string | undefined): void => {
+  const keep = (attr: string, value: string | number | undefined): void => {
     if (value === undefined) return;
     values[`:${attr}`] = value;
     sets.push(`${attr} = if_not_exists(${attr}, :${attr})`);
@@ -46,6 +46,7 @@ export function cancelUpdate(tables: CompensationTables, c: Cancellation) {
   keep("CreatedInRegion", c.soldInRegion);
   keep("CreatedAt", c.soldAt);
   keep("CustomerId", c.customerId);
+  keep("OrderTotal", c.total);
   return new UpdateCommand({
     TableName: tables.orders,
     Key: { OrderId: c.orderId },

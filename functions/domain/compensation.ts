@@ -20,7 +20,8 @@
  * - the cancellation is one conditional write on the losing order: status not already CANCELLED,
  *   so a redelivered or replayed record changes nothing. An order that does not exist yet (a sale
  *   whose order write has not landed) is written as a cancelled tombstone that a late order write
- *   finds (it only creates orders that do not exist).
+ *   finds: it only creates orders that do not exist, and the tombstone carries the claim's
+ *   content (customer, total, time, region), so that write answers with this cancelled order.
  *
  * Pure: the stream record comes in as plain (unmarshalled) images, storage is behind
  * `CompensationStore`.
@@ -44,8 +45,9 @@ export interface RecordedSale {
   readonly orderId: string;
   readonly region?: string | undefined;
   readonly at?: string | undefined;
-  /** Recorded by an order path that writes the order's content into the claim (optional). */
+  /** The order's customer and total, which the claim records (absent on older items). */
   readonly customerId?: string | undefined;
+  readonly total?: number | undefined;
 }
 
 /** A loser to cancel: the order this region sold and the order that took the product. */
@@ -74,6 +76,7 @@ export function saleIn(image: Readonly<Record<string, unknown>> | undefined): Re
     region: str(image.SoldInRegion),
     at: str(image.SoldAt),
     customerId: str(image.SoldToCustomerId),
+    total: typeof image.SoldOrderTotal === "number" ? image.SoldOrderTotal : undefined,
   };
 }
 
@@ -120,6 +123,7 @@ export interface Cancellation {
   readonly soldInRegion?: string | undefined;
   readonly soldAt?: string | undefined;
   readonly customerId?: string | undefined;
+  readonly total?: number | undefined;
 }
 
 /** What a cancellation found: done now, done before (redelivery), or an order of another product. */
@@ -158,6 +162,7 @@ export async function compensate(
     soldInRegion: loser.region,
     soldAt: loser.at,
     customerId: loser.customerId,
+    total: loser.total,
   };
   return { outcome: await store.cancel(cancellation), cancellation };
 }
