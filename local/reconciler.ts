@@ -27,6 +27,11 @@ import {
 import type { Deps } from "../functions/runtime";
 import { startStreamPoller, type StreamPoller, type StreamRecord } from "./streams";
 
+/**
+ * How often an idle reconciler reads its stream: Lambda polls a DynamoDB stream's shards at a
+ * base rate of 4 times per second (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html).
+ */
+export const DEFAULT_RECONCILE_POLL_MS = 250;
 /** Delay between reading a record and handing it to the handler. */
 export const DEFAULT_RECONCILE_SETTLE_MS = 300;
 /** Records per handler call (an event source mapping's default batch size is 100). */
@@ -98,7 +103,7 @@ export class SandboxReconciler {
     r.poller = await startStreamPoller({
       endpoint,
       tableName: reconcilerTables(deps).products,
-      ...(this.opts.pollMs !== undefined ? { pollMs: this.opts.pollMs } : {}),
+      pollMs: this.opts.pollMs ?? DEFAULT_RECONCILE_POLL_MS,
       onStreamRecords: (records, at) => {
         for (const record of records)
           r.queue.push({ record, due: at + this.settleMs, attempts: 0 });

@@ -221,8 +221,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const onRequestError = (message: string, err: unknown): void =>
     log(`${message}: ${describe(err)}`);
   const replicator = new Replicator({ regions, tables: TABLE_KEYS, lag, onError });
-  const reconciler =
-    opts.reconcile === false ? undefined : new SandboxReconciler({ pollMs, onError });
+  const reconciler = opts.reconcile === false ? undefined : new SandboxReconciler({ onError });
   const runtimes = new Map<string, RegionRuntime>();
   const allPids: number[] = [];
   let endpoint: GlobalEndpoint | undefined;
