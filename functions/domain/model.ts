@@ -82,11 +82,29 @@ export function orderFromSale(product: ProductItem): OrderItem | undefined {
   };
 }
 
-export interface OrderItem {
+/**
+ * CONFIRMED when placed; CANCELLED when, in eventual mode, another region sold the same product
+ * and last-writer-wins gave it to the other order (see functions/domain/compensation.ts).
+ */
+export type OrderStatus = "CONFIRMED" | "CANCELLED";
+
+/** What a cancelled order records about its cancellation (all set by the one write that cancels it). */
+export interface CancellationFields {
+  /** Why, in words a client can read. */
+  readonly CancelReason: string;
+  /** The order the product went to instead. */
+  readonly CancelledInFavourOf: string;
+  /** Region whose reconciler cancelled it (the region that sold this order). */
+  readonly CancelledByRegion: string;
+  /** ISO-8601 time of the cancellation. */
+  readonly CancelledAt: string;
+}
+
+export interface OrderItem extends Partial<CancellationFields> {
   readonly OrderId: string;
   readonly ProductId: string;
   readonly CustomerId: string;
-  readonly OrderStatus: "CONFIRMED";
+  readonly OrderStatus: OrderStatus;
   readonly OrderTotal: number;
   /** ISO-8601 time the serving region accepted the order. */
   readonly CreatedAt: string;
