@@ -328,6 +328,9 @@ describe("AWS stand-ins against the sandbox", function () {
         expect(res.status, what).to.equal(403);
         expect(res.body.message, what).to.match(message);
         expect(res.headers["x-amzn-errortype"], what).to.equal(type);
+        // The project's gateway responses: its JSON error shape, and the region that refused.
+        expect(res.body.error, what).to.equal("ClientError");
+        expect(res.headers["x-served-by-region"], what).to.equal(EAST);
       }
       expect(standIn.fronts.stats()[EAST]?.refused).to.equal(refusedBefore + cases.length);
     });

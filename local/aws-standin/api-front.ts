@@ -15,7 +15,9 @@
  * - a path that is no route of functions/routes.ts is a 403 `Missing Authentication Token`;
  * - a route with `auth: "iam"` needs a valid SigV4 signature for the front's region or a SigV4a
  *   signature whose region set covers it (see sigv4-verify.ts), else a 403 in API Gateway's shape
- *   (`{"message": ...}` and `x-amzn-ErrorType`); `auth: "none"` routes (/health) pass unsigned;
+ *   (API Gateway's message and `x-amzn-ErrorType`, in the body shape of this project's gateway
+ *   responses: `{"error": "ClientError", "message": ...}` and `x-served-by-region`);
+ *   `auth: "none"` routes (/health) pass unsigned;
  * - the request then goes to the region's sandbox server with the stage or base path removed;
  *   an upstream that cannot be reached is a 502 `Internal server error`, one slower than 29 s a
  *   504 (API Gateway's integration timeout).
@@ -23,6 +25,7 @@
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
+import { SERVED_BY_HEADER } from "../../functions/http";
 import { ROUTES, matchPath } from "../../functions/routes";
 import {
   BodyTooLargeError,
@@ -174,8 +177,14 @@ interface FrontContext {
   readonly domain: string;
 }
 
+/**
+ * An error the gateway answers itself, in the shape components/regional-api.ts's gateway
+ * responses give it: `{"error": "ClientError"|"GatewayError", "message": ...}`, the region in
+ * `x-served-by-region`, plus API Gateway's own `x-amzn-ErrorType`.
+ */
 function apiError(
   res: ServerResponse,
+  ctx: { readonly region: string },
   status: number,
   errorType: string,
   message: string,
@@ -184,8 +193,12 @@ function apiError(
   sendJson(
     res,
     status,
-    { message },
-    { "x-amzn-errortype": errorType, "x-amzn-requestid": requestId },
+    { error: status >= 500 ? "GatewayError" : "ClientError", message },
+    {
+      "x-amzn-errortype": errorType,
+      "x-amzn-requestid": requestId,
+      [SERVED_BY_HEADER]: ctx.region,
+    },
   );
 }
 
@@ -209,7 +222,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: FrontContex
     body = await readBody(req);
   } catch (err) {
     if (err instanceof BodyTooLargeError) {
-      return apiError(res, 413, "RequestTooLongException", "Request Too Long", requestId);
+      return apiError(res, ctx, 413, "RequestTooLongException", "Request Too Long", requestId);
     }
     throw err;
   }
@@ -218,7 +231,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: FrontContex
   const path = routePath(ctx, hostname, rawPath);
   if (path === null) {
     ctx.count.refused++;
-    return apiError(res, 403, "ForbiddenException", "Forbidden", requestId);
+    return apiError(res, ctx, 403, "ForbiddenException", "Forbidden", requestId);
   }
   const route =
     path === undefined
@@ -228,6 +241,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: FrontContex
     ctx.count.refused++;
     return apiError(
       res,
+      ctx,
       403,
       "MissingAuthenticationTokenException",
       "Missing Authentication Token",
@@ -238,13 +252,14 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: FrontContex
     const verdict = await ctx.verifier.verify(arrived(req, body));
     if (!verdict.ok) {
       ctx.count.refused++;
-      return apiError(res, verdict.status, verdict.errorType, verdict.message, requestId);
+      return apiError(res, ctx, verdict.status, verdict.errorType, verdict.message, requestId);
     }
     ctx.count[verdict.algorithm]++;
   } else {
     ctx.count.unsigned++;
   }
   forward(
+    ctx,
     req,
     res,
     body,
@@ -270,6 +285,7 @@ const HOP_BY_HOP = new Set([
 ]);
 
 function forward(
+  ctx: FrontContext,
   req: IncomingMessage,
   res: ServerResponse,
   body: Buffer,
@@ -298,11 +314,11 @@ function forward(
   upstream.on("timeout", () => {
     upstream.destroy();
     if (!res.headersSent)
-      apiError(res, 504, "IntegrationTimeout", "Endpoint request timed out", requestId);
+      apiError(res, ctx, 504, "IntegrationTimeout", "Endpoint request timed out", requestId);
   });
   upstream.on("error", () => {
     if (!res.headersSent)
-      apiError(res, 502, "InternalServerErrorException", "Internal server error", requestId);
+      apiError(res, ctx, 502, "InternalServerErrorException", "Internal server error", requestId);
     else res.destroy();
   });
   upstream.end(body);
