@@ -34,6 +34,7 @@ import {
   type StandInCredentials,
 } from "../local/aws-standin/sigv4-verify";
 import { eventually, fill, http, useSandbox } from "./support/sandbox";
+import { withEnv } from "./support/env";
 import { rejection } from "./support/errors";
 
 const EAST = "us-east-1";
@@ -504,9 +505,51 @@ describe("AWS stand-ins against the sandbox", function () {
       const health = () => send(front(EAST), "GET", "/prod/health", { host: regionalHost(EAST) });
       expect((await health()).status).to.equal(502);
       expect(standIn.fis.running().map((e) => e.fault)).to.deep.equal(["lambda-errors"]);
+      // Its health check fails, so the service name's answer moves away from it, and back.
+      const answers = async (address: string | undefined) => {
+        const got = await resolver.resolve4(standIn.serviceDomain);
+        return got[0] === address ? got : undefined;
+      };
+      await eventually(
+        "answer moves to us-west-2",
+        10_000,
+        () => answers(standIn.fronts.addresses[WEST]),
+        100,
+      );
       await fis(EAST).send(new StopExperimentCommand({ id: started.experiment?.id }));
       expect((await health()).status).to.equal(200);
       expect(standIn.fis.running()).to.deep.equal([]);
+      await eventually(
+        "answer back to us-east-1",
+        10_000,
+        () => answers(standIn.fronts.addresses[EAST]),
+        100,
+      );
+    });
+
+    it("is found by SDK clients through AWS_ENDPOINT_URL_FIS / _CLOUDWATCH (standIn.env)", async () => {
+      const keys = Object.keys(standIn.env);
+      await withEnv(keys, { ...standIn.env, AWS_REGION: WEST }, async () => {
+        const listed = await new FisClient({}).send(new ListExperimentsCommand({}));
+        expect(listed.experiments).to.be.an("array");
+        const cw = await new CloudWatchClient({}).send(
+          new GetMetricDataCommand({
+            StartTime: new Date(Date.now() - 60_000),
+            EndTime: new Date(),
+            MetricDataQueries: [
+              {
+                Id: "q",
+                MetricStat: {
+                  Metric: { Namespace: "AWS/Lambda", MetricName: "Errors" },
+                  Period: 60,
+                  Stat: "Sum",
+                },
+              },
+            ],
+          }),
+        );
+        expect(cw.MetricDataResults?.[0]).to.include({ Id: "q", StatusCode: "Complete" });
+      });
     });
 
     it("finds a template only in its own region", async () => {

@@ -15,7 +15,8 @@
  *   (`failed` if `undo` throws, with the reason).
  * - GetExperiment, ListExperiments, GetExperimentTemplate, ListExperimentTemplates.
  * A fault applied by two running experiments is undone when the last of them ends.
- * `running()` lists what is still applied, for tests and for the drill's own checks.
+ * `running()` lists what is still applied, for tests and for the drill's own checks; `stop()`
+ * stops every running experiment (undoing its fault) before closing.
  */
 import { randomBytes } from "node:crypto";
 import { AwsError, restJsonHandler, validation, type RestRoute } from "./aws-protocol";
@@ -262,8 +263,9 @@ export async function startFisFake(opts: FisFakeOptions): Promise<FisFake> {
       [...experiments.values()]
         .filter((e) => ACTIVE.includes(e.status))
         .map((e) => ({ id: e.id, fault: e.fault, region: e.region, status: e.status })),
+    // Stopping the stand-in ends every running experiment first: no fault outlives it.
     stop: async () => {
-      for (const e of experiments.values()) clearTimeout(e.timer);
+      for (const e of experiments.values()) if (e.status === "running") await end(e, "stopped");
       await server.stop();
     },
   };
