@@ -12,8 +12,11 @@
  * accepting SigV4 for its own region only. Operations: GetRoutingControlState,
  * UpdateRoutingControlState, UpdateRoutingControlStates (all or nothing), ListRoutingControls.
  * An unknown ARN is a ResourceNotFoundException; a change the sandbox's safety rule refuses
- * (fewer than one region On) a ConflictException naming the rule; `SafetyRulesToOverride` is
- * accepted and ignored (the sandbox has one rule and no override).
+ * (fewer than one region On) a ConflictException naming the rule (the API reference lists
+ * ConflictException for these operations but does not say which error a safety rule raises:
+ * a caller should not depend on the code, only on the refusal); `SafetyRulesToOverride` is
+ * accepted and ignored (the sandbox has one rule and no override). Endpoints are plain http on
+ * 127.0.0.1, under `/v1` like real cluster endpoints.
  */
 import { randomBytes } from "node:crypto";
 import { SafetyRuleError, type ControlState } from "../routing";
