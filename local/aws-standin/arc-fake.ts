@@ -20,7 +20,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { SafetyRuleError, type ControlState } from "../routing";
-import { AwsError, awsJsonHandler, validation } from "./aws-protocol";
+import { AwsError, awsJsonHandler, validation, type JsonOperation } from "./aws-protocol";
 import { listen, type Listening } from "./http-util";
 import { SignatureVerifier, type StandInCredentials } from "./sigv4-verify";
 
@@ -69,12 +69,13 @@ function parseState(value: unknown, field: string): ControlState {
   throw validation(`${field} must be On or Off: got ${JSON.stringify(value)}`);
 }
 
-export async function startArcFake(opts: ArcFakeOptions): Promise<ArcFake> {
-  const panel = id(6);
-  const clusterArn = `arn:aws:route53-recovery-control::${STAND_IN_ACCOUNT}:cluster/${id(8)}`;
-  const controlPanelArn = `arn:aws:route53-recovery-control::${STAND_IN_ACCOUNT}:controlpanel/${panel}`;
-  const arns: Record<string, string> = {};
-  for (const r of opts.regions) arns[r] = `${controlPanelArn}/routingcontrol/${id(8)}`;
+/** The four cluster operations over `controls`, for routing control ARNs `arns`. */
+function arcOperations(
+  controls: RoutingControls,
+  regions: readonly string[],
+  arns: Readonly<Record<string, string>>,
+  controlPanelArn: string,
+): Record<string, JsonOperation> {
   const regionOf = new Map(Object.entries(arns).map(([r, a]) => [a, r]));
   const region = (arn: unknown): string => {
     if (typeof arn !== "string") throw validation("RoutingControlArn is required");
@@ -89,7 +90,7 @@ export async function startArcFake(opts: ArcFakeOptions): Promise<ArcFake> {
   };
   const apply = (change: Record<string, ControlState>): void => {
     try {
-      opts.controls.setRoutingControls(change);
+      controls.setRoutingControls(change);
     } catch (err) {
       if (err instanceof SafetyRuleError) {
         throw new AwsError("ConflictException", 409, err.message, {
@@ -105,10 +106,10 @@ export async function startArcFake(opts: ArcFakeOptions): Promise<ArcFake> {
     ControlPanelName: "resilient-dynamo",
     RoutingControlArn: arns[r],
     RoutingControlName: `resilient-dynamo-${r}`,
-    RoutingControlState: opts.controls.routingControls()[r],
+    RoutingControlState: controls.routingControls()[r],
     Owner: STAND_IN_ACCOUNT,
   });
-  const operations = {
+  return {
     GetRoutingControlState: async (input: Record<string, unknown>) => {
       const r = region(input.RoutingControlArn);
       const d = describe(r);
@@ -142,9 +143,18 @@ export async function startArcFake(opts: ArcFakeOptions): Promise<ArcFake> {
       if (input.ControlPanelArn !== undefined && input.ControlPanelArn !== controlPanelArn) {
         return { RoutingControls: [] };
       }
-      return { RoutingControls: opts.regions.map(describe) };
+      return { RoutingControls: regions.map(describe) };
     },
   };
+}
+
+export async function startArcFake(opts: ArcFakeOptions): Promise<ArcFake> {
+  const panel = id(6);
+  const clusterArn = `arn:aws:route53-recovery-control::${STAND_IN_ACCOUNT}:cluster/${id(8)}`;
+  const controlPanelArn = `arn:aws:route53-recovery-control::${STAND_IN_ACCOUNT}:controlpanel/${panel}`;
+  const arns: Record<string, string> = {};
+  for (const r of opts.regions) arns[r] = `${controlPanelArn}/routingcontrol/${id(8)}`;
+  const operations = arcOperations(opts.controls, opts.regions, arns, controlPanelArn);
   const endpointRegions = opts.endpointRegions ?? DEFAULT_ARC_ENDPOINT_REGIONS;
   const down = endpointRegions.map(() => false);
   const counts = endpointRegions.map(() => 0);

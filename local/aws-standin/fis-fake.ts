@@ -72,24 +72,32 @@ const ACTIVE: readonly Status[] = ["initiating", "running", "stopping"];
 const seconds = (ms: number | undefined): number | undefined =>
   ms === undefined ? undefined : ms / 1000;
 
-export async function startFisFake(opts: FisFakeOptions): Promise<FisFake> {
-  const maxDurationMs = opts.maxDurationMs ?? DEFAULT_MAX_DURATION_MS;
-  const templates = new Map<string, { fault: string; region: string }>();
-  const templateIds: Record<string, Record<string, string>> = {};
-  for (const fault of Object.keys(opts.faults)) {
-    templateIds[fault] = {};
-    for (const region of opts.regions) {
-      const tid = `EXT${randomBytes(8).toString("hex")}`;
-      templates.set(tid, { fault, region });
-      (templateIds[fault] as Record<string, string>)[region] = tid;
+/** Templates, experiments and which faults are applied: the stand-in's whole state. */
+class FisState {
+  readonly templates = new Map<string, { fault: string; region: string }>();
+  readonly templateIds: Record<string, Record<string, string>> = {};
+  readonly experiments = new Map<string, Experiment>();
+  /** How many running experiments hold each fault@region. */
+  private readonly applied = new Map<string, number>();
+
+  constructor(private readonly opts: FisFakeOptions) {
+    for (const fault of Object.keys(opts.faults)) {
+      const ids: Record<string, string> = {};
+      for (const region of opts.regions) {
+        ids[region] = `EXT${randomBytes(8).toString("hex")}`;
+        this.templates.set(ids[region], { fault, region });
+      }
+      this.templateIds[fault] = ids;
     }
   }
-  const experiments = new Map<string, Experiment>();
-  const applied = new Map<string, number>();
-  const key = (e: Experiment) => `${e.fault}@${e.region}`;
 
-  const template = (tid: unknown, region: string) => {
-    const t = typeof tid === "string" ? templates.get(tid) : undefined;
+  private action(fault: string): FaultAction {
+    return this.opts.faults[fault] as FaultAction;
+  }
+
+  /** The template `tid` of `region`, or ResourceNotFoundException. */
+  template(tid: unknown, region: string): { fault: string; region: string } {
+    const t = typeof tid === "string" ? this.templates.get(tid) : undefined;
     if (t === undefined || t.region !== region) {
       throw new AwsError(
         "ResourceNotFoundException",
@@ -98,69 +106,58 @@ export async function startFisFake(opts: FisFakeOptions): Promise<FisFake> {
       );
     }
     return t;
-  };
-  const describeTemplate = (tid: string) => {
-    const t = templates.get(tid) as { fault: string; region: string };
-    const action = opts.faults[t.fault] as FaultAction;
+  }
+
+  describeTemplate(tid: string) {
+    const t = this.templates.get(tid) as { fault: string; region: string };
     return {
       id: tid,
       description: `${t.fault} in ${t.region} (stand-in)`,
-      actions: { [t.fault]: { actionId: action.actionId, description: t.fault } },
+      actions: { [t.fault]: { actionId: this.action(t.fault).actionId, description: t.fault } },
       stopConditions: [{ source: "none" }],
       tags: { fault: t.fault, region: t.region },
     };
-  };
-  const describe = (e: Experiment) => ({
-    id: e.id,
-    experimentTemplateId: e.templateId,
-    roleArn: `arn:aws:iam::111122223333:role/fis-${e.fault}`,
-    state: { status: e.status, ...(e.reason !== undefined ? { reason: e.reason } : {}) },
-    actions: {
-      [e.fault]: {
-        actionId: (opts.faults[e.fault] as FaultAction).actionId,
-        state: { status: e.status },
+  }
+
+  describe(e: Experiment) {
+    return {
+      id: e.id,
+      experimentTemplateId: e.templateId,
+      roleArn: `arn:aws:iam::111122223333:role/fis-${e.fault}`,
+      state: { status: e.status, ...(e.reason !== undefined ? { reason: e.reason } : {}) },
+      actions: {
+        [e.fault]: { actionId: this.action(e.fault).actionId, state: { status: e.status } },
       },
-    },
-    stopConditions: [{ source: "none" }],
-    creationTime: seconds(e.createdAt),
-    startTime: seconds(e.startedAt),
-    endTime: seconds(e.endedAt),
-    tags: e.tags,
-  });
-  const lookup = (id: string | undefined, region: string): Experiment => {
-    const e = id === undefined ? undefined : experiments.get(id);
+      stopConditions: [{ source: "none" }],
+      creationTime: seconds(e.createdAt),
+      startTime: seconds(e.startedAt),
+      endTime: seconds(e.endedAt),
+      tags: e.tags,
+    };
+  }
+
+  /** The experiment `id` of `region`, or ResourceNotFoundException. */
+  lookup(id: string | undefined, region: string): Experiment {
+    const e = id === undefined ? undefined : this.experiments.get(id);
     if (e === undefined || e.region !== region) {
       throw new AwsError("ResourceNotFoundException", 404, `Experiment not found: ${String(id)}`);
     }
     return e;
-  };
-
-  async function end(e: Experiment, final: "stopped" | "completed"): Promise<void> {
-    clearTimeout(e.timer);
-    e.status = "stopping";
-    const left = (applied.get(key(e)) ?? 1) - 1;
-    applied.set(key(e), left);
-    try {
-      if (left === 0) await (opts.faults[e.fault] as FaultAction).undo(e.region);
-      e.status = final;
-      e.reason = final === "stopped" ? "Experiment stopped." : "Experiment completed.";
-    } catch (err) {
-      e.status = "failed";
-      e.reason = `undo failed: ${err instanceof Error ? err.message : String(err)}`;
-    }
-    e.endedAt = Date.now();
   }
 
-  async function start(e: Experiment): Promise<void> {
+  /** Applies the fault (unless another experiment holds it) and runs until `maxDurationMs`. */
+  async start(e: Experiment): Promise<void> {
+    this.experiments.set(e.id, e);
+    const key = `${e.fault}@${e.region}`;
     try {
-      const n = applied.get(key(e)) ?? 0;
-      if (n === 0) await (opts.faults[e.fault] as FaultAction).apply(e.region);
-      applied.set(key(e), n + 1);
+      const n = this.applied.get(key) ?? 0;
+      if (n === 0) await this.action(e.fault).apply(e.region);
+      this.applied.set(key, n + 1);
       e.status = "running";
       e.startedAt = Date.now();
       e.timer = setTimeout(() => {
-        if (e.status === "running") void end(e, "completed");
-      }, maxDurationMs);
+        if (e.status === "running") void this.end(e, "completed");
+      }, this.opts.maxDurationMs ?? DEFAULT_MAX_DURATION_MS);
       e.timer.unref();
     } catch (err) {
       e.status = "failed";
@@ -169,18 +166,37 @@ export async function startFisFake(opts: FisFakeOptions): Promise<FisFake> {
     }
   }
 
-  const routes: RestRoute[] = [
+  /** Undoes the fault when no other running experiment holds it. */
+  async end(e: Experiment, final: "stopped" | "completed"): Promise<void> {
+    clearTimeout(e.timer);
+    e.status = "stopping";
+    const key = `${e.fault}@${e.region}`;
+    const left = (this.applied.get(key) ?? 1) - 1;
+    this.applied.set(key, left);
+    try {
+      if (left === 0) await this.action(e.fault).undo(e.region);
+      e.status = final;
+      e.reason = final === "stopped" ? "Experiment stopped." : "Experiment completed.";
+    } catch (err) {
+      e.status = "failed";
+      e.reason = `undo failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    e.endedAt = Date.now();
+  }
+}
+
+/** The FIS operations the stand-in serves, over `state`. */
+function fisRoutes(state: FisState): RestRoute[] {
+  return [
     {
       method: "POST",
       path: "/experiments",
       run: async ({ body }, region) => {
-        const t = template(body.experimentTemplateId, region);
+        const t = state.template(body.experimentTemplateId, region);
         if (body.clientToken !== undefined && typeof body.clientToken !== "string") {
           throw validation("clientToken must be a string");
         }
-        const tags = (
-          typeof body.tags === "object" && body.tags !== null ? body.tags : {}
-        ) as Record<string, string>;
+        const tags = (isRecord(body.tags) ? body.tags : {}) as Record<string, string>;
         const e: Experiment = {
           id: `EXP${randomBytes(8).toString("hex")}`,
           templateId: body.experimentTemplateId as string,
@@ -190,61 +206,73 @@ export async function startFisFake(opts: FisFakeOptions): Promise<FisFake> {
           status: "initiating",
           tags,
         };
-        experiments.set(e.id, e);
-        await start(e);
-        return { experiment: describe(e) };
+        await state.start(e);
+        return { experiment: state.describe(e) };
       },
     },
     {
       method: "DELETE",
       path: "/experiments/{id}",
       run: async ({ params }, region) => {
-        const e = lookup(params.id, region);
-        if (e.status === "running") await end(e, "stopped");
-        return { experiment: describe(e) };
+        const e = state.lookup(params.id, region);
+        if (e.status === "running") await state.end(e, "stopped");
+        return { experiment: state.describe(e) };
       },
     },
     {
       method: "GET",
       path: "/experiments/{id}",
-      run: async ({ params }, region) => ({ experiment: describe(lookup(params.id, region)) }),
+      run: async ({ params }, region) => ({
+        experiment: state.describe(state.lookup(params.id, region)),
+      }),
     },
     {
       method: "GET",
       path: "/experiments",
       run: async (_input, region) => ({
-        experiments: [...experiments.values()]
+        experiments: [...state.experiments.values()]
           .filter((e) => e.region === region)
-          .map((e) => ({
-            id: e.id,
-            experimentTemplateId: e.templateId,
-            state: describe(e).state,
-            creationTime: seconds(e.createdAt),
-            tags: e.tags,
-          })),
+          .map((e) => {
+            const d = state.describe(e);
+            return {
+              id: d.id,
+              experimentTemplateId: d.experimentTemplateId,
+              state: d.state,
+              creationTime: d.creationTime,
+              tags: d.tags,
+            };
+          }),
       }),
     },
     {
       method: "GET",
       path: "/experimentTemplates/{id}",
       run: async ({ params }, region) => {
-        template(params.id, region);
-        return { experimentTemplate: describeTemplate(params.id as string) };
+        state.template(params.id, region);
+        return { experimentTemplate: state.describeTemplate(params.id as string) };
       },
     },
     {
       method: "GET",
       path: "/experimentTemplates",
       run: async (_input, region) => ({
-        experimentTemplates: [...templates]
+        experimentTemplates: [...state.templates]
           .filter(([, t]) => t.region === region)
           .map(([tid]) => {
-            const d = describeTemplate(tid);
+            const d = state.describeTemplate(tid);
             return { id: d.id, description: d.description, tags: d.tags };
           }),
       }),
     },
   ];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export async function startFisFake(opts: FisFakeOptions): Promise<FisFake> {
+  const state = new FisState(opts);
   const verifier = new SignatureVerifier({
     credentials: opts.credentials,
     service: FIS_SERVICE,
@@ -253,19 +281,21 @@ export async function startFisFake(opts: FisFakeOptions): Promise<FisFake> {
   const server = await listen(
     "127.0.0.1",
     0,
-    restJsonHandler(verifier, routes),
+    restJsonHandler(verifier, fisRoutes(state)),
     opts.onError ?? (() => undefined),
   );
   return {
     endpoint: server.url,
-    templateIds,
+    templateIds: state.templateIds,
     running: () =>
-      [...experiments.values()]
+      [...state.experiments.values()]
         .filter((e) => ACTIVE.includes(e.status))
         .map((e) => ({ id: e.id, fault: e.fault, region: e.region, status: e.status })),
     // Stopping the stand-in ends every running experiment first: no fault outlives it.
     stop: async () => {
-      for (const e of experiments.values()) if (e.status === "running") await end(e, "stopped");
+      for (const e of state.experiments.values()) {
+        if (e.status === "running") await state.end(e, "stopped");
+      }
       await server.stop();
     },
   };

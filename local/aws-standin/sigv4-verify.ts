@@ -155,6 +155,31 @@ const AMZ_DATE = /^(\d{8})T\d{6}Z$/;
 
 const INCOMPLETE = "IncompleteSignatureException";
 const INVALID = "InvalidSignatureException";
+const UNRECOGNIZED = "UnrecognizedClientException";
+const INVALID_TOKEN = "The security token included in the request is invalid.";
+
+/** Why a request is refused, thrown inside `verify` and returned as its verdict. */
+class Refusal extends Error {
+  constructor(
+    readonly errorType: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the Authorization header says, with the credentials it names. */
+interface ParsedAuth {
+  readonly algorithm: string;
+  readonly v4a: boolean;
+  readonly creds: StandInCredentials;
+  readonly shortDate: string;
+  /** SigV4 only: the scope's region. */
+  readonly region: string | undefined;
+  readonly service: string;
+  readonly signed: readonly string[];
+  readonly signature: string;
+}
 
 function fail(errorType: string, message: string): Verdict {
   return { ok: false, status: 403, errorType, message };
@@ -213,12 +238,45 @@ export class SignatureVerifier {
 
   /** Whether `req` carries a valid signature for this endpoint; never throws. */
   async verify(req: ArrivedRequest): Promise<Verdict> {
+    try {
+      const auth = this.parse(req);
+      const longDate = this.checkDate(req, auth);
+      const { regions, scope } = this.checkScope(req, auth);
+      this.checkHeaders(req, auth);
+      const stringToSign = await this.stringToSign(
+        req,
+        auth.signed,
+        longDate,
+        scope,
+        auth.algorithm,
+      );
+      const good = auth.v4a
+        ? this.checkV4a(auth.creds, stringToSign, auth.signature)
+        : await this.checkV4(auth, stringToSign, regions);
+      if (!good) {
+        throw new Refusal(
+          INVALID,
+          "The request signature we calculated does not match the signature you provided. Check " +
+            "your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+        );
+      }
+      const algorithm = auth.v4a ? "SigV4a" : "SigV4";
+      return { ok: true, algorithm, accessKeyId: auth.creds.accessKeyId, regions };
+    } catch (err) {
+      if (err instanceof Refusal) return fail(err.errorType, err.message);
+      throw err;
+    }
+  }
+
+  /** The Authorization header, its credential scope, and the credentials it names. */
+  private parse(req: ArrivedRequest): ParsedAuth {
     const auth = header(req.headers, "authorization");
-    if (auth === undefined)
-      return fail("MissingAuthenticationTokenException", "Missing Authentication Token");
+    if (auth === undefined) {
+      throw new Refusal("MissingAuthenticationTokenException", "Missing Authentication Token");
+    }
     const m = AUTH_PATTERN.exec(auth.trim());
     if (!m) {
-      return fail(
+      throw new Refusal(
         INCOMPLETE,
         `Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters, ` +
           `with algorithm AWS4-HMAC-SHA256 or AWS4-ECDSA-P256-SHA256. Authorization=${auth}`,
@@ -227,126 +285,110 @@ export class SignatureVerifier {
     const [, algorithm, credential, signedList, signature] = m as unknown as string[];
     const v4a = algorithm === ALGORITHM_IDENTIFIER_V4A;
     const scopeParts = (credential as string).split("/");
-    const [accessKeyId, shortDate] = scopeParts;
     const expectedParts = v4a ? 4 : 5;
     if (scopeParts.length !== expectedParts || scopeParts[expectedParts - 1] !== "aws4_request") {
-      return fail(INCOMPLETE, `Credential should be scoped correctly: ${credential}`);
+      throw new Refusal(INCOMPLETE, `Credential should be scoped correctly: ${credential}`);
     }
-    const creds = this.byKey.get(accessKeyId as string);
-    if (!creds) {
-      return fail(
-        "UnrecognizedClientException",
-        "The security token included in the request is invalid.",
-      );
-    }
-    const service = scopeParts[expectedParts - 2];
+    const creds = this.byKey.get(scopeParts[0] as string);
+    if (!creds) throw new Refusal(UNRECOGNIZED, INVALID_TOKEN);
+    const service = scopeParts[expectedParts - 2] as string;
     if (service !== this.opts.service) {
-      return fail(
+      throw new Refusal(
         INVALID,
         `Credential should be scoped to correct service: '${this.opts.service}'. `,
       );
     }
     const signed = (signedList as string).split(";");
     if (!signed.includes("host")) {
-      return fail(
+      throw new Refusal(
         INCOMPLETE,
         "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
       );
     }
+    return {
+      algorithm: algorithm as string,
+      v4a,
+      creds,
+      shortDate: scopeParts[1] as string,
+      region: v4a ? undefined : (scopeParts[2] as string),
+      service,
+      signed,
+      signature: signature as string,
+    };
+  }
+
+  /** `x-amz-date`, signed, matching the scope's date and within the clock skew of now. */
+  private checkDate(req: ArrivedRequest, auth: ParsedAuth): string {
     const dateValue = header(req.headers, "x-amz-date");
     const dateMs = dateValue === undefined ? undefined : parseAmzDate(dateValue);
-    if (dateValue === undefined || dateMs === undefined || !signed.includes("x-amz-date")) {
-      return fail(
+    if (dateValue === undefined || dateMs === undefined || !auth.signed.includes("x-amz-date")) {
+      throw new Refusal(
         INCOMPLETE,
         "Authorization header requires existence of a signed 'X-Amz-Date' header.",
       );
     }
-    if (AMZ_DATE.exec(dateValue)?.[1] !== shortDate) {
-      return fail(
+    if (AMZ_DATE.exec(dateValue)?.[1] !== auth.shortDate) {
+      throw new Refusal(
         INVALID,
-        `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${shortDate}' != '${dateValue.slice(0, 8)}'`,
+        `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.shortDate}' != '${dateValue.slice(0, 8)}'`,
       );
     }
     const now = this.now();
     const minutes = Math.round(this.skew / 60_000);
     if (dateMs < now - this.skew) {
-      return fail(
+      throw new Refusal(
         INVALID,
         `Signature expired: ${dateValue} is now earlier than ${amzDate(now - this.skew)} (${amzDate(now)} - ${minutes} min.)`,
       );
     }
     if (dateMs > now + this.skew) {
-      return fail(
+      throw new Refusal(
         INVALID,
         `Signature not yet current: ${dateValue} is still later than ${amzDate(now + this.skew)} (${amzDate(now)} + ${minutes} min.)`,
       );
     }
-    let regions: string;
-    let scope: string;
-    if (v4a) {
-      const set = header(req.headers, "x-amz-region-set");
-      if (set === undefined || !signed.includes("x-amz-region-set")) {
-        return fail(INCOMPLETE, "SigV4a requires a signed 'X-Amz-Region-Set' header.");
-      }
-      if (!this.opts.regions.some((r) => regionSetCovers(set, r))) {
-        return fail(
+    return dateValue;
+  }
+
+  /** The region (SigV4) or signed region set (SigV4a) must cover this endpoint's region. */
+  private checkScope(req: ArrivedRequest, auth: ParsedAuth): { regions: string; scope: string } {
+    if (auth.region !== undefined) {
+      if (!this.opts.regions.includes(auth.region)) {
+        throw new Refusal(
           INVALID,
-          `The region set '${set}' does not include this endpoint's region (${this.opts.regions.join(", ")}).`,
+          `Credential should be scoped to a valid region, not '${auth.region}'. `,
         );
       }
-      regions = set;
-      scope = `${shortDate}/${service}/aws4_request`;
-    } else {
-      const region = scopeParts[2] as string;
-      if (!this.opts.regions.includes(region)) {
-        return fail(INVALID, `Credential should be scoped to a valid region, not '${region}'. `);
-      }
-      regions = region;
-      scope = `${shortDate}/${region}/${service}/aws4_request`;
+      return {
+        regions: auth.region,
+        scope: `${auth.shortDate}/${auth.region}/${auth.service}/aws4_request`,
+      };
     }
-    if (creds.sessionToken !== undefined) {
-      const token = header(req.headers, "x-amz-security-token");
-      if (token !== creds.sessionToken || !signed.includes("x-amz-security-token")) {
-        return fail(
-          "UnrecognizedClientException",
-          "The security token included in the request is invalid.",
-        );
-      }
+    const set = header(req.headers, "x-amz-region-set");
+    if (set === undefined || !auth.signed.includes("x-amz-region-set")) {
+      throw new Refusal(INCOMPLETE, "SigV4a requires a signed 'X-Amz-Region-Set' header.");
     }
-    const missing = signed.filter((h) => header(req.headers, h) === undefined);
-    if (missing.length > 0) {
-      return fail(INVALID, `Signed header(s) not sent: ${missing.join(", ")}`);
-    }
-    const stringToSign = await this.stringToSign(
-      req,
-      signed,
-      dateValue,
-      scope,
-      algorithm as string,
-    );
-    const good = v4a
-      ? this.checkV4a(creds, stringToSign, signature as string)
-      : await this.checkV4(
-          creds,
-          stringToSign,
-          signature as string,
-          shortDate as string,
-          regions,
-          service,
-        );
-    if (!good) {
-      return fail(
+    if (!this.opts.regions.some((r) => regionSetCovers(set, r))) {
+      throw new Refusal(
         INVALID,
-        "The request signature we calculated does not match the signature you provided. Check your " +
-          "AWS Secret Access Key and signing method. Consult the service documentation for details.",
+        `The region set '${set}' does not include this endpoint's region (${this.opts.regions.join(", ")}).`,
       );
     }
-    return {
-      ok: true,
-      algorithm: v4a ? "SigV4a" : "SigV4",
-      accessKeyId: creds.accessKeyId,
-      regions,
-    };
+    return { regions: set, scope: `${auth.shortDate}/${auth.service}/aws4_request` };
+  }
+
+  /** The session token, when the credentials have one, and every signed header were sent. */
+  private checkHeaders(req: ArrivedRequest, auth: ParsedAuth): void {
+    if (auth.creds.sessionToken !== undefined) {
+      const token = header(req.headers, "x-amz-security-token");
+      if (token !== auth.creds.sessionToken || !auth.signed.includes("x-amz-security-token")) {
+        throw new Refusal(UNRECOGNIZED, INVALID_TOKEN);
+      }
+    }
+    const missing = auth.signed.filter((h) => header(req.headers, h) === undefined);
+    if (missing.length > 0) {
+      throw new Refusal(INVALID, `Signed header(s) not sent: ${missing.join(", ")}`);
+    }
   }
 
   private stringToSign(
@@ -381,17 +423,10 @@ export class SignatureVerifier {
     return this.form.stringToSign(request, headers, payloadHash, longDate, scope, algorithm);
   }
 
-  private async checkV4(
-    creds: StandInCredentials,
-    stringToSign: string,
-    signature: string,
-    shortDate: string,
-    region: string,
-    service: string,
-  ): Promise<boolean> {
-    const key = await getSigningKey(Sha256, creds, shortDate, region, service);
+  private async checkV4(auth: ParsedAuth, stringToSign: string, region: string): Promise<boolean> {
+    const key = await getSigningKey(Sha256, auth.creds, auth.shortDate, region, auth.service);
     const expected = createHmac("sha256", key).update(stringToSign, "utf8").digest();
-    const got = Buffer.from(signature, "hex");
+    const got = Buffer.from(auth.signature, "hex");
     return got.length === expected.length && timingSafeEqual(got, expected);
   }
 
