@@ -215,7 +215,11 @@ describe("AWS stand-ins against the sandbox", function () {
   const sdk = (region: string) => ({ region, credentials: standIn.credentials });
 
   before(async function () {
-    standIn = await startAwsStandIn({ sandbox: sandbox(), ttlSeconds: TTL_SECONDS });
+    standIn = await startAwsStandIn({
+      sandbox: sandbox(),
+      ttlSeconds: TTL_SECONDS,
+      lambdaDelayMs: 300,
+    });
     resolver = new Resolver({ timeout: 2_000, tries: 2 });
     resolver.setServers([standIn.dns.address]);
     pairs = await fill(sandbox().urls.regions[EAST] as string, 10);
@@ -550,6 +554,44 @@ describe("AWS stand-ins against the sandbox", function () {
         );
         expect(cw.MetricDataResults?.[0]).to.include({ Id: "q", StatusCode: "Complete" });
       });
+    });
+
+    it("answers 503 in a region (api-unavailable) and moves the DNS answer, until stopped", async () => {
+      const template = standIn.templateIds["api-unavailable"]?.[EAST];
+      const started = await fis(EAST).send(
+        new StartExperimentCommand({ experimentTemplateId: template }),
+      );
+      const read = async () => {
+        const h = await sign("GET", regionalHost(EAST), "/prod/products?limit=1", "", {
+          region: EAST,
+          credentials: standIn.credentials,
+        });
+        return send(front(EAST), "GET", "/prod/products?limit=1", h);
+      };
+      const during = await read();
+      expect([during.status, during.body.error]).to.deep.equal([503, "ServiceUnavailable"]);
+      const [moved] = await resolver.resolve4(standIn.serviceDomain);
+      expect(moved).to.equal(standIn.fronts.addresses[WEST]);
+      await fis(EAST).send(new StopExperimentCommand({ id: started.experiment?.id }));
+      expect((await read()).status).to.equal(200);
+      const [back] = await resolver.resolve4(standIn.serviceDomain);
+      expect(back).to.equal(standIn.fronts.addresses[EAST]);
+    });
+
+    it("delays a region's requests (lambda-latency) while the experiment runs", async () => {
+      const template = standIn.templateIds["lambda-latency"]?.[WEST];
+      const health = () => send(front(WEST), "GET", "/prod/health", { host: regionalHost(WEST) });
+      const before = standIn.fronts.stats()[WEST]?.faulted ?? 0;
+      const started = await fis(WEST).send(
+        new StartExperimentCommand({ experimentTemplateId: template }),
+      );
+      expect(standIn.fronts.fault(WEST)).to.deep.equal({ kind: "latency", ms: 300 });
+      expect((await health()).status).to.equal(200);
+      expect(standIn.fronts.stats()[WEST]?.faulted).to.equal(before + 1);
+      await fis(WEST).send(new StopExperimentCommand({ id: started.experiment?.id }));
+      expect((await health()).status).to.equal(200);
+      expect(standIn.fronts.stats()[WEST]?.faulted).to.equal(before + 1);
+      expect(standIn.fronts.fault(WEST)).to.equal(undefined);
     });
 
     it("finds a template only in its own region", async () => {

@@ -21,7 +21,10 @@
  * - the request then goes to the region's sandbox server with the stage or base path removed;
  *   an upstream that cannot be reached is a 502 `Internal server error`, one slower than 29 s a
  *   504 (API Gateway's integration timeout).
- * `stats()` counts what each front let through and refused.
+ * `stats()` counts what each front let through and refused. `setFault(region, fault)` makes a
+ * region's front stand in for FIS Lambda faults after authentication: `unavailable` answers 503
+ * without calling the sandbox (aws:lambda:invocation-http-integration-response), `latency`
+ * waits `ms` before calling it (aws:lambda:invocation-add-delay); `undefined` clears it.
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
@@ -72,7 +75,13 @@ export interface FrontStats {
   readonly unsigned: number;
   /** Requests answered 403 by the front. */
   readonly refused: number;
+  /** Requests a fault answered 503 or delayed. */
+  readonly faulted: number;
 }
+
+/** A FIS Lambda fault the front applies to every authenticated request of its region. */
+export type FrontFault =
+  { readonly kind: "unavailable" } | { readonly kind: "latency"; readonly ms: number };
 
 export interface ApiFronts {
   readonly port: number;
@@ -83,6 +92,8 @@ export interface ApiFronts {
   /** `http://<serviceDomain>:<port>/<basePath>`: needs the DNS stand-in to resolve. */
   readonly serviceUrl: string;
   stats(): Readonly<Record<string, FrontStats>>;
+  setFault(region: string, fault: FrontFault | undefined): void;
+  fault(region: string): FrontFault | undefined;
   stop(): Promise<void>;
 }
 
@@ -97,10 +108,11 @@ export async function startApiFronts(opts: ApiFrontOptions): Promise<ApiFronts> 
   const basePath = opts.basePath ?? DEFAULT_BASE_PATH;
   const onError = opts.onError ?? (() => undefined);
   const counters = new Map<string, { -readonly [K in keyof FrontStats]: FrontStats[K] }>();
+  const faults = new Map<string, FrontFault>();
   const handlers = opts.regions.map((region, i) => {
     const upstream = opts.upstreams[region];
     if (upstream === undefined) throw new Error(`no sandbox server for region ${region}`);
-    const count = { SigV4: 0, SigV4a: 0, unsigned: 0, refused: 0 };
+    const count = { SigV4: 0, SigV4a: 0, unsigned: 0, refused: 0, faulted: 0 };
     counters.set(region, count);
     const verifier = new SignatureVerifier({
       credentials: opts.credentials,
@@ -119,6 +131,7 @@ export async function startApiFronts(opts: ApiFrontOptions): Promise<ApiFronts> 
           upstream,
           verifier,
           count,
+          fault: () => faults.get(region),
           stage,
           basePath,
           domain: opts.serviceDomain,
@@ -135,6 +148,12 @@ export async function startApiFronts(opts: ApiFrontOptions): Promise<ApiFronts> 
     ),
     serviceUrl: `http://${opts.serviceDomain}:${port}/${basePath}`,
     stats: () => Object.fromEntries([...counters].map(([r, c]) => [r, { ...c }])),
+    setFault: (region, fault) => {
+      if (!counters.has(region)) throw new Error(`no API front for region ${region}`);
+      if (fault === undefined) faults.delete(region);
+      else faults.set(region, fault);
+    },
+    fault: (region) => faults.get(region),
     stop: async () => {
       await Promise.all(servers.map((s) => s.stop()));
     },
@@ -171,7 +190,8 @@ interface FrontContext {
   readonly address: string;
   readonly upstream: string;
   readonly verifier: SignatureVerifier;
-  readonly count: { SigV4: number; SigV4a: number; unsigned: number; refused: number };
+  readonly count: { -readonly [K in keyof FrontStats]: FrontStats[K] };
+  readonly fault: () => FrontFault | undefined;
   readonly stage: string;
   readonly basePath: string;
   readonly domain: string;
@@ -258,6 +278,16 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: FrontContex
   } else {
     ctx.count.unsigned++;
   }
+  const fault = ctx.fault();
+  if (fault !== undefined) ctx.count.faulted++;
+  if (fault?.kind === "unavailable") {
+    // What the FIS Lambda extension answers instead of running the function.
+    return sendJson(res, 503, {
+      error: "ServiceUnavailable",
+      message: `${ctx.region}: the function answered 503 without running (FIS fault)`,
+    });
+  }
+  if (fault?.kind === "latency") await new Promise((r) => setTimeout(r, fault.ms));
   forward(
     ctx,
     req,

@@ -21,9 +21,13 @@
  *   ReplicationLatency (from the replicator's samples).
  *
  * FIS faults (template ids in `templateIds` and in the routing stack's outputs as
- * `fisExperimentTemplateIds`): `replication-pause` (aws:dynamodb:global-table-pause-replication:
- * replication INTO the region pauses) and `lambda-errors` (aws:lambda:invocation-error at 100%:
- * the region's API stops, so its front answers 502 and its health check fails).
+ * `fisExperimentTemplateIds`, named as ChaosExperiments names them): `replication-pause`
+ * (aws:dynamodb:global-table-pause-replication: replication INTO the region pauses),
+ * `lambda-errors` (aws:lambda:invocation-error: the region's API stops, so its front answers 502
+ * and its health check fails), `lambda-latency` (aws:lambda:invocation-add-delay: the front waits
+ * `lambdaDelayMs` before each request) and `api-unavailable`
+ * (aws:lambda:invocation-http-integration-response: the front answers 503, and the DNS answer
+ * treats the region as unhealthy).
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -58,6 +62,8 @@ export interface AwsStandInOptions {
   readonly credentials?: StandInCredentials;
   /** Where to write the stack outputs. @default a new temp directory */
   readonly outputsDir?: string;
+  /** Delay the lambda-latency fault adds. @default DEFAULT_LAMBDA_DELAY_MS */
+  readonly lambdaDelayMs?: number;
   /** FIS templates' bounded duration. @default 10 minutes */
   readonly maxExperimentMs?: number;
   /** @default 300_000 */
@@ -95,8 +101,15 @@ export interface AwsStandIn {
   stop(): Promise<void>;
 }
 
-/** The faults FIS templates stand for, and what each does to the sandbox. */
-export function sandboxFaults(sandbox: Sandbox): Record<string, FaultAction> {
+/** Delay of the lambda-latency fault, as ChaosExperiments' default. */
+export const DEFAULT_LAMBDA_DELAY_MS = 2_000;
+
+/** The faults FIS templates stand for (b13-chaos's names), and what each does locally. */
+export function sandboxFaults(
+  sandbox: Sandbox,
+  fronts: ApiFronts,
+  lambdaDelayMs: number = DEFAULT_LAMBDA_DELAY_MS,
+): Record<string, FaultAction> {
   return {
     "replication-pause": {
       actionId: "aws:dynamodb:global-table-pause-replication",
@@ -114,13 +127,28 @@ export function sandboxFaults(sandbox: Sandbox): Record<string, FaultAction> {
       apply: (region) => sandbox.stopRegion(region, "api"),
       undo: (region) => sandbox.startRegion(region, "api"),
     },
+    "lambda-latency": {
+      actionId: "aws:lambda:invocation-add-delay",
+      apply: async (region) => fronts.setFault(region, { kind: "latency", ms: lambdaDelayMs }),
+      undo: async (region) => fronts.setFault(region, undefined),
+    },
+    "api-unavailable": {
+      actionId: "aws:lambda:invocation-http-integration-response",
+      apply: async (region) => fronts.setFault(region, { kind: "unavailable" }),
+      undo: async (region) => fronts.setFault(region, undefined),
+    },
   };
 }
 
-/** The region the service name resolves to now, as Route 53 would answer `resolverRegion`. */
-export function answerRegion(sandbox: Sandbox, resolverRegion: string): string {
+/**
+ * The region the service name resolves to now, as Route 53 would answer `resolverRegion`: routing
+ * controls On, healthy (the sandbox's health checks, and no front answering 503 for a fault, as
+ * a Route 53 health check through API Gateway would see), by the sandbox's routing policy.
+ */
+export function answerRegion(sandbox: Sandbox, fronts: ApiFronts, resolverRegion: string): string {
   const ep = sandbox.endpoint;
-  const eligible = eligibleRegions(sandbox.regions, ep.routingControls(), (r) => ep.isHealthy(r));
+  const healthy = (r: string) => ep.isHealthy(r) && fronts.fault(r)?.kind !== "unavailable";
+  const eligible = eligibleRegions(sandbox.regions, ep.routingControls(), healthy);
   return pickRegion(ep.settings().policy, sandbox.regions, eligible, {
     id: "resolver",
     region: resolverRegion,
@@ -161,7 +189,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
     stops.push(() => fronts.stop());
     const dns = await startServiceDns({
       serviceDomain,
-      answer: () => [fronts.addresses[answerRegion(sandbox, resolverRegion)] as string],
+      answer: () => [fronts.addresses[answerRegion(sandbox, fronts, resolverRegion)] as string],
       ttlSeconds: () => opts.ttlSeconds ?? sandbox.endpoint.settings().ttlSeconds,
       onError,
     });
@@ -170,7 +198,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
     stops.push(() => arc.stop());
     const fis = await startFisFake({
       ...common,
-      faults: sandboxFaults(sandbox),
+      faults: sandboxFaults(sandbox, fronts, opts.lambdaDelayMs),
       ...(opts.maxExperimentMs !== undefined ? { maxDurationMs: opts.maxExperimentMs } : {}),
     });
     stops.push(() => fis.stop());
