@@ -134,8 +134,8 @@ export interface CanaryTarget {
   /** Base URL the canary calls, stage or base path included (no trailing slash needed). */
   endpoint: pulumi.Input<string>;
   /**
-   * Region the requests are signed for, or `auto` to take it from the `x-served-by-region`
-   * header of `/health` (the global name, served by whichever region routing picks).
+   * Region the requests are signed for (SigV4), or `*` to sign with SigV4a for every region (the
+   * global name, served by whichever region routing picks; see functions/canary/check.ts).
    */
   signingRegion: pulumi.Input<string>;
 }

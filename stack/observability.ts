@@ -100,7 +100,7 @@ function canaryFleets(args: ObservabilityArgs): CanaryFleet[] {
       signingRegion: outside(v),
     }));
     if (routesGlobalName) {
-      targets.push({ label: "obs-global", endpoint: self.url, signingRegion: "auto" });
+      targets.push({ label: "obs-global", endpoint: self.url, signingRegion: "*" });
     }
     fleets.push(
       new CanaryFleet(`canaries-observer-${observer}`, {

@@ -41,7 +41,7 @@ const baseArgs: CanaryFleetArgs = {
       endpoint: "https://def456.execute-api.us-west-2.amazonaws.com/prod",
       signingRegion: "us-west-2",
     },
-    { label: "obs-global", endpoint: "https://orders.example.com/v1", signingRegion: "auto" },
+    { label: "obs-global", endpoint: "https://orders.example.com/v1", signingRegion: "*" },
   ],
   apis: [
     { executionArn: east, stageName: "prod" },

@@ -26,6 +26,7 @@ import {
   type CanaryResponse,
 } from "../functions/canary/check";
 import { httpSend, sigV4Signer, type Credentials } from "../functions/canary/transport";
+import { SignatureVerifier } from "../local/aws-standin/sigv4-verify";
 import { withEnv as withEnvOf } from "./support/env";
 
 const CREDENTIALS: Credentials = {
@@ -109,6 +110,8 @@ interface FakeApiOptions {
   readonly basePath?: string;
   /** Region whose handlers answer. */
   readonly servedBy?: string;
+  /** Refuse SigV4a with a 403, as a gateway that does not accept it would. */
+  readonly refuseSigV4a?: boolean;
   /** Status and body to answer on one route instead of the real answer. */
   readonly override?: Partial<
     Record<"health" | "order" | "product", { status: number; body: string }>
@@ -120,7 +123,7 @@ class FakeApi {
   readonly seen: Received[] = [];
   constructor(private readonly opts: FakeApiOptions = {}) {}
 
-  handle(req: Received): CanaryResponse {
+  async handle(req: Received): Promise<CanaryResponse> {
     this.seen.push(req);
     const servedBy = this.opts.servedBy ?? "us-west-2";
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
@@ -142,10 +145,24 @@ class FakeApi {
     }
     // Every other route is AWS_IAM: API Gateway refuses before the function runs.
     let region: string;
-    try {
-      region = verifySigV4(req, { [CREDENTIALS.accessKeyId]: CREDENTIALS.secretAccessKey });
-    } catch (err) {
-      return json(403, { message: (err as Error).message });
+    if (req.headers.authorization?.startsWith("AWS4-ECDSA-P256-SHA256 ")) {
+      // SigV4a, checked by the AWS stand-in's verifier (node:crypto ECDSA, not the SDK signer).
+      if (this.opts.refuseSigV4a) {
+        return ours(403, { error: "ClientError", message: "SigV4a is not accepted here" });
+      }
+      const verdict = await new SignatureVerifier({
+        credentials: [CREDENTIALS],
+        service: "execute-api",
+        regions: [servedBy],
+      }).verify({ method: req.method, url: req.path, headers: req.headers, body: Buffer.alloc(0) });
+      if (!verdict.ok) return json(403, { message: verdict.message });
+      region = servedBy;
+    } else {
+      try {
+        region = verifySigV4(req, { [CREDENTIALS.accessKeyId]: CREDENTIALS.secretAccessKey });
+      } catch (err) {
+        return json(403, { message: (err as Error).message });
+      }
     }
     if (region !== servedBy) {
       return json(403, { message: `Credential should be scoped to a valid region, not ${region}` });
@@ -284,31 +301,60 @@ describe("canary checks (real signer, HTTP replaced at send)", () => {
     expect(api.seen[1]?.headers.host).to.equal("orders.example.com");
   });
 
-  it("with region auto, signs for the region /health says served it", async () => {
+  it("with region *, signs the reads with SigV4a for every region, valid wherever they land", async () => {
     for (const servedBy of ["eu-west-1", "ap-southeast-2"]) {
       const api = new FakeApi({ servedBy });
+      const logs: unknown[] = [];
       const results = await runCanary(
-        config({ endpoint: "https://orders.example.com/prod", signingRegion: "auto" }),
-        deps(api.send),
+        config({ endpoint: "https://orders.example.com/prod", signingRegion: "*" }),
+        deps(api.send, logs),
       );
-      expect(results.map((r) => r.signedFor)).to.deep.equal([undefined, servedBy, servedBy]);
-      const regions = api.seen
-        .slice(1)
-        .map((r) => AUTH_PATTERN.exec(r.headers.authorization ?? "")?.[3]);
-      expect(regions).to.deep.equal([servedBy, servedBy]);
+      expect(results.map((r) => [r.signedFor, r.servedBy])).to.deep.equal([
+        [undefined, servedBy],
+        ["*", servedBy],
+        ["*", servedBy],
+      ]);
+      for (const r of api.seen.slice(1)) {
+        expect(r.headers.authorization).to.match(
+          /^AWS4-ECDSA-P256-SHA256 Credential=AKIDCANARYTEST\/\d{8}\/execute-api\/aws4_request, SignedHeaders=[a-z0-9;-]*x-amz-region-set/,
+        );
+        expect(r.headers["x-amz-region-set"]).to.equal("*");
+      }
+      expect(api.seen).to.have.length(3);
+      expect(logs).to.have.length(3);
     }
   });
 
-  it("with region auto, fails when /health names no region to sign for", async () => {
+  it("with region *, signs again with SigV4 for the answering region when SigV4a gets a 403", async () => {
+    const api = new FakeApi({ servedBy: "eu-west-1", refuseSigV4a: true });
+    const logs: { message?: string }[] = [];
+    const results = await runCanary(
+      config({ endpoint: "https://orders.example.com/prod", signingRegion: "*" }),
+      deps(api.send, logs),
+    );
+    expect(results.map((r) => r.signedFor)).to.deep.equal([undefined, "eu-west-1", "eu-west-1"]);
+    // health, the refused SigV4a order read, its SigV4 retry, then the product read in SigV4.
+    const algorithms = api.seen.map((r) => r.headers.authorization?.split(" ")[0]);
+    expect(algorithms).to.deep.equal([
+      undefined,
+      "AWS4-ECDSA-P256-SHA256",
+      "AWS4-HMAC-SHA256",
+      "AWS4-HMAC-SHA256",
+    ]);
+    expect(logs.filter((l) => l.message?.startsWith("SigV4a request refused"))).to.have.length(1);
+  });
+
+  it("with region *, fails when a signed read names no region that served it", async () => {
     const api = new FakeApi();
     const send: CanaryDeps["send"] = async (req) => {
       const res = await api.send(req);
+      if (req.url.endsWith("/health")) return res;
       const { "x-served-by-region": _dropped, ...headers } = res.headers;
       return { ...res, headers };
     };
-    const failure = await failureOf(runCanary(config({ signingRegion: "auto" }), deps(send)));
-    expect(failure.step).to.equal("health");
-    expect(failure.message).to.contain("names no region to sign for");
+    const failure = await failureOf(runCanary(config({ signingRegion: "*" }), deps(send)));
+    expect(failure.step).to.equal("order");
+    expect(failure.message).to.contain("names no region that served it");
     expect(failure.message).to.contain("x-served-by-region: none");
   });
 
@@ -437,9 +483,7 @@ describe("canary settings (environment)", () => {
       timeoutMs: DEFAULT_TIMEOUT_MS,
     });
     expect(parseCanaryConfig({ ...good, CANARY_TIMEOUT_MS: "2500" }).timeoutMs).to.equal(2500);
-    expect(parseCanaryConfig({ ...good, CANARY_SIGNING_REGION: "auto" }).signingRegion).to.equal(
-      "auto",
-    );
+    expect(parseCanaryConfig({ ...good, CANARY_SIGNING_REGION: "*" }).signingRegion).to.equal("*");
     expect(
       parseCanaryConfig({ ...good, CANARY_ENDPOINT: "http://127.0.0.1:8080/local" }).endpoint,
     ).to.equal("http://127.0.0.1:8080/local");
@@ -497,10 +541,7 @@ describe("canary settings (environment)", () => {
       name: "a region that is not one",
       problems: 1,
       env: { ...good, CANARY_SIGNING_REGION: "US-EAST-1" },
-      says: [
-        "CANARY_SIGNING_REGION must be a region such as us-east-1, or 'auto'",
-        "got 'US-EAST-1'",
-      ],
+      says: ["CANARY_SIGNING_REGION must be a region such as us-east-1, or '*'", "got 'US-EAST-1'"],
     },
     {
       name: "an id with a slash",
@@ -561,13 +602,16 @@ function serveApi(api: FakeApi): Handler {
     for (const [name, value] of Object.entries(req.headers)) {
       headers[name] = Array.isArray(value) ? value.join(", ") : value;
     }
-    const answer = api.handle({
-      method: req.method ?? "GET",
-      path: new URL(req.url ?? "/", "http://local").pathname,
-      headers,
-    });
-    res.writeHead(answer.status, answer.headers as Record<string, string>);
-    res.end(answer.body);
+    void api
+      .handle({
+        method: req.method ?? "GET",
+        path: new URL(req.url ?? "/", "http://local").pathname,
+        headers,
+      })
+      .then((answer) => {
+        res.writeHead(answer.status, answer.headers as Record<string, string>);
+        res.end(answer.body);
+      });
   };
 }
 
@@ -629,7 +673,7 @@ describe("canary HTTP client (node:http against a local server)", () => {
     const server = await listen(serveApi(api));
     try {
       const results = await runCanary(
-        config({ endpoint: `${server.url}/local`, signingRegion: "auto" }),
+        config({ endpoint: `${server.url}/local`, signingRegion: "*" }),
         { sign: sigV4Signer(CREDENTIALS), send: httpSend, log: () => undefined },
       );
       expect(results.map((r) => r.status)).to.deep.equal([200, 200, 200]);
@@ -663,7 +707,7 @@ function lambdaEnv(endpoint: string): Record<string, string> {
     AWS_SESSION_TOKEN: CREDENTIALS.sessionToken as string,
     POWERTOOLS_LOG_LEVEL: "SILENT",
     CANARY_ENDPOINT: endpoint,
-    CANARY_SIGNING_REGION: "auto",
+    CANARY_SIGNING_REGION: "*",
     CANARY_ORDER_ID: ORDER_ID,
     CANARY_PRODUCT_ID: PRODUCT_ID,
     CANARY_TIMEOUT_MS: "2000",

@@ -78,7 +78,7 @@ describe("observability in the region stacks", function () {
       (c) => c.inputs["name"] === canaryName("resilient-dynamo", "obs-global"),
     );
     expect(env(global!)["CANARY_ENDPOINT"]).to.equal("https://orders.example.com/v1");
-    expect(env(global!)["CANARY_SIGNING_REGION"]).to.equal("auto");
+    expect(env(global!)["CANARY_SIGNING_REGION"]).to.equal("*");
     const observed = canaries(region2NoRouting)
       .filter((c) => c.inputs["region"] === "us-east-2")
       .map((c) => [c.inputs["name"], env(c)["CANARY_ENDPOINT"], env(c)["CANARY_SIGNING_REGION"]])

@@ -1,14 +1,18 @@
 /**
  * What one canary run checks, as a pure function over its configuration and three boundaries:
- * `sign` (SigV4 for execute-api), `send` (one HTTP exchange with a time bound) and `log`. The
- * real boundaries live in `transport.ts`; tests replace `send` only.
+ * `sign` (SigV4/SigV4a for execute-api), `send` (one HTTP exchange with a time bound) and `log`.
+ * The real boundaries live in `transport.ts`; tests replace `send` only.
  *
  * A run is three requests, in order, and fails at the first problem:
- * 1. `GET /health`, unsigned (the route needs no auth); its `x-served-by-region` header is the
- *    signing region when the configured region is `auto` (the global name, whose serving region
- *    changes on failover), and must equal the configured region otherwise;
+ * 1. `GET /health`, unsigned (the route needs no auth); with a region configured, its
+ *    `x-served-by-region` must be that region;
  * 2. `GET /orders/{orderId}`, signed; the body's order has the id asked for;
  * 3. `GET /products/{productId}`, signed; the body is the product asked for.
+ * With `CANARY_SIGNING_REGION` `*` (the global name, whose serving region changes on failover)
+ * the reads are signed with SigV4a for every region, so a request DNS sends to either region is
+ * valid there and any region may serve it; if a gateway refuses it with a 403, the read is signed
+ * again with SigV4 for the region that answered the 403 (`x-served-by-region`, else the one that
+ * served /health) and sent once more, and the rest of the run signs for that region.
  * A non-2xx status, a timeout, a body that is not the expected JSON, or a response served by
  * another region than the one signed for, fails the run with a `CanaryFailure` whose message
  * names the URL, the status and the `x-served-by-region` it got.
@@ -29,8 +33,8 @@ export const BODY_EXCERPT_CHARS = 300;
 /** An AWS region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`. */
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
-/** The value of `CANARY_SIGNING_REGION` that takes the region from `/health`. */
-export const AUTO_REGION = "auto";
+/** The value of `CANARY_SIGNING_REGION` that signs with SigV4a for every region. */
+export const ANY_REGION = "*";
 
 /** Hosts to which plain `http:` is allowed (a local sandbox); everything else needs https. */
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -39,7 +43,7 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 export interface CanaryConfig {
   /** Base URL including stage or base path, without a trailing slash. */
   readonly endpoint: string;
-  /** Region to sign for, or `auto`. */
+  /** Region to sign for, or `*` (SigV4a, every region). */
   readonly signingRegion: string;
   readonly orderId: string;
   readonly productId: string;
@@ -74,7 +78,7 @@ export class RequestTimeoutError extends Error {
 }
 
 export interface CanaryDeps {
-  /** Returns `request` with SigV4 headers for service `execute-api` in `region`. */
+  /** Returns `request` signed for service `execute-api` in `region` (SigV4a when `*`). */
   sign(request: CanaryRequest, region: string): Promise<CanaryRequest>;
   /**
    * Sends one request; resolves with any status, rejects on a network error and with a
@@ -154,8 +158,8 @@ const envSchema = z.object({
   ),
   CANARY_SIGNING_REGION: z.string({ error: "is required" }).check(
     z.minLength(1, { error: "is required", abort: true }),
-    z.refine((v) => v === AUTO_REGION || REGION_PATTERN.test(v), {
-      message: `must be a region such as us-east-1, or '${AUTO_REGION}'`,
+    z.refine((v) => v === ANY_REGION || REGION_PATTERN.test(v), {
+      message: `must be a region such as us-east-1, or '${ANY_REGION}'`,
     }),
   ),
   CANARY_ORDER_ID: idSchema(),
@@ -235,21 +239,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/**
- * Sends one step's request and checks it: a response within the bound, a 2xx status, and, when
- * the request was signed, that the region signed for served it. Returns the response and the
- * parsed JSON body.
- */
-async function exchange(
+/** Sends one step's request; a network error or timeout fails the step. */
+async function transmit(
   deps: CanaryDeps,
   config: CanaryConfig,
   step: CheckName,
   request: CanaryRequest,
-  signedFor: string | undefined,
-): Promise<{ response: CanaryResponse; json: unknown }> {
-  let response: CanaryResponse;
+): Promise<CanaryResponse> {
   try {
-    response = await deps.send(request, config.timeoutMs);
+    return await deps.send(request, config.timeoutMs);
   } catch (err) {
     const problem =
       err instanceof RequestTimeoutError
@@ -257,18 +255,34 @@ async function exchange(
         : `request failed: ${err instanceof Error ? err.message : String(err)}`;
     throw new CanaryFailure(step, request.url, undefined, undefined, problem, { cause: err });
   }
+}
+
+/**
+ * Checks one step's response: a 2xx status, and, when the request was signed, that the region
+ * signed for served it (for `*`, that some named region did). Returns the parsed JSON body.
+ */
+function accept(
+  step: CheckName,
+  url: string,
+  response: CanaryResponse,
+  signedFor: string | undefined,
+): unknown {
   const servedBy = response.headers[SERVED_BY_HEADER];
   const fail = (problem: string): CanaryFailure =>
-    new CanaryFailure(step, request.url, response.status, servedBy, problem);
+    new CanaryFailure(step, url, response.status, servedBy, problem);
   if (response.status < 200 || response.status > 299) {
     throw fail(`non-2xx response: ${excerpt(response.body)}`);
   }
-  if (signedFor !== undefined && servedBy !== signedFor) {
+  if (signedFor === ANY_REGION) {
+    if (servedBy === undefined || !REGION_PATTERN.test(servedBy)) {
+      throw fail("signed for every region (*) but the response names no region that served it");
+    }
+  } else if (signedFor !== undefined && servedBy !== signedFor) {
     throw fail(`signed for ${signedFor} but served by ${servedBy ?? "an unnamed region"}`);
   }
   const json = parseJson(response.body);
   if (json === undefined) throw fail(`body is not JSON: ${excerpt(response.body)}`);
-  return { response, json };
+  return json;
 }
 
 /**
@@ -277,64 +291,69 @@ async function exchange(
  */
 export async function runCanary(config: CanaryConfig, deps: CanaryDeps): Promise<StepResult[]> {
   const results: StepResult[] = [];
-
-  const healthUrl = urlOf(config, "/health");
-  const health = await exchange(
-    deps,
-    config,
-    "health",
-    { method: "GET", url: healthUrl, headers: BASE_HEADERS },
-    undefined,
-  );
-  const healthServedBy = health.response.headers[SERVED_BY_HEADER];
-  const healthFail = (problem: string): CanaryFailure =>
-    new CanaryFailure("health", healthUrl, health.response.status, healthServedBy, problem);
-  if (!isRecord(health.json) || health.json.status !== "ok") {
-    throw healthFail(`body does not report status ok: ${excerpt(health.response.body)}`);
-  }
-  let region: string;
-  if (config.signingRegion === AUTO_REGION) {
-    if (healthServedBy === undefined || !REGION_PATTERN.test(healthServedBy)) {
-      throw healthFail(
-        `CANARY_SIGNING_REGION is '${AUTO_REGION}' but the response names no region to sign for`,
-      );
-    }
-    region = healthServedBy;
-  } else {
-    if (healthServedBy !== config.signingRegion) {
-      throw healthFail(
-        `expected ${config.signingRegion} (CANARY_SIGNING_REGION) to serve this endpoint; ` +
-          `use '${AUTO_REGION}' for a name whose serving region changes`,
-      );
-    }
-    region = config.signingRegion;
-  }
   const passed = (result: StepResult): void => {
     results.push(result);
     deps.log("canary step passed", { ...result });
   };
+
+  const healthUrl = urlOf(config, "/health");
+  const health = await transmit(deps, config, "health", {
+    method: "GET",
+    url: healthUrl,
+    headers: BASE_HEADERS,
+  });
+  const healthJson = accept("health", healthUrl, health, undefined);
+  const healthServedBy = health.headers[SERVED_BY_HEADER];
+  const healthFail = (problem: string): CanaryFailure =>
+    new CanaryFailure("health", healthUrl, health.status, healthServedBy, problem);
+  if (!isRecord(healthJson) || healthJson.status !== "ok") {
+    throw healthFail(`body does not report status ok: ${excerpt(health.body)}`);
+  }
+  if (config.signingRegion !== ANY_REGION && healthServedBy !== config.signingRegion) {
+    throw healthFail(
+      `expected ${config.signingRegion} (CANARY_SIGNING_REGION) to serve this endpoint; ` +
+        `use '${ANY_REGION}' for a name whose serving region changes`,
+    );
+  }
   passed({
     step: "health",
     url: healthUrl,
-    status: health.response.status,
+    status: health.status,
     servedBy: healthServedBy,
     signedFor: undefined,
   });
 
+  /** Set when a SigV4a request was refused and the run fell back to SigV4 for one region. */
+  let resignedFor: string | undefined;
   const signedStep = async (
     step: CheckName,
     path: string,
     check: (json: unknown) => string | undefined,
   ): Promise<void> => {
     const url = urlOf(config, path);
-    const request = await deps.sign({ method: "GET", url, headers: BASE_HEADERS }, region);
-    const { response, json } = await exchange(deps, config, step, request, region);
+    const unsigned: CanaryRequest = { method: "GET", url, headers: BASE_HEADERS };
+    let signedFor = resignedFor ?? config.signingRegion;
+    let response = await transmit(deps, config, step, await deps.sign(unsigned, signedFor));
+    if (response.status === 403 && signedFor === ANY_REGION) {
+      const region = response.headers[SERVED_BY_HEADER] ?? healthServedBy;
+      if (region !== undefined && REGION_PATTERN.test(region)) {
+        deps.log("SigV4a request refused; signing again with SigV4", {
+          step,
+          url,
+          status: response.status,
+          region,
+        });
+        resignedFor = signedFor = region;
+        response = await transmit(deps, config, step, await deps.sign(unsigned, region));
+      }
+    }
+    const json = accept(step, url, response, signedFor);
     const servedBy = response.headers[SERVED_BY_HEADER];
     const problem = check(json);
     if (problem !== undefined) {
       throw new CanaryFailure(step, url, response.status, servedBy, problem);
     }
-    passed({ step, url, status: response.status, servedBy, signedFor: region });
+    passed({ step, url, status: response.status, servedBy, signedFor });
   };
 
   await signedStep("order", `/orders/${config.orderId}`, (json) => {
