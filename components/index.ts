@@ -10,3 +10,5 @@ export * from "./service-alarms";
 export * from "./arc-control-plane";
 export * from "./failover-dns";
 export * from "./api-account-logging";
+export * from "./mrsc";
+export * from "./stream-function";
