@@ -1,6 +1,7 @@
 /** Every rule of the pack, in the order `pulumi preview` reports them. */
 import { apiDomainTls, apiMethodsAuthenticated, implicitLogGroups } from "./api";
 import { iamLeastPrivilege, iamServiceTrust } from "./iam";
+import { sqsEncryption, streamMappingFailures } from "./streams";
 import {
   dynamodbDeletionProtection,
   dynamodbEncryption,
@@ -27,6 +28,8 @@ export const RULES: readonly Rule[] = [
   logGroupKms,
   implicitLogGroups,
   snsEncryption,
+  sqsEncryption,
+  streamMappingFailures,
   iamLeastPrivilege,
   iamServiceTrust,
   apiMethodsAuthenticated,
