@@ -48,6 +48,15 @@ export interface ChangeRecord {
 /** Writes to one region's table. Each call returns the item it replaced, if any. */
 export interface TableIO {
   put(image: Image): Promise<Image | undefined>;
+  /**
+   * Puts `image` only if the item is one of `candidates` (absent for undefined), as a global table
+   * replica applies a replicated write only over what it knew: "conflict" when another write (a
+   * client's, not read from the stream yet) is there. Optional: without it, `put` and a repair.
+   */
+  putIf?(
+    image: Image,
+    candidates: readonly (Image | undefined)[],
+  ): Promise<{ old?: Image } | "conflict">;
   delete(keys: Image): Promise<Image | undefined>;
   /** Every item, strongly consistent. */
   scan(): Promise<Image[]>;
@@ -92,6 +101,8 @@ interface Known {
 interface Expectation {
   readonly fp: string;
   readonly version: Version;
+  /** The content written (undefined: a delete). */
+  readonly image?: Image | undefined;
 }
 
 interface LagSample {
@@ -162,6 +173,8 @@ export interface RegionReplicationStats {
 }
 
 const MAX_EXPECTATIONS_PER_KEY = 32;
+/** Contents a conditional replicated write accepts at most (DynamoDB caps expression sizes). */
+const MAX_CONDITION_CANDIDATES = 4;
 const RETRY_MS = 250;
 
 export class Replicator {
@@ -691,8 +704,19 @@ export class Replicator {
     for (const e of list) current = newest(current, e.version);
     if (current && compareVersions(current, change.version) > 0) return "skipped";
 
+    // What the item can hold if no client wrote it since: what we saw, or one of our own writes
+    // whose record is not read yet (or that failed). Too many of those: write unconditionally.
+    const knownHere = known.get(change.keyId);
+    const candidates =
+      knownHere === undefined || list.length > MAX_CONDITION_CANDIDATES
+        ? undefined
+        : [knownHere.image, ...list.map((e) => e.image)];
     // Remember the content before writing: the stream record can arrive before the call returns.
-    const expectation: Expectation = { fp: change.fp, version: change.version };
+    const expectation: Expectation = {
+      fp: change.fp,
+      version: change.version,
+      image: change.image,
+    };
     this.raiseHighWater(r, change.table, change.keyId, change.version.ts);
     list.push(expectation);
     if (list.length > MAX_EXPECTATIONS_PER_KEY)
@@ -701,8 +725,21 @@ export class Replicator {
     const io = (r.io as RegionIO).table(change.table);
     // On an error the expectation stays: the write may have happened, and if its echo then came
     // back as a "client write" it would be replicated with a fresh, wrongly newer, version.
-    const old =
-      change.image !== undefined ? await io.put(change.image) : await io.delete(change.keys);
+    let old: Image | undefined;
+    if (change.image !== undefined && candidates !== undefined && io.putIf) {
+      const out = await io.putIf(change.image, candidates);
+      if (out === "conflict") {
+        // A client wrote the item and its record is not read yet: it gets a version newer than
+        // this change when it is, so last-writer-wins keeps it. No write, no echo to wait for.
+        const i = list.indexOf(expectation);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0 && pending.get(change.keyId) === list) pending.delete(change.keyId);
+        return "skipped";
+      }
+      old = out.old;
+    } else {
+      old = change.image !== undefined ? await io.put(change.image) : await io.delete(change.keys);
+    }
     if (fingerprint(old) === change.fp) {
       // Nothing changed, so no stream record will come: settle the expectation now.
       const i = list.indexOf(expectation);

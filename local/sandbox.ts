@@ -29,6 +29,7 @@ import {
   type RegionStatus,
   type SandboxHooks,
 } from "./global-endpoint";
+import { SandboxReconciler } from "./reconciler";
 import { RegionalServer } from "./regional-server";
 import { DEFAULT_LAG, checkLag, fingerprint, type Image, type LagRange } from "./replication-model";
 import { Replicator, keyOf } from "./replicator";
@@ -67,6 +68,11 @@ export interface SandboxOptions {
   readonly tablePrefix?: string;
   /** Stream poll interval when idle. @default 100 */
   readonly pollMs?: number;
+  /**
+   * Run the conflict reconciler (functions/handlers/reconcile.ts) on every region's products
+   * stream, as eventual mode deploys it. @default true
+   */
+  readonly reconcile?: boolean;
   /** Show the handlers' Powertools logs and metrics and replication errors. @default false */
   readonly verbose?: boolean;
   /** Progress lines while starting (and errors when verbose). */
@@ -87,6 +93,8 @@ export interface Sandbox {
   readonly tables: Readonly<Record<TableKey, string>>;
   readonly endpoint: GlobalEndpoint;
   readonly replicator: Replicator;
+  /** The conflict reconciler, unless started with `reconcile: false`. */
+  readonly reconciler?: SandboxReconciler | undefined;
   /** Milliseconds `startSandbox` took. */
   readonly startupMs: number;
   stopRegion(region: string, part?: RegionPart): Promise<void>;
@@ -213,6 +221,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const onRequestError = (message: string, err: unknown): void =>
     log(`${message}: ${describe(err)}`);
   const replicator = new Replicator({ regions, tables: TABLE_KEYS, lag, onError });
+  const reconciler =
+    opts.reconcile === false ? undefined : new SandboxReconciler({ pollMs, onError });
   const runtimes = new Map<string, RegionRuntime>();
   const allPids: number[] = [];
   let endpoint: GlobalEndpoint | undefined;
@@ -254,6 +264,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         }),
       ),
     );
+    await reconciler?.attach(
+      r.name,
+      db.endpoint,
+      depsFromEnv(regionEnv(r.name, db.endpoint, names, verbose)),
+    );
   }
 
   /**
@@ -261,6 +276,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
    * it wrote (a database outage); otherwise what it wrote and nobody has yet is lost (region loss).
    */
   async function stopDb(r: RegionRuntime, drain = false): Promise<void> {
+    await reconciler?.detach(r.name);
     const pollers = r.pollers;
     r.pollers = [];
     await Promise.allSettled(pollers.map((p) => p.stop({ drain })));
@@ -475,6 +491,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       }
       await openStreams(r);
       replicator.markUp(region);
+      // Moves that came with the refill were never in its stream: settle the orders it sold.
+      const swept = source !== undefined ? ((await reconciler?.sweep(region)) ?? 0) : 0;
+      if (swept > 0)
+        message += `; ${swept} of its orders cancelled (their products went to other orders)`;
       r.server.setUnavailable(undefined);
       ep.event("region", message);
       log(message);
@@ -549,6 +569,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     tables: tables as unknown as Record<TableKey, string>,
     endpoint: ep,
     replicator,
+    reconciler,
     startupMs: Date.now() - started,
     stopRegion,
     startRegion,

@@ -23,7 +23,9 @@ import {
   GetShardIteratorCommand,
   type _Record as StreamRecord,
 } from "@aws-sdk/client-dynamodb-streams";
-import type { TableKey } from "../functions/tables";
+
+export type { StreamRecord };
+import { tableSpec, type TableKey } from "../functions/tables";
 import { LOCAL_CREDENTIALS, localClient } from "./dynamo";
 import type { Image } from "./replication-model";
 import type { ChangeRecord, RegionIO, TableIO } from "./replicator";
@@ -39,7 +41,9 @@ export interface StreamPollerOptions {
   readonly tableName: string;
   readonly pollMs?: number;
   /** Records of one GetRecords call, in order, and when they were read (epoch ms). */
-  readonly onRecords: (records: ChangeRecord[], observedAt: number) => void;
+  readonly onRecords?: (records: ChangeRecord[], observedAt: number) => void;
+  /** The same records as the stream gives them, old images included (the reconciler's view). */
+  readonly onStreamRecords?: (records: StreamRecord[], observedAt: number) => void;
   readonly onError?: (message: string, err: unknown) => void;
 }
 
@@ -194,8 +198,13 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
           cursor.iterator = out.NextShardIterator;
           if (records.length > 0) {
             cursor.lastSequence = records[records.length - 1]?.dynamodb?.SequenceNumber;
-            const changes = records.map(toChange).filter((c): c is ChangeRecord => c !== undefined);
-            if (!stopping) opts.onRecords(changes, observedAt);
+            if (!stopping && opts.onRecords) {
+              const changes = records
+                .map(toChange)
+                .filter((c): c is ChangeRecord => c !== undefined);
+              opts.onRecords(changes, observedAt);
+            }
+            if (!stopping) opts.onStreamRecords?.(records, observedAt);
             got += records.length;
           }
           if (cursor.iterator === undefined) cursors.delete(id);
@@ -283,6 +292,43 @@ async function batchPut(client: DynamoDBClient, table: string, images: Image[]):
   }
 }
 
+const SCALAR_TYPES = ["S", "N", "B", "BOOL", "NULL"] as const;
+
+/**
+ * A condition that holds when the item is one of `candidates`: each scalar attribute equal (set,
+ * list and map attributes are left out), or the item absent for an undefined candidate.
+ */
+export function sameItemCondition(hashKey: string, candidates: readonly (Image | undefined)[]) {
+  const names: Record<string, string> = { "#k": hashKey };
+  const placeholders = new Map<string, string>();
+  const placeholder = (name: string): string => {
+    let p = placeholders.get(name);
+    if (p === undefined) {
+      p = `#a${placeholders.size}`;
+      placeholders.set(name, p);
+      names[p] = name;
+    }
+    return p;
+  };
+  const values: Image = {};
+  const alternatives = candidates.map((expected, c) => {
+    if (expected === undefined) return "attribute_not_exists(#k)";
+    const terms = ["attribute_exists(#k)"];
+    Object.entries(expected).forEach(([name, value], i) => {
+      const v = value as unknown as Record<string, unknown>;
+      if (!SCALAR_TYPES.some((t) => v[t] !== undefined)) return;
+      values[`:v${c}_${i}`] = value;
+      terms.push(`${placeholder(name)} = :v${c}_${i}`);
+    });
+    return terms.join(" AND ");
+  });
+  return {
+    ConditionExpression: alternatives.map((a) => `(${a})`).join(" OR "),
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+  };
+}
+
 /** The replicator's writes to one region's DynamoDB Local. */
 export function dynamoRegionIO(client: DynamoDBClient, names: Record<TableKey, string>): RegionIO {
   return {
@@ -294,6 +340,24 @@ export function dynamoRegionIO(client: DynamoDBClient, names: Record<TableKey, s
             new PutItemCommand({ TableName, Item: image, ReturnValues: "ALL_OLD" }),
           );
           return out.Attributes as Image | undefined;
+        },
+        async putIf(image, candidates) {
+          try {
+            const out = await client.send(
+              new PutItemCommand({
+                TableName,
+                Item: image,
+                ReturnValues: "ALL_OLD",
+                ...sameItemCondition(tableSpec(key).hashKey, candidates),
+              }),
+            );
+            return out.Attributes !== undefined ? { old: out.Attributes as Image } : {};
+          } catch (err) {
+            if ((err as { name?: string }).name === "ConditionalCheckFailedException") {
+              return "conflict";
+            }
+            throw err;
+          }
         },
         async delete(keys) {
           const out = await client.send(

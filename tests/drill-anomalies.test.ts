@@ -16,7 +16,8 @@ import {
 import { isContended } from "../local/drill/load";
 import { soldBefore } from "../local/drill/run";
 import type { ApiCall, ApiResult, DrillTarget } from "../local/drill/target";
-import { readRegions } from "../local/drill/verify";
+import { readRegions, settleData } from "../local/drill/verify";
+import { compensationLine, findCompensation } from "../local/drill/compensation";
 
 const EAST = "us-east-1";
 const WEST = "us-west-2";
@@ -274,5 +275,134 @@ describe("drill anomalies (pure)", () => {
       [EAST]: [],
       [WEST]: ["o1"],
     });
+  });
+});
+
+describe("drill compensation (pure)", () => {
+  const T0 = Date.parse("2026-01-01T00:00:00.000Z");
+  const o1 = order("o1", "p1", EAST, "c1");
+  const o2 = order("o2", "p1", WEST, "c2");
+  const ledger = [ack(o1, 100), { ...ack(o2, 300), servedBy: WEST }];
+  const cancel = (o: OrderRecord, winner: string, atMs: number): OrderRecord => ({
+    ...o,
+    OrderStatus: "CANCELLED",
+    CancelReason: "another region sold the same product",
+    CancelledInFavourOf: winner,
+    CancelledByRegion: String(o.CreatedInRegion),
+    CancelledAt: new Date(T0 + atMs).toISOString(),
+  });
+  const run = (tables: Record<string, RegionTables>, lost: string[] = []) =>
+    findCompensation({ ledger, tables, lost: new Set(lost), t0: T0 });
+
+  it("without a reconciler the double sale stays outstanding, in every region, and is counted", () => {
+    const c = run(everywhere({ orders: [o1, o2], products: [sold("p1", o2)] }));
+    expect(c).to.deep.include({
+      doubleSales: 1,
+      compensated: 0,
+      outstanding: 1,
+      cancelledOrders: 0,
+      winnersCancelled: 0,
+    });
+    expect(c.msToCancel.count).to.equal(0);
+    expect(c.outstandingProducts).to.deep.equal([
+      { productId: "p1", region: EAST, winner: "o2", reason: "not cancelled: o1" },
+      { productId: "p1", region: WEST, winner: "o2", reason: "not cancelled: o1" },
+    ]);
+  });
+
+  it("the loser cancelled everywhere: compensated, 0 outstanding, time from the second acknowledgement", () => {
+    const c = run(everywhere({ orders: [cancel(o1, "o2", 900), o2], products: [sold("p1", o2)] }));
+    expect(c).to.deep.include({
+      doubleSales: 1,
+      compensated: 1,
+      outstanding: 0,
+      cancelledOrders: 1,
+      winnersCancelled: 0,
+    });
+    // Second acknowledgement at 300 ms, cancellation at 900 ms.
+    expect(c.msToCancel).to.deep.include({ count: 1, p50: 600, p99: 600 });
+    expect(c.outstandingProducts).to.deep.equal([]);
+    expect(compensationLine(c)).to.equal(
+      "double sales 1, compensated 1, outstanding 0 (1 orders cancelled, 0 winners cancelled); " +
+        "second acknowledgement to cancellation p50 600 ms, p99 600 ms",
+    );
+  });
+
+  it("a cancellation that has not reached one region yet leaves the product outstanding", () => {
+    const c = run({
+      [EAST]: { orders: [cancel(o1, "o2", 900), o2], products: [sold("p1", o2)] },
+      [WEST]: { orders: [o1, o2], products: [sold("p1", o2)] },
+    });
+    expect(c).to.deep.include({ compensated: 0, outstanding: 1, cancelledOrders: 1 });
+    expect(c.outstandingProducts.map((p) => p.region)).to.deep.equal([WEST]);
+  });
+
+  it("a cancelled winner is outstanding and counted as such", () => {
+    const c = run(everywhere({ orders: [o1, cancel(o2, "o1", 900)], products: [sold("p1", o2)] }));
+    expect(c).to.deep.include({ outstanding: 1, winnersCancelled: 1 });
+    expect(c.outstandingProducts[0]?.reason).to.equal(
+      "the order the product names, o2, is cancelled",
+    );
+  });
+
+  it("both orders cancelled (two regions deciding differently) is outstanding", () => {
+    const c = run(
+      everywhere({
+        orders: [cancel(o1, "o2", 900), cancel(o2, "o1", 950)],
+        products: [sold("p1", o2)],
+      }),
+    );
+    expect(c).to.deep.include({ compensated: 0, outstanding: 1, winnersCancelled: 1 });
+  });
+
+  it("an order lost with its region is not part of a double sale", () => {
+    const c = run(everywhere({ orders: [o2], products: [sold("p1", o2)] }), ["o1"]);
+    expect(c).to.deep.include({ doubleSales: 0, compensated: 0, outstanding: 0 });
+  });
+
+  it("a cancellation by compensation is not an overwritten acknowledged order; another change is", () => {
+    const tables = everywhere({ orders: [cancel(o1, "o2", 900), o2], products: [sold("p1", o2)] });
+    expect(findAnomalies(input(ledger, tables)).overwrittenAcknowledged.count).to.equal(0);
+    const changed = { ...cancel(o1, "o2", 900), CustomerId: "someone-else" };
+    const other = everywhere({ orders: [changed, o2], products: [sold("p1", o2)] });
+    expect(findAnomalies(input(ledger, other)).overwrittenAcknowledged.count).to.equal(1);
+  });
+
+  /** A target whose tables are `states[i]` on the i-th read (the last one from then on). */
+  function changingTarget(states: Record<string, RegionTables>[]): DrillTarget & { reads: number } {
+    const t = {
+      reads: 0,
+      replication: {
+        waitConverged: () => Promise.resolve({ converged: true, waitedMs: 0 }),
+        scanTables: (region: string) => {
+          const state = states[Math.min(Math.floor(t.reads++ / 2), states.length - 1)];
+          return Promise.resolve(state?.[region] as RegionTables);
+        },
+      },
+    };
+    return t as unknown as DrillTarget & { reads: number };
+  }
+
+  it("verify looks again until compensation settles", async () => {
+    const before = everywhere({ orders: [o1, o2], products: [sold("p1", o2)] });
+    const after = everywhere({ orders: [cancel(o1, "o2", 900), o2], products: [sold("p1", o2)] });
+    const target = changingTarget([before, before, after]);
+    const out = await settleData(target, [EAST, WEST], ledger, new Set(["p1"]), T0, 30_000);
+    expect(out.compensation).to.deep.include({ doubleSales: 1, compensated: 1, outstanding: 0 });
+    expect(target.reads).to.equal(6);
+  });
+
+  it("verify gives up after its bound and reports what is still outstanding", async () => {
+    const stuck = everywhere({ orders: [o1, o2], products: [sold("p1", o2)] });
+    const out = await settleData(
+      changingTarget([stuck]),
+      [EAST, WEST],
+      ledger,
+      new Set(["p1"]),
+      T0,
+      600,
+    );
+    expect(out.compensation).to.deep.include({ doubleSales: 1, outstanding: 1 });
+    expect(out.anomalies.doubleSold.count).to.equal(1);
   });
 });

@@ -203,13 +203,83 @@ describe("drill (short runs against a two-region sandbox)", function () {
       const served = ok.filter((o) => p.orderIds.includes(o.orderId)).map((o) => o.servedBy);
       expect(new Set(served).size, p.productId).to.equal(2);
     }
-    // The regions agree on one buyer per product: last writer wins, the other order stays.
+    // The regions agree on one buyer per product: last writer wins, the other order stays,
+    // cancelled by the reconciler of the region that sold it.
     const products = await sandbox().scan(EAST, "products");
     for (const p of double.products) {
       const stored = products.find((x) => x.ProductId === p.productId);
       expect(p.orderIds).to.include(stored?.SoldToOrderId);
     }
     expect(formatReport(report)).to.contain(`double-sold ${double.count},`);
+
+    // Compensation: every double sale compensated, none outstanding, each loser cancelled once.
+    const c = report.compensation;
+    expect(c).to.deep.include({
+      doubleSales: double.count,
+      compensated: double.count,
+      outstanding: 0,
+      winnersCancelled: 0,
+    });
+    expect(c?.msToCancel.count).to.equal(double.count);
+    expect(c?.msToCancel.p50).to.be.a("number");
+    // The test's own check, in both regions' tables and through each region's API.
+    const losers: string[] = [];
+    for (const region of [EAST, WEST]) {
+      const orders = new Map((await sandbox().scan(region, "orders")).map((o) => [o.OrderId, o]));
+      const held = new Map(
+        (await sandbox().scan(region, "products")).map((x) => [x.ProductId, x.SoldToOrderId]),
+      );
+      for (const p of double.products) {
+        const winner = held.get(p.productId);
+        for (const id of p.orderIds) {
+          const o = orders.get(id);
+          if (id === winner) {
+            expect(o?.OrderStatus, `${region} ${id} (winner)`).to.equal("CONFIRMED");
+            continue;
+          }
+          expect(o, `${region} ${id} (loser)`).to.include({
+            OrderStatus: "CANCELLED",
+            CancelledInFavourOf: winner,
+            CancelledByRegion: o?.CreatedInRegion,
+          });
+          if (region === EAST) losers.push(id);
+        }
+      }
+    }
+    expect(losers.length).to.equal(c?.cancelledOrders);
+    const target = await connectSandbox({ endpoint: sandbox().urls.global });
+    for (const id of losers.slice(0, 3)) {
+      const r = await target.endpoints.viaRegion(WEST, { method: "GET", path: `/orders/${id}` });
+      const body = r.body as { order: Record<string, unknown>; sale: { thisOrder: boolean } };
+      expect(r.status).to.equal(200);
+      expect(body.order).to.include({ OrderStatus: "CANCELLED" });
+      expect(body.order.CancelReason).to.be.a("string");
+      expect(body.sale.thisOrder).to.equal(false);
+    }
+    expect(formatReport(report)).to.contain(
+      `double sales ${double.count}, compensated ${double.count}, outstanding 0`,
+    );
+  });
+
+  it("--contention with the reconciler paused: the double sales stay outstanding, and are counted", async () => {
+    const reconciler = sandbox().reconciler;
+    if (!reconciler) throw new Error("the test sandbox runs the reconciler");
+    reconciler.pause();
+    let report: DrillReport;
+    try {
+      report = await run("switch", {
+        contention: 1,
+        contentionSpreadMs: 100,
+        compensationTimeoutMs: 1_000,
+      });
+    } finally {
+      reconciler.resume();
+    }
+    const c = report.compensation;
+    expect(c?.doubleSales).to.equal(report.anomalies.doubleSold.count).and.to.be.greaterThan(0);
+    expect(c).to.deep.include({ compensated: 0, cancelledOrders: 0 });
+    expect(c?.outstanding).to.equal(c?.doubleSales);
+    expect(report.notes.some((n) => n.includes("still not compensated"))).to.equal(true);
   });
 
   it("--retry-elsewhere: the same order id acknowledged by both regions, one answer overwritten", async () => {

@@ -21,6 +21,7 @@ import {
 } from "../local/cli-args";
 import { formatReport, SCENARIOS, type DrillReport, type Scenario } from "../local/drill/report";
 import { anomalyCounts } from "../local/drill/anomalies";
+import { compensationLine } from "../local/drill/compensation";
 import {
   CONTENTION_SPREAD_DEFAULT_MS,
   RESELL_WINDOW_DEFAULT_MS,
@@ -46,7 +47,8 @@ export const USAGE = `Usage: npm run drill -- [options]
 
 Runs the seed's failover test: a steady order flow through the global endpoint from every
 region's clients, a fault after a delay, then client-observed RTO, failed requests,
-replication lag, and the data anomalies found in every surviving region's tables.
+replication lag, the data anomalies found in every surviving region's tables, and how the
+reconcilers compensated double sales (losers cancelled; waits up to 20 s for that to settle).
 
 Scenario:
   --scenario NAME       switch (routing control Off), region-loss (stop a region's API and
@@ -268,6 +270,7 @@ export async function drill(
     const file = opts.out ?? `drill-report-${opts.scenario}-${stamp}.json`;
     writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
     io.out(`anomalies: ${anomalyCounts(report.anomalies)}`);
+    if (report.compensation) io.out(`compensation: ${compensationLine(report.compensation)}`);
     return { report, file };
   } finally {
     await sandbox?.stop();

@@ -7,7 +7,9 @@
  *   told they bought it, and both orders exist);
  * - resold: a product sold again (acknowledged) after an acknowledged order for it was lost;
  * - overwrittenAcknowledged: an acknowledged order whose stored content differs from what the
- *   client was told (another write with the same order id won last-writer-wins);
+ *   client was told (another write with the same order id won last-writer-wins); a cancellation
+ *   by conflict compensation (status and the Cancel* fields) is not an overwrite (compensation.ts
+ *   counts those);
  * - soldWithoutOrder: a SOLD product whose recorded order is missing or is for another product
  *   (or, with no recorded order, no order at all points at it);
  * - lostAcknowledged: an acknowledged order missing from a surviving region.
@@ -108,6 +110,22 @@ function sameContent(a: Readonly<Record<string, unknown>>, b: Readonly<Record<st
   return [...keys].every((k) => JSON.stringify(a[k]) === JSON.stringify(b[k]));
 }
 
+/** The fields conflict compensation writes when it cancels an order. */
+const COMPENSATION_FIELDS = [
+  "CancelReason",
+  "CancelledInFavourOf",
+  "CancelledByRegion",
+  "CancelledAt",
+];
+
+/** An order as it was before compensation cancelled it (unchanged if it did not). */
+export function beforeCompensation(o: OrderRecord): OrderRecord {
+  if (o.OrderStatus !== "CANCELLED" || typeof o.CancelledInFavourOf !== "string") return o;
+  const out: Record<string, unknown> = { ...o, OrderStatus: "CONFIRMED" };
+  for (const f of COMPENSATION_FIELDS) delete out[f];
+  return out as OrderRecord;
+}
+
 /** Acknowledged order ids missing from each region's orders table. */
 export function lostAcknowledged(input: AnomalyInput): Anomalies["lostAcknowledged"] {
   const acked = sorted(input.ledger.map((a) => a.orderId));
@@ -162,7 +180,8 @@ function overwritten(input: AnomalyInput): Anomalies["overwrittenAcknowledged"] 
     seen.add(version);
     for (const [region, byId] of stored) {
       const now = byId.get(ack.orderId);
-      if (now === undefined || sameContent(now, ack.order)) continue;
+      if (now === undefined) continue;
+      if (sameContent(beforeCompensation(now), beforeCompensation(ack.order))) continue;
       orders.push({ orderId: ack.orderId, region, acknowledged: ack.order, stored: now });
       break;
     }

@@ -16,6 +16,7 @@
  */
 import { percentile, summarize, type Summary } from "../stats";
 import { anomalyCounts, type Anomalies } from "./anomalies";
+import { compensationLine, type CompensationReport } from "./compensation";
 
 export const SCENARIOS = ["switch", "region-loss", "replication-pause"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -295,6 +296,12 @@ export interface DrillReport {
   readonly load: LoadCounts;
   /** Data anomalies after convergence, from every surviving region's tables (see anomalies.ts). */
   readonly anomalies: Anomalies;
+  /**
+   * Conflict compensation after convergence (see compensation.ts), and how long the drill waited
+   * for it beyond replication converging. Always set by runDrill; absent in reports saved before
+   * it was measured.
+   */
+  readonly compensation?: CompensationReport & { readonly settleWaitMs: number };
   readonly servedPerRegion: readonly Bucket[];
   readonly notes: readonly string[];
   /** Every operation, when asked for (`--ops`); times in ms since `startedAt`. */
@@ -408,6 +415,14 @@ export function formatReport(r: DrillReport, bucketS = 5): string {
   lines.push(`Anomalies (checked against ${p.checkedAgainst})`);
   lines.push(`  ${anomalyCounts(r.anomalies)}`);
   for (const line of anomalyExamples(r.anomalies)) lines.push(`  ${line}`);
+  const c = r.compensation;
+  if (c !== undefined) {
+    lines.push("");
+    lines.push(`Compensation (after ${secs(c.settleWaitMs)} more)`);
+    lines.push(`  ${compensationLine(c)}`);
+    const few = [...new Set(c.outstandingProducts.map((p) => p.productId))];
+    if (few.length > 0) lines.push(`  outstanding: ${few.slice(0, 3).join(", ")}`);
+  }
   lines.push("");
   lines.push(
     `Requests served per region (${bucketS} s buckets; t = seconds since start, fault at ${s.faultAtS} s)`,

@@ -17,12 +17,14 @@ import {
 } from "./report";
 import { createPairs, sleep } from "./setup";
 import type { ClientIdentity, ControlState, DrillTarget, TargetSettings } from "./target";
-import { checkData } from "./verify";
+import { settleData } from "./verify";
 
 /** Rival orders of a contended product come within this of the first: inside the replication window (600-1200 ms by default). */
 export const CONTENTION_SPREAD_DEFAULT_MS = 250;
 /** A client with `retryElsewhere` gives up waiting after this long and tries another region. */
 export const RETRY_AFTER_DEFAULT_MS = 250;
+/** Longest the drill waits, after replication converged, for double sales to be compensated. */
+export const COMPENSATION_TIMEOUT_DEFAULT_MS = 20_000;
 /** Region loss: products the lost region acknowledged this long before the loss are offered again. */
 export const RESELL_WINDOW_DEFAULT_MS = 5_000;
 
@@ -59,6 +61,11 @@ export interface DrillOptions {
   readonly pairs?: number;
   /** How long to wait for replication to settle after the run. @default 30000 */
   readonly settleTimeoutMs?: number;
+  /**
+   * How long after that to keep looking while double sales are not yet compensated (the
+   * reconcilers cancel losers after the winners replicate). @default COMPENSATION_TIMEOUT_DEFAULT_MS
+   */
+  readonly compensationTimeoutMs?: number;
   /** Undo the fault afterwards (controls back, region started, replication resumed). @default true */
   readonly heal?: boolean;
   /** Put every operation the clients made into the report (`ops`). @default false */
@@ -255,14 +262,25 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
   if (!convergence.converged)
     notes.push(`replication did not converge: ${convergence.detail ?? ""}`);
 
-  step("reading every surviving region's tables");
+  step("reading every surviving region's tables (waiting for compensation to settle)");
   const drillProducts = new Set(pairs.map((p) => p.productId));
-  const { anomalies, checkedAgainst } = await checkData(
+  const { anomalies, compensation, checkedAgainst, settleWaitMs } = await settleData(
     target,
     surviving,
     load.ledger,
     drillProducts,
+    t0,
+    nonNegative(
+      "compensation timeout",
+      opts.compensationTimeoutMs,
+      COMPENSATION_TIMEOUT_DEFAULT_MS,
+    ),
   );
+  if (compensation.outstanding > 0) {
+    notes.push(
+      `${compensation.outstanding} double sales still not compensated after ${settleWaitMs} ms`,
+    );
+  }
   const lag = await target.replication.lag(t0);
 
   if (opts.heal ?? true) {
@@ -302,6 +320,7 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
     },
     load: countLoad(ops),
     anomalies,
+    compensation: { ...compensation, settleWaitMs },
     servedPerRegion: servedOverTime(ops, durationMs, regions),
     notes,
     ...(opts.includeOps ? { ops: [...ops].sort((a, b) => a.startedAt - b.startedAt) } : {}),

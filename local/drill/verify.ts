@@ -7,6 +7,7 @@ import {
   type ProductRecord,
   type RegionTables,
 } from "./anomalies";
+import { findCompensation, type CompensationReport } from "./compensation";
 import type { DrillTarget } from "./target";
 
 export type CheckedAgainst = "region tables" | "acknowledged orders";
@@ -45,13 +46,54 @@ export async function readRegions(
   return { tables, checkedAgainst: "acknowledged orders" };
 }
 
-/** The anomalies of this drill's products, from the surviving regions' data. */
+export interface DataCheck {
+  readonly anomalies: Anomalies;
+  readonly compensation: CompensationReport;
+  readonly checkedAgainst: CheckedAgainst;
+}
+
+/** The anomalies and compensation of this drill's products, from the surviving regions' data. */
 export async function checkData(
   target: DrillTarget,
   surviving: readonly string[],
   ledger: readonly AckedOrder[],
   drillProducts: ReadonlySet<string>,
-): Promise<{ anomalies: Anomalies; checkedAgainst: CheckedAgainst }> {
+  t0: number,
+): Promise<DataCheck> {
   const { tables, checkedAgainst } = await readRegions(target, surviving, ledger);
-  return { anomalies: findAnomalies({ ledger, tables, products: drillProducts }), checkedAgainst };
+  const anomalies = findAnomalies({ ledger, tables, products: drillProducts });
+  const lost = new Set(anomalies.lostAcknowledged.orderIds);
+  return {
+    anomalies,
+    compensation: findCompensation({ ledger, tables, lost, t0 }),
+    checkedAgainst,
+  };
+}
+
+/** How often `settleData` looks again while compensation is outstanding. */
+const SETTLE_POLL_MS = 500;
+
+/**
+ * `checkData`, looked at again (replication converged first each time) while double sales are
+ * still outstanding, until none is or `timeoutMs` has passed: the reconcilers cancel the losers
+ * after the winners' writes replicate, and the cancellations replicate in turn.
+ */
+export async function settleData(
+  target: DrillTarget,
+  surviving: readonly string[],
+  ledger: readonly AckedOrder[],
+  drillProducts: ReadonlySet<string>,
+  t0: number,
+  timeoutMs: number,
+): Promise<DataCheck & { readonly settleWaitMs: number }> {
+  const started = Date.now();
+  for (;;) {
+    const check = await checkData(target, surviving, ledger, drillProducts, t0);
+    const left = timeoutMs - (Date.now() - started);
+    if (check.compensation.outstanding === 0 || left <= 0) {
+      return { ...check, settleWaitMs: Date.now() - started };
+    }
+    await new Promise((r) => setTimeout(r, Math.min(SETTLE_POLL_MS, left)));
+    await target.replication.waitConverged(Math.max(1, timeoutMs - (Date.now() - started)));
+  }
 }
