@@ -63,6 +63,12 @@ export interface StreamFunctionArgs {
   maximumRecordAgeSeconds?: number;
   /** @default TRIM_HORIZON */
   startingPosition?: StreamStartingPosition;
+  /**
+   * The handler answers `{ batchItemFailures: [{ itemIdentifier: <sequence number> }] }`, so a
+   * retry starts at the first failed record instead of the whole batch. Without this setting
+   * Lambda ignores that answer and counts the batch as done. @default true
+   */
+  reportBatchItemFailures?: boolean;
   /** Iterator age (Maximum, ms) above which the lag alarm fires. @default 60000 */
   iteratorAgeAlarmMs?: number;
   /** SNS topic notified on alarm and recovery. @default none */
@@ -289,6 +295,8 @@ export class StreamFunction extends pulumi.ComponentResource {
         maximumRetryAttempts: args.maximumRetryAttempts ?? 5,
         maximumRecordAgeInSeconds: args.maximumRecordAgeSeconds ?? 3600,
         destinationConfig: { onFailure: { destinationArn: queue.arn } },
+        functionResponseTypes:
+          (args.reportBatchItemFailures ?? true) ? ["ReportBatchItemFailures"] : undefined,
         tags: args.tags,
       },
       // The role must be able to read the stream before Lambda validates the mapping.

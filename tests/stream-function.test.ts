@@ -48,6 +48,8 @@ describe("StreamFunction", () => {
       maximumRetryAttempts: 5,
       maximumRecordAgeInSeconds: 3600,
       destinationConfig: { onFailure: { destinationArn: queue!.state["arn"] } },
+      // The reconciler answers batchItemFailures; without this Lambda would ignore them.
+      functionResponseTypes: ["ReportBatchItemFailures"],
     });
   });
 
