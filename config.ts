@@ -6,9 +6,11 @@
  */
 import { z } from "zod";
 import type { ArcProviderSettingsArgs } from "./components";
+import { eventualWitnessProblem, mrscProblems } from "./components/mrsc";
 import { awsProviderSettings } from "./config-aws";
 import { CANARY_ORDER_ID, CANARY_PRODUCT_ID } from "./functions/domain/canary-data";
 import { ID_MAX_LENGTH, ID_PATTERN } from "./functions/domain/validation";
+import { CONSISTENCY_MODES, TABLES } from "./functions/tables";
 
 export const PROJECT = "resilient-dynamo";
 
@@ -51,6 +53,14 @@ export const ROUTING_MODES = ["arc", "healthcheck", "none"] as const;
 export type RoutingMode = (typeof ROUTING_MODES)[number];
 
 const common = {
+  /**
+   * How the stack set's global tables replicate: `eventual` (MREC: any region writes, last writer
+   * wins, a stream reconciler cancels double sales) or `strong` (MRSC for customers, products and
+   * orders; kv stays eventual for its TTL). Every region stack of the set must say the same.
+   */
+  consistency: z
+    .enum(CONSISTENCY_MODES as ["eventual", "strong"], `one of ${CONSISTENCY_MODES.join(", ")}`)
+    .default("eventual"),
   /**
    * Set API Gateway's account-level CloudWatch role (one setting per account and region): on the
    * primary, in its region and every replica region; on a secondary, in its own region. Default:
@@ -257,6 +267,11 @@ const primary = z
     replicaRegions: z
       .array(region, "a list of AWS region names")
       .min(1, "at least one peer region"),
+    /**
+     * consistency strong with one replica region: the MRSC witness, a third region of the same
+     * MRSC Region set (it holds no readable data). Not valid in eventual mode.
+     */
+    witnessRegion: region.optional(),
     ...common,
   })
   .strict();
@@ -429,6 +444,7 @@ export function parseStackConfig(
         );
       }
     }
+    if (cfg.role === "primary") problems.push(...consistencyProblems(cfg, awsRegion));
     if (cfg.role === "primary") {
       const seen = new Set<string>();
       for (const r of cfg.replicaRegions) {
@@ -492,6 +508,23 @@ function kmsProblems(cfg: z.infer<typeof schema>, awsRegion: string): string[] {
     );
   }
   return problems;
+}
+
+/**
+ * The MRSC rules (components/mrsc.ts) on the primary's regions, as messages naming the key:
+ * exactly three regions with witnessRegion, one MRSC Region set, no witness in eventual mode.
+ */
+function consistencyProblems(cfg: z.infer<typeof primary>, awsRegion: string): string[] {
+  const found =
+    cfg.consistency === "strong"
+      ? mrscProblems({
+          region: awsRegion,
+          replicaRegions: cfg.replicaRegions,
+          witnessRegion: cfg.witnessRegion,
+          strongTablesWithTtl: TABLES.filter((t) => t.strong && t.ttlAttribute).map((t) => t.key),
+        })
+      : eventualWitnessProblem(cfg.witnessRegion);
+  return found.map((p) => `${PROJECT}:${p.key === "tables" ? "consistency" : p.key}: ${p.message}`);
 }
 
 /** The cross-key rules of the routing keys, as messages naming the key. */

@@ -3,13 +3,15 @@
  * stacks and operators need. Which parts a stack owns follows from config (`role`), never from
  * the stack's name. The cross-stack plumbing, routing and observability wiring live in stack/.
  */
-import { ApiAccountLogging, GlobalTableSet, RegionalApi } from "./components";
+import { ApiAccountLogging, GlobalTableSet, RegionalApi, StreamFunction } from "./components";
 import { kmsKeysByRegion, loadStackConfig } from "./config";
+import { RECONCILER } from "./functions/stream-functions";
 import type { TableKey } from "./functions/tables";
 import { canaryItems } from "./stack/canary-data";
 import { chaosExperiments, fisLambdaTarget } from "./stack/chaos";
 import { observability } from "./stack/observability";
 import {
+  agreedConsistency,
   peerView,
   primaryTables,
   selfView,
@@ -33,6 +35,8 @@ const tables: TableOutputs =
         namePrefix: cfg.namePrefix,
         deletionProtection: cfg.deletionProtection,
         kmsKeyArns: kmsKeys,
+        consistency: cfg.consistency,
+        witnessRegion: cfg.witnessRegion,
         tags,
       })
     : primaryTables(refs, cfg);
@@ -75,6 +79,30 @@ if (cfg.role === "primary" && cfg.manageAccountLogging) {
   new ApiAccountLogging("apigw-account-logging", { regions: cfg.replicaRegions, tags });
 }
 
+// Eventual mode's conflict compensation: the reconciler on this region's products stream.
+const reconciler = RECONCILER.modes.includes(cfg.consistency)
+  ? new StreamFunction(`reconciler-${cfg.region}`, {
+      region: cfg.region,
+      namePrefix: cfg.namePrefix,
+      entry: RECONCILER.entry,
+      streamArn: tables.streamArns.apply((arns) => {
+        const arn = arns[cfg.region]?.[RECONCILER.stream];
+        if (!arn) throw new Error(`no ${RECONCILER.stream} stream in ${cfg.region}`);
+        return arn;
+      }),
+      tableArns: tables.tableArns.apply((arns) => arns[cfg.region] as Record<TableKey, string>),
+      tableNames: tables.tableNames,
+      access: Object.fromEntries(
+        Object.entries(RECONCILER.access).map(([table, actions]) => [table, [...actions]]),
+      ),
+      timeoutSeconds: RECONCILER.timeoutSeconds,
+      logRetentionDays: cfg.logRetentionDays,
+      kmsKeyArn: kmsKeys?.[cfg.region],
+      alarmTopicArn: cfg.alarmTopicArn,
+      tags,
+    })
+  : undefined;
+
 /** This region and every peer region, this stack's first: the input of the cross-region parts. */
 const regions: RegionView[] = [
   selfView(cfg, api, tables),
@@ -95,6 +123,13 @@ const chaos = chaosExperiments({
 
 export const region = cfg.region;
 export const role = cfg.role;
+/** `eventual` or `strong`; the stacks that read this one refuse a different mode. */
+export const consistency = agreedConsistency(refs, cfg);
+/** The MRSC witness region (primary, strong mode with two app regions). */
+export const witnessRegion = cfg.role === "primary" ? cfg.witnessRegion : undefined;
+/** The reconciler's function and failure queue (eventual mode); undefined in strong mode. */
+export const reconcilerFunctionName = reconciler?.functionName;
+export const reconcilerFailureQueueUrl = reconciler?.failureQueueUrl;
 export const tableNames = tables.tableNames;
 export const tableArns = tables.tableArns;
 export const streamArns = tables.streamArns;

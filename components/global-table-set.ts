@@ -1,7 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { TABLES, physicalTableName, type TableKey, type TableSpec } from "../functions/tables";
+import { eventualWitnessProblem, mrscProblems } from "./mrsc";
 import { assertPeerRegions, assertPlain, assertRegion } from "./validate";
+
+/** How the set's global tables replicate. */
+export const TableConsistency = {
+  /** Multi-Region eventual consistency (MREC): any region writes, last writer wins. */
+  Eventual: "eventual",
+  /** Multi-Region strong consistency (MRSC) for the tables whose spec says `strong`. */
+  Strong: "strong",
+} as const;
+export type TableConsistency = (typeof TableConsistency)[keyof typeof TableConsistency];
 
 /** Table ARNs (or stream ARNs) by region, then by logical table. */
 export type RegionalTableMap = Record<string, Record<TableKey, string>>;
@@ -27,6 +37,19 @@ export interface GlobalTableSetArgs {
   kmsKeyArns?: Record<string, pulumi.Input<string>>;
   /** Tags on every table, propagated to replicas. */
   tags?: Record<string, string>;
+  /**
+   * `strong`: the tables whose spec says `strong` become MRSC global tables (the others stay
+   * eventual). MRSC takes exactly three regions in one MRSC Region set: `region` and two
+   * replicaRegions, or one replica region and `witnessRegion`. A table's mode is fixed at creation
+   * and MRSC needs empty tables: switching a deployed set replaces its tables (see
+   * docs/consistency-migration.md). Plain value. @default "eventual"
+   */
+  consistency?: TableConsistency;
+  /**
+   * The MRSC witness region: only with consistency `strong` and exactly one replica region; a
+   * third region of the same MRSC Region set. Plain value. @default undefined
+   */
+  witnessRegion?: string;
 }
 
 /** Checks GlobalTableSetArgs before any resource exists. */
@@ -46,6 +69,29 @@ export function validateGlobalTableSetArgs(args: GlobalTableSetArgs): void {
   for (const t of tables) {
     if (keys.has(t.key)) throw new Error(`duplicate table ${t.key} in tables`);
     keys.add(t.key);
+  }
+  assertPlain("consistency", args.consistency);
+  assertPlain("witnessRegion", args.witnessRegion);
+  const consistency = args.consistency ?? TableConsistency.Eventual;
+  if (consistency !== TableConsistency.Eventual && consistency !== TableConsistency.Strong) {
+    throw new Error(
+      `consistency must be eventual or strong: got ${JSON.stringify(args.consistency)}`,
+    );
+  }
+  if (args.witnessRegion !== undefined) assertRegion("witnessRegion", args.witnessRegion);
+  const problems =
+    consistency === TableConsistency.Strong
+      ? mrscProblems({
+          region: args.region,
+          replicaRegions: args.replicaRegions,
+          witnessRegion: args.witnessRegion,
+          strongTablesWithTtl: tables.filter((t) => t.strong && t.ttlAttribute).map((t) => t.key),
+        })
+      : eventualWitnessProblem(args.witnessRegion);
+  if (problems.length) {
+    throw new Error(
+      `GlobalTableSet cannot build this layout: ${problems.map((p) => `${p.key}: ${p.message}`).join("; ")}`,
+    );
   }
   if (args.kmsKeyArns) {
     for (const r of [args.region, ...args.replicaRegions]) {
@@ -71,6 +117,10 @@ export class GlobalTableSet extends pulumi.ComponentResource {
   readonly streamArns: pulumi.Output<RegionalTableMap>;
   /** Every region that holds the tables, home first. */
   readonly regions: string[];
+  /** `eventual` or `strong`, as built. */
+  readonly consistency: TableConsistency;
+  /** The logical tables built as MRSC global tables (none in eventual mode). */
+  readonly strongTables: TableKey[];
   /** The table resources, by logical table. */
   readonly tables: Readonly<Record<string, aws.dynamodb.Table>>;
 
@@ -81,10 +131,15 @@ export class GlobalTableSet extends pulumi.ComponentResource {
     const specs = args.tables ?? TABLES;
     const deletionProtection = args.deletionProtection ?? true;
     const pitr = args.pointInTimeRecovery ?? true;
+    const consistency = args.consistency ?? TableConsistency.Eventual;
     this.regions = [args.region, ...args.replicaRegions];
+    this.consistency = consistency;
+    const strongKeys: TableKey[] = [];
 
     const tables: Record<string, aws.dynamodb.Table> = {};
     for (const spec of specs) {
+      const strong = consistency === TableConsistency.Strong && spec.strong;
+      if (strong) strongKeys.push(spec.key);
       tables[spec.key] = new aws.dynamodb.Table(
         `${name}-${spec.key}`,
         {
@@ -105,13 +160,18 @@ export class GlobalTableSet extends pulumi.ComponentResource {
             deletionProtectionEnabled: deletionProtection,
             kmsKeyArn: args.kmsKeyArns?.[regionName],
             propagateTags: true,
+            ...(strong ? { consistencyMode: "STRONG" } : {}),
           })),
+          ...(strong && args.witnessRegion !== undefined
+            ? { globalTableWitness: { regionName: args.witnessRegion } }
+            : {}),
           tags: args.tags,
         },
         { parent: this },
       );
     }
     this.tables = tables;
+    this.strongTables = strongKeys;
 
     const entries = specs.map((s) => [s.key, tables[s.key] as aws.dynamodb.Table] as const);
     this.tableNames = pulumi.all(

@@ -12,3 +12,5 @@ export * from "./failover-dns";
 export * from "./api-account-logging";
 export * from "./fis-plan";
 export * from "./chaos-experiments";
+export * from "./mrsc";
+export * from "./stream-function";

@@ -2,6 +2,7 @@
 import { apiDomainTls, apiMethodsAuthenticated, implicitLogGroups } from "./api";
 import { fisExperimentGuarded } from "./fis";
 import { iamLeastPrivilege, iamServiceTrust } from "./iam";
+import { sqsEncryption, streamMappingFailures } from "./streams";
 import {
   dynamodbDeletionProtection,
   dynamodbEncryption,
@@ -28,6 +29,8 @@ export const RULES: readonly Rule[] = [
   logGroupKms,
   implicitLogGroups,
   snsEncryption,
+  sqsEncryption,
+  streamMappingFailures,
   iamLeastPrivilege,
   iamServiceTrust,
   apiMethodsAuthenticated,

@@ -95,6 +95,34 @@ export class StackRefs {
   }
 }
 
+/**
+ * This stack's consistency, checked against every stack it reads (primaryStack, peerStacks): a
+ * preview fails, naming both stacks, when one says otherwise. A peer deployed before the key
+ * existed exports none and was eventual (the only mode then). A peer with no outputs yet (a
+ * preview before its first deployment) is not checked; `pulumi up` requires its outputs anyway.
+ */
+export function agreedConsistency(refs: StackRefs, config: StackConfig): pulumi.Output<string> {
+  const peers = [
+    ...new Set([
+      ...(config.role === "secondary" ? [config.primaryStack] : []),
+      ...config.peerStacks,
+    ]),
+  ];
+  const checks = peers.map(async (stack) => {
+    if (await refs.undeployedInPreview(stack)) return;
+    const details = await refs.get(stack).getOutputDetails("consistency");
+    const theirs = String(details.value ?? details.secretValue ?? "eventual");
+    if (theirs !== config.consistency) {
+      throw new Error(
+        `consistency differs across the stack set: stack ${qualifiedStackName(config.stack)} has ${config.consistency}, ` +
+          `stack ${qualifiedStackName(stack)} has ${theirs}. Every region stack must set the same ` +
+          `resilient-dynamo:consistency; a deployed set cannot change mode in place (see docs/consistency-migration.md)`,
+      );
+    }
+  });
+  return pulumi.output(Promise.all(checks).then(() => config.consistency));
+}
+
 /** The global tables as this region sees them: built here (primary) or read from the primary. */
 export interface TableOutputs {
   readonly tableNames: pulumi.Output<Record<TableKey, string>>;

@@ -230,3 +230,125 @@ describe("stack config", () => {
     );
   });
 });
+
+describe("consistency config (MRSC limits, docs/mrsc-limits.md)", () => {
+  const strong = { ...primary, "resilient-dynamo:consistency": "strong" };
+  const witness = (r: string) => ({ "resilient-dynamo:witnessRegion": r });
+
+  it("defaults to eventual with no witness, on both roles", () => {
+    expect(parseStackConfig(primary, "region1")).to.deep.include({ consistency: "eventual" });
+    expect(parseStackConfig(primary, "region1")).to.not.have.property("witnessRegion");
+    expect(parseStackConfig(secondary, "region2")).to.deep.include({ consistency: "eventual" });
+  });
+
+  it("takes strong with two replicas and a witness, or three replicas", () => {
+    expect(parseStackConfig({ ...strong, ...witness("us-east-2") }, "region1")).to.deep.include({
+      consistency: "strong",
+      witnessRegion: "us-east-2",
+    });
+    const three = { ...strong, "resilient-dynamo:replicaRegions": '["us-west-2","us-east-2"]' };
+    expect(parseStackConfig(three, "region1")).to.deep.include({ consistency: "strong" });
+    const eu = {
+      ...strong,
+      "aws:region": "eu-west-1",
+      "resilient-dynamo:replicaRegions": '["eu-central-1"]',
+      ...witness("eu-west-3"),
+    };
+    expect(parseStackConfig(eu, "region1")).to.deep.include({ witnessRegion: "eu-west-3" });
+    expect(
+      parseStackConfig({ ...secondary, "resilient-dynamo:consistency": "strong" }, "region2"),
+    ).to.deep.include({ consistency: "strong" });
+  });
+
+  const refused: [string, Record<string, string>, RegExp][] = [
+    [
+      "a mode that does not exist",
+      { ...primary, "resilient-dynamo:consistency": "Strong" },
+      /resilient-dynamo:consistency: got "Strong"; expected one of eventual, strong/,
+    ],
+    [
+      "strong with two regions and no witness",
+      strong,
+      /resilient-dynamo:witnessRegion: is required when consistency is strong with two replica regions \(us-east-1, us-west-2\)/,
+    ],
+    [
+      "a witness that is a replica",
+      { ...strong, ...witness("us-west-2") },
+      /resilient-dynamo:witnessRegion: us-west-2 is also a replica region \(us-east-1, us-west-2\)/,
+    ],
+    [
+      "a witness that is the stack's own region",
+      { ...strong, ...witness("us-east-1") },
+      /resilient-dynamo:witnessRegion: us-east-1 is also a replica region/,
+    ],
+    [
+      "a witness outside the replicas' Region set",
+      { ...strong, ...witness("eu-west-1") },
+      /resilient-dynamo:witnessRegion: the regions of an MRSC table must be in one MRSC Region set: got us-east-1, us-west-2, eu-west-1/,
+    ],
+    [
+      "replicas in two Region sets",
+      { ...strong, "resilient-dynamo:replicaRegions": '["us-west-2","eu-west-1"]' },
+      /resilient-dynamo:replicaRegions: the regions of an MRSC table must be in one MRSC Region set: got us-east-1, us-west-2, eu-west-1/,
+    ],
+    [
+      "a region in no Region set",
+      { ...strong, "aws:region": "us-west-1", ...witness("us-east-2") },
+      /resilient-dynamo:replicaRegions: the regions of an MRSC table must be in one MRSC Region set: got us-west-1, us-west-2, us-east-2 \(us-west-1 in none\)/,
+    ],
+    [
+      "four regions",
+      { ...strong, "resilient-dynamo:replicaRegions": '["us-west-2","us-east-2","us-west-1"]' },
+      /resilient-dynamo:replicaRegions: consistency strong takes exactly 3 regions \(three replicas, or two and witnessRegion\): got 4/,
+    ],
+    [
+      "a witness with three replicas",
+      {
+        ...strong,
+        "resilient-dynamo:replicaRegions": '["us-west-2","us-east-2"]',
+        ...witness("us-east-2"),
+      },
+      /resilient-dynamo:witnessRegion: us-east-2 is also a replica region/,
+    ],
+    [
+      "a witness in eventual mode",
+      { ...primary, ...witness("us-east-2") },
+      /resilient-dynamo:witnessRegion: us-east-2 given, but consistency is eventual/,
+    ],
+    [
+      "a witness on a secondary",
+      { ...secondary, ...witness("us-east-2") },
+      /resilient-dynamo:witnessRegion: is not a key for role secondary/,
+    ],
+    [
+      "a witness that is not a region",
+      { ...strong, ...witness("useast2") },
+      /resilient-dynamo:witnessRegion: got "useast2"; expected an AWS region name/,
+    ],
+  ];
+  for (const [what, raw, message] of refused) {
+    it(`refuses ${what}, naming the key`, () => {
+      expect(() => parseStackConfig(raw, "s")).to.throw(ConfigError, message);
+    });
+  }
+
+  it("refuses a witness with three replicas even when it is a fourth region", () => {
+    const raw = {
+      ...strong,
+      "resilient-dynamo:replicaRegions": '["us-west-2","us-east-2"]',
+      ...witness("us-west-1"),
+    };
+    expect(() => parseStackConfig(raw, "s")).to.throw(
+      /resilient-dynamo:witnessRegion: only with two replica regions; 3 replicas \(us-east-1, us-west-2, us-east-2\) take no witness/,
+    );
+  });
+
+  it("Pulumi.yaml declares consistency and witnessRegion as unset by default", () => {
+    const { defaults } = readProject();
+    expect(defaults["resilient-dynamo:consistency"]).to.equal("");
+    expect(defaults["resilient-dynamo:witnessRegion"]).to.equal("");
+    expect(parseStackConfig({ ...defaults, ...primary }, "region1")).to.deep.include({
+      consistency: "eventual",
+    });
+  });
+});

@@ -4,6 +4,7 @@ import { TABLES } from "../functions/tables";
 import {
   parentTypes,
   promiseOf,
+  refusedUnderMocks,
   registeredUrns,
   underMocks,
   type MockEngine,
@@ -172,6 +173,154 @@ describe("GlobalTableSet", () => {
       it(what, () =>
         expect(() => validateGlobalTableSetArgs({ ...base, ...patch })).to.throw(message),
       );
+    }
+  });
+
+  describe("consistency strong (MRSC)", () => {
+    const strongKeys = TABLES.filter((t) => t.strong).map((t) => t.key);
+
+    it("makes exactly the strong tables MRSC, with the witness; kv stays eventual with its TTL", async () => {
+      const { engine: e, result } = await underMocks(
+        "us-east-1",
+        () =>
+          new GlobalTableSet("mrsc", {
+            region: "us-east-1",
+            replicaRegions: ["us-west-2"],
+            namePrefix: "m",
+            consistency: "strong",
+            witnessRegion: "us-east-2",
+          }),
+      );
+      expect(strongKeys).to.deep.equal(["customers", "products", "orders"]);
+      expect(result.strongTables).to.deep.equal(strongKeys);
+      expect(result.consistency).to.equal("strong");
+      for (const spec of TABLES) {
+        const t = e.ofType(TABLE).find((r) => r.inputs["name"] === `m-${spec.key}`);
+        const modes = t?.inputs["replicas"].map((r: any) => r.consistencyMode);
+        if (spec.strong) {
+          expect(modes, spec.key).to.deep.equal(["STRONG"]);
+          expect(t?.inputs["globalTableWitness"], spec.key).to.deep.equal({
+            regionName: "us-east-2",
+          });
+          expect(t?.inputs["ttl"], spec.key).to.equal(undefined);
+        } else {
+          expect(modes, spec.key).to.deep.equal([undefined]);
+          expect(t?.inputs, spec.key).to.not.have.property("globalTableWitness");
+          expect(t?.inputs["ttl"], spec.key).to.deep.equal({
+            attributeName: "ExpiresAt",
+            enabled: true,
+          });
+        }
+        // MRSC keeps every other safe default.
+        expect(t?.inputs["deletionProtectionEnabled"], spec.key).to.equal(true);
+        expect(t?.inputs["pointInTimeRecovery"], spec.key).to.deep.equal({ enabled: true });
+      }
+    });
+
+    it("three replicas take no witness", async () => {
+      const { engine: e } = await underMocks(
+        "us-east-1",
+        () =>
+          new GlobalTableSet("three", {
+            region: "us-east-1",
+            replicaRegions: ["us-west-2", "us-east-2"],
+            namePrefix: "t",
+            consistency: "strong",
+          }),
+      );
+      const orders = e.ofType(TABLE).find((r) => r.inputs["name"] === "t-orders");
+      expect(
+        orders?.inputs["replicas"].map((r: any) => [r.regionName, r.consistencyMode]),
+      ).to.deep.equal([
+        ["us-west-2", "STRONG"],
+        ["us-east-2", "STRONG"],
+      ]);
+      expect(orders?.inputs).to.not.have.property("globalTableWitness");
+    });
+
+    it("eventual (the default) sets no consistency mode and no witness on any table", () => {
+      expect(set.consistency).to.equal("eventual");
+      expect(set.strongTables).to.deep.equal([]);
+      for (const t of engine.ofType(TABLE)) {
+        expect(t.inputs, t.name).to.not.have.property("globalTableWitness");
+        for (const r of t.inputs["replicas"])
+          expect(r, t.name).to.not.have.property("consistencyMode");
+      }
+    });
+
+    const base: GlobalTableSetArgs = {
+      region: "us-east-1",
+      replicaRegions: ["us-west-2"],
+      namePrefix: "p",
+      consistency: "strong",
+      witnessRegion: "us-east-2",
+    };
+    const refused: [string, Partial<GlobalTableSetArgs>, RegExp][] = [
+      [
+        "two replicas without a witness",
+        { witnessRegion: undefined },
+        /witnessRegion: is required when consistency is strong with two replica regions/,
+      ],
+      [
+        "a witness that is a replica",
+        { witnessRegion: "us-west-2" },
+        /witnessRegion: us-west-2 is also a replica region/,
+      ],
+      [
+        "a witness in another Region set",
+        { witnessRegion: "eu-west-1" },
+        /witnessRegion: the regions of an MRSC table must be in one MRSC Region set/,
+      ],
+      [
+        "four regions",
+        { replicaRegions: ["us-west-2", "us-east-2", "eu-west-1"], witnessRegion: undefined },
+        /replicaRegions: consistency strong takes exactly 3 regions/,
+      ],
+      [
+        "a witness with three replicas",
+        { replicaRegions: ["us-west-2", "us-east-2"], witnessRegion: "us-west-1" },
+        /witnessRegion: only with two replica regions/,
+      ],
+      [
+        "a witness in eventual mode",
+        { consistency: "eventual" },
+        /witnessRegion: us-east-2 given, but consistency is eventual/,
+      ],
+      [
+        "a strong table with time to live",
+        {
+          tables: [
+            {
+              key: "kv",
+              hashKey: "Key",
+              envVar: "TABLE_KV",
+              ttlAttribute: "ExpiresAt",
+              strong: true,
+            },
+          ],
+        },
+        /tables: table kv has a time-to-live attribute and strong set: MRSC tables do not support time to live/,
+      ],
+      [
+        "a mode that does not exist",
+        { consistency: "STRONG" as never },
+        /consistency must be eventual or strong: got "STRONG"/,
+      ],
+      [
+        "a witness that is not a region",
+        { witnessRegion: "useast2" },
+        /witnessRegion must be an AWS region name/,
+      ],
+    ];
+    for (const [what, patch, message] of refused) {
+      it(`refuses ${what}, creating nothing`, async () => {
+        const { error, engine: e } = await refusedUnderMocks(
+          "us-east-1",
+          () => new GlobalTableSet("bad", { ...base, ...patch }),
+        );
+        expect(error.message).to.match(message);
+        expect(e.ofType(TABLE)).to.be.empty;
+      });
     }
   });
 });

@@ -92,6 +92,34 @@ describe("npm run plan --save / --compare", function () {
     );
   });
 
+  it("switching a deployed set to strong: every MRSC table is refused, naming the migration", async () => {
+    const strong = await savedPlan("region1", {
+      consistency: "strong",
+      witnessRegion: "us-east-2",
+    });
+    const warnings = comparePlans(region1, strong);
+    expect(kinds(warnings)).to.deep.equal(["refused", "refused", "refused"]);
+    expect(warnings.map((w) => w.message.split(" ")[1]).sort()).to.deep.equal([
+      "resilient-dynamo-customers",
+      "resilient-dynamo-orders",
+      "resilient-dynamo-products",
+    ]);
+    for (const w of warnings) {
+      expect(w.message).to.match(/changes its consistency mode \(EVENTUAL -> STRONG\)/);
+      expect(w.message).to.include("docs/consistency-migration.md");
+    }
+    // And back: strong to eventual is refused the same way.
+    expect(kinds(comparePlans(strong, region1))).to.deep.equal(["refused", "refused", "refused"]);
+    // A strong set compared with itself warns about nothing; a new witness is refused.
+    expect(comparePlans(strong, strong)).to.deep.equal([]);
+    const otherWitness = structuredClone(strong) as SavedPlan;
+    const orders = otherWitness.resources.find((r) => r.name === "orders-data-orders")!;
+    orders.inputs!["globalTableWitness"] = { regionName: "us-west-1" };
+    const witness = comparePlans(strong, otherWitness);
+    expect(kinds(witness)).to.deep.equal(["refused"]);
+    expect(witness[0]!.message).to.match(/changes its MRSC witness \(us-east-2 -> us-west-1\)/);
+  });
+
   it("a table removed from the program while protected: AWS refuses", () => {
     const after = {
       ...region1,

@@ -14,9 +14,17 @@ import {
   parsePlanArgs,
   planJson,
   planStack,
+  withConsistency,
   type StackPlan,
 } from "../tools/plan";
-import { HOURS_PER_MONTH, PRICES, canaryRunsPerMonth, usd } from "../tools/prices";
+import {
+  HOURS_PER_MONTH,
+  MRSC_TABLE_DRIVERS,
+  PRICES,
+  USAGE_BASED,
+  canaryRunsPerMonth,
+  usd,
+} from "../tools/prices";
 import { PROJECT_DIR, readStackConfig } from "../tools/stack-config";
 import { rejection } from "./support/errors";
 
@@ -244,6 +252,64 @@ describe("npm run plan", function () {
       expect(() => parsePlanArgs(["region1", "region2"])).to.throw(/one stack at a time/);
       expect(() => parsePlanArgs(["region1", "--yaml"])).to.throw(/Unknown option '--yaml'/);
       expect(parsePlanArgs(["region2", "--json"])).to.deep.equal({ stack: "region2", json: true });
+      expect(() => parsePlanArgs(["region1", "--consistency", "STRONG"])).to.throw(
+        /--consistency: got "STRONG"; expected eventual or strong/,
+      );
+      expect(() => parsePlanArgs(["region1", "--witness-region", "us-east-2"])).to.throw(
+        /--witness-region goes with --consistency strong/,
+      );
+      expect(
+        parsePlanArgs(["region2", "--consistency", "strong", "--witness-region", "us-east-2"]),
+      ).to.deep.equal({
+        stack: "region2",
+        json: false,
+        consistency: "strong",
+        witnessRegion: "us-east-2",
+      });
+    });
+  });
+
+  describe("--consistency strong (withConsistency)", () => {
+    it("sets the mode on every stack and the witness on the primary only", () => {
+      const read = withConsistency((st) => readStackConfig(st), "strong", "us-east-2");
+      expect(read("region1")).to.deep.include({
+        "resilient-dynamo:consistency": "strong",
+        "resilient-dynamo:witnessRegion": "us-east-2",
+      });
+      expect(read("region2")["resilient-dynamo:consistency"]).to.equal("strong");
+      // A secondary keeps its own (Pulumi.yaml's empty default: unset).
+      expect(read("region2")["resilient-dynamo:witnessRegion"]).to.equal("");
+      const eventual = withConsistency(
+        () => ({ "resilient-dynamo:role": "primary", "resilient-dynamo:witnessRegion": "x" }),
+        "eventual",
+      );
+      expect(eventual("s")["resilient-dynamo:witnessRegion"]).to.equal("");
+    });
+
+    it("plans region2 with every stack strong: MRSC tables priced apart, no reconciler", async () => {
+      const plan = await planStack("region2", {
+        readConfig: withConsistency((st) => readStackConfig(st), "strong", "us-east-2"),
+      });
+      expect(plan.outputs["consistency"]).to.equal("strong");
+      const types = plan.resources.map((x) => x.type);
+      expect(types).to.not.include("aws:lambda/eventSourceMapping:EventSourceMapping");
+      expect(types).to.not.include("aws:sqs/queue:Queue");
+      const text = formatPlan(plan);
+      expect(text.split("\n")[2]).to.equal("Consistency: strong");
+      // Two alarms fewer than eventual mode (the reconciler's), nothing else fixed changes.
+      const eventual = estimateCost(plans["region2"]!.resources).totalMonthlyUsd;
+      expect(eventual - estimateCost(plan.resources).totalMonthlyUsd).to.be.closeTo(
+        2 * PRICES.alarmMetric.usd,
+        1e-9,
+      );
+    });
+  });
+
+  describe("mode in the header", () => {
+    it("region1 and region2 print Consistency: eventual", () => {
+      for (const st of ["region1", "region2"]) {
+        expect((printed[st] as string).split("\n")[2], st).to.equal("Consistency: eventual");
+      }
     });
   });
 });
@@ -277,6 +343,7 @@ describe("plan cost estimate (price table)", () => {
       }),
       r("aws:kms/key:Key"),
       r("aws:dynamodb/table:Table"),
+      r("aws:dynamodb/table:Table", { replicas: [{ regionName: "x", consistencyMode: "STRONG" }] }),
       r("aws:iam/role:Role"),
       r("aws:somewhere/new:Thing"),
       r("resilient-dynamo:routing:ArcControlPlane"),
@@ -331,7 +398,11 @@ describe("plan cost estimate (price table)", () => {
       PRICES.kmsKey.usd;
     expect(cost.totalMonthlyUsd).to.be.closeTo(expected, 0.01);
 
-    expect(cost.usageBased.map((u) => u.type)).to.deep.equal(["aws:dynamodb/table:Table"]);
+    // An MRSC table (a replica with consistencyMode STRONG) is billed differently: its own line.
+    expect(cost.usageBased.map((u) => [u.type, u.count, u.drivers])).to.deep.equal([
+      ["aws:dynamodb/table:Table", 1, MRSC_TABLE_DRIVERS],
+      ["aws:dynamodb/table:Table", 1, USAGE_BASED["aws:dynamodb/table:Table"]],
+    ]);
     expect(cost.noCharge.map((f) => f.type)).to.deep.equal([
       "aws:iam/role:Role",
       "aws:route53recoverycontrol/controlPanel:ControlPanel",

@@ -66,6 +66,18 @@ describe("policy pack over both stacks and their variants", function () {
       ),
     ]);
     runs.push([
+      "region1 strong (MRSC, witness us-east-2)",
+      await sharedEvaluation("region1", { consistency: "strong", witnessRegion: "us-east-2" }),
+    ]);
+    runs.push([
+      "region2 strong",
+      await sharedEvaluation(
+        "region2",
+        { consistency: "strong" },
+        { region1: { consistency: "strong", witnessRegion: "us-east-2" } },
+      ),
+    ]);
+    runs.push([
       "region2 with customer keys",
       await sharedEvaluation("region2", REGION2_KEYS, { region1: REGION1_KEYS }),
     ]);
@@ -88,6 +100,8 @@ describe("policy pack over both stacks and their variants", function () {
       T.canary,
       T.methodSettings,
       T.fisTemplate,
+      "aws:sqs/queue:Queue",
+      "aws:lambda/eventSourceMapping:EventSourceMapping",
     ]) {
       expect(types.has(t), t).to.equal(true);
     }
@@ -201,6 +215,22 @@ function apiStack(
     orders,
     res(T.method, { httpMethod: verb, authorization, resourceId: target.id }),
   ];
+}
+
+/** A compliant event source mapping on a DynamoDB stream, with some properties changed. */
+function streamMapping(patch: Record<string, unknown> = {}): ResourceView {
+  return res(
+    "aws:lambda/eventSourceMapping:EventSourceMapping",
+    {
+      eventSourceArn: "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026",
+      startingPosition: "TRIM_HORIZON",
+      bisectBatchOnFunctionError: true,
+      maximumRetryAttempts: 5,
+      destinationConfig: { onFailure: { destinationArn: "arn:aws:sqs:us-east-1:000000000000:q" } },
+      ...patch,
+    },
+    { name: "m" },
+  );
 }
 
 interface Case {
@@ -352,6 +382,30 @@ const CASES: Record<string, Case[]> = {
       what: "an unencrypted topic",
       resources: () => [res(T.topic, { name: "alerts" })],
       message: /no kmsMasterKeyId/,
+    },
+  ],
+  "sqs-encryption": [
+    {
+      what: "an unencrypted queue",
+      resources: () => [res("aws:sqs/queue:Queue", { name: "q" }, { name: "q" })],
+      message: /queue q: neither sqsManagedSseEnabled nor kmsMasterKeyId/,
+    },
+  ],
+  "stream-mapping-failure-handling": [
+    {
+      what: "a stream mapping that retries until records expire (-1, the default)",
+      resources: () => [streamMapping({ maximumRetryAttempts: -1 })],
+      message: /mapping m: maximumRetryAttempts -1, expected 0 to 10/,
+    },
+    {
+      what: "a stream mapping that does not bisect a failing batch",
+      resources: () => [streamMapping({ bisectBatchOnFunctionError: false })],
+      message: /mapping m: bisectBatchOnFunctionError is not true/,
+    },
+    {
+      what: "a stream mapping with no on-failure destination",
+      resources: () => [streamMapping({ destinationConfig: undefined })],
+      message: /mapping m: no on-failure destination/,
     },
   ],
   "iam-least-privilege": [
@@ -523,6 +577,9 @@ describe("policy pack: each rule reports a resource that breaks it", () => {
     ok("dynamodb-pitr", [goodTable()]);
     ok("dynamodb-deletion-protection", [goodTable()]);
     ok("dynamodb-kms-encryption", [goodTable()]);
+    ok("stream-mapping-failure-handling", [streamMapping()]);
+    ok("sqs-encryption", [res("aws:sqs/queue:Queue", { sqsManagedSseEnabled: true })]);
+    ok("sqs-encryption", [res("aws:sqs/queue:Queue", { kmsMasterKeyId: "alias/aws/sqs" })]);
     for (const name of ["s3-encryption", "s3-public-access-block", "s3-tls-only"])
       ok(name, bucketStack());
     ok("fis-experiment-guarded", [fisTemplate(), fisTemplate({ duration: "PT60M" })]);

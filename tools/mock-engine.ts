@@ -337,6 +337,12 @@ export class MockEngine implements pulumi.runtime.Mocks {
       }
       case "aws:sns/topic:Topic":
         return { name: physical, arn: `arn:aws:sns:${region}:${account}:${physical}` };
+      case "aws:sqs/queue:Queue":
+        return {
+          name: physical,
+          arn: `arn:aws:sqs:${region}:${account}:${physical}`,
+          url: `https://sqs.${region}.amazonaws.com/${account}/${physical}`,
+        };
       case "aws:cloudwatch/metricAlarm:MetricAlarm":
         return { name: physical, arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${physical}` };
       case "aws:cloudwatch/dashboard:Dashboard":

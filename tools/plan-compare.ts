@@ -5,6 +5,7 @@
  *
  * - a table or a replica removed while deletion protection is on (AWS refuses the delete);
  * - a table or replica deleted without protection, or a table replaced (its data goes);
+ * - a table's consistency mode or MRSC witness changed (AWS fixes both when the table is created);
  * - a replica's KMS key changed (the replica is re-created and copied again from the table), or
  *   the table's key changed (re-encrypted in place);
  * - an ARC cluster, control panel or routing control deleted or replaced (new ARNs and cluster
@@ -114,7 +115,14 @@ interface Replica {
   regionName: string;
   deletionProtectionEnabled?: boolean;
   kmsKeyArn?: string;
+  consistencyMode?: string;
 }
+
+/** A table's multi-Region consistency as planned: STRONG (MRSC) or EVENTUAL (MREC, the default). */
+const modeOf = (r: SavedResource): string =>
+  replicasOf(r).some((x) => x.consistencyMode === "STRONG") ? "STRONG" : "EVENTUAL";
+const witnessOf = (r: SavedResource): string | undefined =>
+  (r.inputs?.["globalTableWitness"] as { regionName?: string } | undefined)?.regionName;
 
 const replicasOf = (r: SavedResource): Replica[] =>
   ((r.inputs?.["replicas"] as Replica[] | undefined) ?? []).filter((x) => x?.regionName);
@@ -147,6 +155,21 @@ function tableWarnings(before: SavedResource, after: SavedResource | undefined):
           "a new, empty table; restore its data from a backup (README, Point-in-time restore)",
       );
     }
+  }
+  if (modeOf(before) !== modeOf(after)) {
+    warn(
+      "refused",
+      `table ${name} changes its consistency mode (${modeOf(before)} -> ${modeOf(after)}): AWS fixes a global ` +
+        "table's mode at creation and enables MRSC only on an empty table, so this needs new tables. " +
+        "Migrate to a new stack set instead (docs/consistency-migration.md)",
+    );
+  } else if (witnessOf(before) !== witnessOf(after)) {
+    warn(
+      "refused",
+      `table ${name} changes its MRSC witness (${witnessOf(before) ?? "none"} -> ${witnessOf(after) ?? "none"}): ` +
+        "a witness is added only when the MRSC table is created, and removed only with a replica " +
+        "(docs/mrsc-limits.md)",
+    );
   }
   if (tableKey(before) !== tableKey(after)) {
     warn(

@@ -7,6 +7,7 @@
  *
  *   npm run plan -- region2
  *   npm run plan -- region2 --json
+ *   npm run plan -- region2 --consistency strong --witness-region us-east-2
  *   npm run plan -- region2 --save plans/region2.json     (after pulumi up)
  *   npm run plan -- region2 --compare plans/region2.json  (before the next one)
  */
@@ -33,10 +34,14 @@ import {
   type PriceKey,
 } from "./prices";
 import { PROJECT_DIR, readProject, readStackConfig } from "./stack-config";
+import { CONSISTENCY_MODES, type ConsistencyMode } from "../functions/tables";
+
+const PROJECT_KEY = "resilient-dynamo:";
 
 export const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 
 export const USAGE = `Usage: npm run plan -- <stack> [--json] [--save FILE] [--compare FILE]
+                     [--consistency eventual|strong] [--witness-region REGION]
 
 Evaluates index.ts for the stack (its Pulumi.<stack>.yaml) with Pulumi mocks, offline, and prints
 what pulumi up would create: the resource tree by component, counts by type, the stack
@@ -44,6 +49,10 @@ references it reads (the referenced stacks are planned first), and a fixed month
 estimate of what AWS bills by the hour, month or run (prices in tools/prices.ts).
 
   --json          machine-readable output
+  --consistency M plan every stack evaluated with resilient-dynamo:consistency M instead of
+                  its stack file's (eventual or strong), to compare the two modes
+  --witness-region REGION
+                  with --consistency strong: the primary stack's witnessRegion
   --save FILE     also write the planned resources to FILE (do it for what you deployed)
   --compare FILE  warn about changes since FILE's plan that AWS refuses (a protected table or
                   replica removed) or that replace data (a table, a replica's KMS key) or ARC
@@ -382,8 +391,8 @@ export function estimateCost(
         prices: p.prices,
       });
     } else if (p.kind === "usage") {
-      // Resources of one type whose drivers differ (FIS templates of other durations) are
-      // separate lines.
+      // One line per type and drivers: MRSC and MREC tables are billed differently, FIS
+      // templates of other durations cost differently.
       const key = `${r.type}\0${p.drivers}`;
       const u = usage.get(key);
       usage.set(key, { type: r.type, count: (u?.count ?? 0) + 1, drivers: p.drivers });
@@ -441,6 +450,11 @@ export function formatPlan(plan: StackPlan): string {
   out.push(`Plan for stack ${plan.stack} (${plan.region}): ${count} resources to create`);
   out.push(
     "Evaluated offline with Pulumi mocks (tools/mock-engine.ts); ids and ARNs in outputs are mock values.",
+  );
+  const witness = plan.outputs["witnessRegion"];
+  out.push(
+    `Consistency: ${String(plan.outputs["consistency"] ?? "eventual")}` +
+      (typeof witness === "string" ? `, witness ${witness}` : ""),
   );
 
   out.push("", "Stack references");
@@ -542,6 +556,29 @@ export interface PlanArgs {
   readonly json: boolean;
   readonly save?: string;
   readonly compare?: string;
+  readonly consistency?: ConsistencyMode;
+  readonly witnessRegion?: string;
+}
+
+/**
+ * Reads each stack's config with `consistency` set on every stack, and `witnessRegion` on the
+ * primary (role primary): given, or unset (eventual mode has no witness).
+ */
+export function withConsistency(
+  read: (stack: string) => Record<string, string>,
+  consistency: ConsistencyMode,
+  witnessRegion?: string,
+): (stack: string) => Record<string, string> {
+  return (stack) => {
+    const config: Record<string, string> = {
+      ...read(stack),
+      [`${PROJECT_KEY}consistency`]: consistency,
+    };
+    if (config[`${PROJECT_KEY}role`] === "primary") {
+      config[`${PROJECT_KEY}witnessRegion`] = witnessRegion ?? "";
+    }
+    return config;
+  };
 }
 
 export function parsePlanArgs(argv: readonly string[]): PlanArgs | "help" {
@@ -549,9 +586,20 @@ export function parsePlanArgs(argv: readonly string[]): PlanArgs | "help" {
     json: { type: "boolean" },
     save: { type: "string" },
     compare: { type: "string" },
+    consistency: { type: "string" },
+    "witness-region": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
+  const consistency = values.consistency;
+  if (consistency !== undefined && !CONSISTENCY_MODES.includes(consistency as ConsistencyMode)) {
+    throw new UsageError(
+      `--consistency: got ${JSON.stringify(consistency)}; expected ${CONSISTENCY_MODES.join(" or ")}`,
+    );
+  }
+  if (values["witness-region"] !== undefined && consistency !== "strong") {
+    throw new UsageError("--witness-region goes with --consistency strong");
+  }
   if (positional.length !== 1) {
     throw new UsageError(
       positional.length === 0
@@ -564,6 +612,8 @@ export function parsePlanArgs(argv: readonly string[]): PlanArgs | "help" {
     json: values.json ?? false,
     ...(values.save !== undefined ? { save: values.save } : {}),
     ...(values.compare !== undefined ? { compare: values.compare } : {}),
+    ...(consistency !== undefined ? { consistency: consistency as ConsistencyMode } : {}),
+    ...(values["witness-region"] !== undefined ? { witnessRegion: values["witness-region"] } : {}),
   };
 }
 
@@ -580,7 +630,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   let plan: StackPlan;
   try {
-    plan = await planStack(opts.stack);
+    plan = await planStack(
+      opts.stack,
+      opts.consistency === undefined
+        ? {}
+        : {
+            readConfig: withConsistency(
+              (s) => readStackConfig(s),
+              opts.consistency,
+              opts.witnessRegion,
+            ),
+          },
+    );
   } catch (err) {
     if (err instanceof PlanError) {
       console.error(err.message);

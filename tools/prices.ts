@@ -392,7 +392,31 @@ export const USAGE_BASED: Readonly<Record<string, string>> = {
   "aws:dynamodb/tableItem:TableItem":
     "its write, replicated writes and storage (billed to its table)",
   "aws:xray/group:Group": "traces recorded and scanned",
+  "aws:sqs/queue:Queue": "requests (the first million a month are free) and data transfer",
 };
+
+/** Where the table drivers below come from. */
+export const GLOBAL_TABLES_BILLING =
+  "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html";
+
+/**
+ * What drives an MRSC table's bill (consistency STRONG on its replicas): as for every global
+ * table, each write is billed once per replica table as a replicated write (rWRU on demand,
+ * priced as a WRU; GLOBAL_TABLES_BILLING), and reads are billed where they run. MRSC's strongly
+ * consistent reads are whole read request units, where MREC's default eventually consistent reads
+ * cost half. The witness holds no readable data; AWS's pages we checked give it no price of its
+ * own, so none is assumed here.
+ */
+export const MRSC_TABLE_DRIVERS =
+  "MRSC: replicated writes in every replica, reads (strongly consistent ones a full read unit each), storage, point-in-time recovery storage, streams reads; witness: no published price found";
+
+function isMrsc(inputs: Readonly<Record<string, any>>): boolean {
+  const replicas: unknown = inputs["replicas"];
+  return (
+    Array.isArray(replicas) &&
+    replicas.some((r) => (r as { consistencyMode?: unknown })?.consistencyMode === "STRONG")
+  );
+}
 
 /** Resource types with no charge of their own. */
 export const NO_CHARGE: ReadonlySet<string> = new Set([
@@ -411,6 +435,9 @@ export const NO_CHARGE: ReadonlySet<string> = new Set([
   "aws:apigateway/domainName:DomainName",
   "aws:apigateway/basePathMapping:BasePathMapping",
   "aws:lambda/permission:Permission",
+  // Lambda's reads of a DynamoDB stream are not billed (DynamoDB pricing, streams; and
+  // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CostOptimization_StreamsUsage.html).
+  "aws:lambda/eventSourceMapping:EventSourceMapping",
   "aws:acm/certificate:Certificate",
   "aws:acm/certificateValidation:CertificateValidation",
   "aws:route53/zoneAssociation:ZoneAssociation",
@@ -454,6 +481,9 @@ export function isBillableType(type: string): boolean {
 
 /** How one recorded resource is priced. */
 export function priceOf(resource: PricedResource): Pricing {
+  if (resource.type === "aws:dynamodb/table:Table" && isMrsc(resource.inputs)) {
+    return { kind: "usage", drivers: MRSC_TABLE_DRIVERS };
+  }
   const fixed = FIXED[resource.type];
   if (fixed) return fixed(resource.inputs);
   const usage = USAGE_BASED[resource.type];

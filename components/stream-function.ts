@@ -1,0 +1,360 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { TABLES, type TableKey } from "../functions/tables";
+import { bundleFunction } from "./bundle";
+import { serviceTrustPolicy, type PolicyDocument, type PolicyStatement } from "./policies";
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, METRICS_NAMESPACE } from "./regional-api";
+import { assertIntInRange, assertPlain, assertRegion } from "./validate";
+
+/** Where a new event source mapping starts reading the stream. */
+export const StreamStartingPosition = {
+  /** The oldest record still in the stream (24 hours): nothing written before the mapping is missed. */
+  TrimHorizon: "TRIM_HORIZON",
+  /** Only records written after the mapping exists. */
+  Latest: "LATEST",
+} as const;
+export type StreamStartingPosition =
+  (typeof StreamStartingPosition)[keyof typeof StreamStartingPosition];
+
+/** Bounds of the retry and batch settings (Lambda allows retries up to 10000; we keep it short). */
+export const STREAM_LIMITS = {
+  maximumRetryAttempts: { min: 0, max: 10 },
+  batchSize: { min: 1, max: 1000 },
+  maximumRecordAgeSeconds: { min: 60, max: 604800 },
+} as const;
+
+/** SQS keeps failed-batch records this long: the longest it allows (14 days). */
+export const FAILURE_RETENTION_SECONDS = 1_209_600;
+
+export interface StreamFunctionArgs {
+  /** Region of the function, its stream and its tables. Plain value. */
+  region: string;
+  /** Prefix of physical names (log group, queue). Plain value. */
+  namePrefix: string;
+  /** Handler module, relative to the repository root; it exports `handler`. Plain value. */
+  entry: string;
+  /** ARN of the stream that invokes the function (this region's replica stream). */
+  streamArn: pulumi.Input<string>;
+  /** This region's table ARNs by logical table. */
+  tableArns: pulumi.Input<{ [table: string]: string }>;
+  /** Physical table names by logical table (the functions read them from environment variables). */
+  tableNames: pulumi.Input<{ [table: string]: string }>;
+  /**
+   * Exactly the tables the function touches and the DynamoDB actions it calls on each
+   * (`dynamodb:GetItem`, ...). Plain value.
+   */
+  access: { [table: string]: string[] };
+  /** Function timeout in seconds. @default 30 */
+  timeoutSeconds?: number;
+  /** Memory of the function in MB. @default 256 */
+  memoryMb?: number;
+  /** Retention of the function's log group, in days. @default 30 */
+  logRetentionDays?: number;
+  /** Customer-managed KMS key of the log group; AWS-managed encryption when unset. */
+  kmsKeyArn?: pulumi.Input<string>;
+  /** Records per invocation. @default 10 */
+  batchSize?: number;
+  /**
+   * Retries of a failing batch (each retry halves it: bisect on error) before its records go to
+   * the failure queue. 0-10. @default 5
+   */
+  maximumRetryAttempts?: number;
+  /** Records older than this (seconds) go to the failure queue unprocessed. @default 3600 */
+  maximumRecordAgeSeconds?: number;
+  /** @default TRIM_HORIZON */
+  startingPosition?: StreamStartingPosition;
+  /**
+   * The handler answers `{ batchItemFailures: [{ itemIdentifier: <sequence number> }] }`, so a
+   * retry starts at the first failed record instead of the whole batch. Without this setting
+   * Lambda ignores that answer and counts the batch as done. @default true
+   */
+  reportBatchItemFailures?: boolean;
+  /** Iterator age (Maximum, ms) above which the lag alarm fires. @default 60000 */
+  iteratorAgeAlarmMs?: number;
+  /** SNS topic notified on alarm and recovery. @default none */
+  alarmTopicArn?: pulumi.Input<string>;
+  tags?: Record<string, string>;
+}
+
+/** Checks StreamFunctionArgs before any resource exists. */
+export function validateStreamFunctionArgs(args: StreamFunctionArgs): void {
+  for (const k of ["region", "namePrefix", "entry", "access", "startingPosition"] as const) {
+    assertPlain(k, args[k]);
+  }
+  assertRegion("region", args.region);
+  const known = new Set<string>(TABLES.map((t) => t.key));
+  const tables = Object.keys(args.access ?? {});
+  if (tables.length === 0) throw new Error("access must name at least one table");
+  for (const [table, actions] of Object.entries(args.access)) {
+    if (!known.has(table)) {
+      throw new Error(`access names unknown table ${table}; known: ${[...known].join(", ")}`);
+    }
+    for (const a of actions) {
+      if (!/^dynamodb:[A-Za-z]+$/.test(a)) {
+        throw new Error(`access.${table}: ${JSON.stringify(a)} is not one DynamoDB action`);
+      }
+    }
+  }
+  const { maximumRetryAttempts, batchSize, maximumRecordAgeSeconds } = STREAM_LIMITS;
+  assertIntInRange(
+    "maximumRetryAttempts",
+    args.maximumRetryAttempts ?? 5,
+    maximumRetryAttempts.min,
+    maximumRetryAttempts.max,
+  );
+  assertIntInRange("batchSize", args.batchSize ?? 10, batchSize.min, batchSize.max);
+  assertIntInRange(
+    "maximumRecordAgeSeconds",
+    args.maximumRecordAgeSeconds ?? 3600,
+    maximumRecordAgeSeconds.min,
+    maximumRecordAgeSeconds.max,
+  );
+  const position = args.startingPosition ?? StreamStartingPosition.TrimHorizon;
+  if (!Object.values(StreamStartingPosition).includes(position)) {
+    throw new Error(`startingPosition must be TRIM_HORIZON or LATEST: got ${String(position)}`);
+  }
+}
+
+/**
+ * The role policy of a stream function: read its one stream, the listed actions on the listed
+ * tables of its region, send failed batches to its queue, write its own logs, X-Ray segments.
+ */
+export function streamFunctionPolicy(
+  access: Readonly<Record<string, readonly string[]>>,
+  tableArns: Readonly<Record<string, string>>,
+  streamArn: string,
+  queueArn: string,
+  logGroupArn: string,
+): PolicyDocument {
+  const statements: PolicyStatement[] = [
+    {
+      // AWS's own example for a stream-triggered function lists these four on the stream:
+      // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-example-lamda-process-dynamodb-streams.html
+      Sid: "ReadOwnStream",
+      Effect: "Allow",
+      Action: [
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+      ],
+      Resource: [streamArn],
+    },
+  ];
+  for (const [table, actions] of Object.entries(access)) {
+    const arn = tableArns[table];
+    if (!arn) throw new Error(`no table ARN for ${table} in this region`);
+    statements.push({
+      Sid: `Dynamo${table}`.replace(/[^A-Za-z0-9]/g, ""),
+      Effect: "Allow",
+      Action: [...actions].sort(),
+      Resource: [arn],
+    });
+  }
+  statements.push(
+    {
+      Sid: "SendFailedBatches",
+      Effect: "Allow",
+      Action: ["sqs:SendMessage"],
+      Resource: [queueArn],
+    },
+    {
+      Sid: "WriteOwnLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [`${logGroupArn}:*`],
+    },
+    {
+      Sid: "XRaySegments",
+      Effect: "Allow",
+      Action: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+      Resource: ["*"],
+    },
+  );
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * A Lambda function driven by one DynamoDB stream in its region: bundled handler, its own log
+ * group with retention, a role limited to that stream, the listed table actions and its failure
+ * queue, an event source mapping that bisects a failing batch, retries a bounded number of times
+ * and sends what still fails to an encrypted SQS queue, and two alarms: records in the failure
+ * queue, and the stream iterator falling behind.
+ */
+export class StreamFunction extends pulumi.ComponentResource {
+  readonly functionName: pulumi.Output<string>;
+  readonly functionArn: pulumi.Output<string>;
+  /** The SQS queue that receives the records of batches that still fail after the retries. */
+  readonly failureQueueUrl: pulumi.Output<string>;
+  readonly failureQueueArn: pulumi.Output<string>;
+  readonly eventSourceMappingId: pulumi.Output<string>;
+  /** Alarm ARNs: `failed` (records in the failure queue) and `lag` (iterator age). */
+  readonly alarmArns: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: StreamFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("resilient-dynamo:functions:StreamFunction", name, {}, opts);
+    validateStreamFunctionArgs(args);
+    const parent = { parent: this };
+    const region = args.region;
+    const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+    const functionName = `${args.namePrefix}-${name}`.slice(0, 64);
+
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      {
+        region,
+        name: `/${args.namePrefix}/${region}/lambda/${name}`,
+        retentionInDays: args.logRetentionDays ?? 30,
+        kmsKeyId: args.kmsKeyArn,
+        tags: args.tags,
+      },
+      parent,
+    );
+    const queue = new aws.sqs.Queue(
+      `${name}-failures`,
+      {
+        region,
+        name: `${functionName}-failures`.slice(0, 80),
+        sqsManagedSseEnabled: true,
+        messageRetentionSeconds: FAILURE_RETENTION_SECONDS,
+        tags: args.tags,
+      },
+      parent,
+    );
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: `${name} stream function of ${args.namePrefix} in ${region}`,
+        assumeRolePolicy: accountId.apply((account) =>
+          JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", account)),
+        ),
+        tags: args.tags,
+      },
+      parent,
+    );
+    const policy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: role.name,
+        policy: pulumi
+          .all([pulumi.output(args.tableArns), args.streamArn, queue.arn, logGroup.arn])
+          .apply(([arns, stream, queueArn, logArn]) =>
+            JSON.stringify(streamFunctionPolicy(args.access, arns, stream, queueArn, logArn)),
+          ),
+      },
+      parent,
+    );
+    const bundle = bundleFunction(args.entry);
+    const env = pulumi.output(args.tableNames).apply((names) => {
+      const vars: Record<string, string> = {};
+      for (const table of TABLES) {
+        if (!args.access[table.key]) continue;
+        const physical = names[table.key as TableKey];
+        if (!physical) throw new Error(`no table name for ${table.key}, which ${name} uses`);
+        vars[table.envVar] = physical;
+      }
+      return {
+        ...vars,
+        POWERTOOLS_SERVICE_NAME: args.namePrefix,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: "--enable-source-maps",
+      };
+    });
+    const fn = new aws.lambda.Function(
+      name,
+      {
+        region,
+        name: functionName,
+        description: `${name} (${args.namePrefix}, ${region}), on ${args.entry}`,
+        runtime: LAMBDA_RUNTIME,
+        architectures: [LAMBDA_ARCHITECTURE],
+        handler: "index.handler",
+        role: role.arn,
+        memorySize: args.memoryMb ?? 256,
+        timeout: args.timeoutSeconds ?? 30,
+        code: new pulumi.asset.AssetArchive({
+          "index.js": new pulumi.asset.StringAsset(bundle.code),
+          "index.js.map": new pulumi.asset.StringAsset(bundle.sourceMap),
+        }),
+        environment: { variables: env },
+        loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
+        tracingConfig: { mode: "Active" },
+        tags: args.tags,
+      },
+      { parent: this, dependsOn: [policy] },
+    );
+    const mapping = new aws.lambda.EventSourceMapping(
+      `${name}-stream`,
+      {
+        region,
+        functionName: fn.arn,
+        eventSourceArn: args.streamArn,
+        startingPosition: args.startingPosition ?? StreamStartingPosition.TrimHorizon,
+        batchSize: args.batchSize ?? 10,
+        bisectBatchOnFunctionError: true,
+        maximumRetryAttempts: args.maximumRetryAttempts ?? 5,
+        maximumRecordAgeInSeconds: args.maximumRecordAgeSeconds ?? 3600,
+        destinationConfig: { onFailure: { destinationArn: queue.arn } },
+        functionResponseTypes:
+          (args.reportBatchItemFailures ?? true) ? ["ReportBatchItemFailures"] : undefined,
+        tags: args.tags,
+      },
+      // The role must be able to read the stream before Lambda validates the mapping.
+      { parent: this, dependsOn: [policy] },
+    );
+
+    const actions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
+    const common = { region, alarmActions: actions, okActions: actions, tags: args.tags };
+    const failed = new aws.cloudwatch.MetricAlarm(
+      `${name}-failed`,
+      {
+        ...common,
+        alarmDescription: pulumi.interpolate`Records of ${args.streamArn} failed ${functionName} after every retry and wait in ${queue.url}: the changes they carry were not handled. Read the messages (they name the shard and sequence numbers), fix the cause in the function's logs (${logGroup.name}), and replay them.`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: queue.name },
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+      },
+      parent,
+    );
+    const lagMs = args.iteratorAgeAlarmMs ?? 60_000;
+    const lag = new aws.cloudwatch.MetricAlarm(
+      `${name}-lag`,
+      {
+        ...common,
+        alarmDescription: pulumi.interpolate`${functionName} reads its stream more than ${lagMs} ms behind for 5 minutes: the changes it handles wait. Check its errors, throttles and duration.`,
+        namespace: "AWS/Lambda",
+        metricName: "IteratorAge",
+        dimensions: { FunctionName: fn.name },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        threshold: lagMs,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+      },
+      parent,
+    );
+
+    this.functionName = fn.name;
+    this.functionArn = fn.arn;
+    this.failureQueueUrl = queue.url;
+    this.failureQueueArn = queue.arn;
+    this.eventSourceMappingId = mapping.id;
+    this.alarmArns = pulumi.all({ failed: failed.arn, lag: lag.arn });
+    this.registerOutputs({
+      functionName: this.functionName,
+      functionArn: this.functionArn,
+      failureQueueUrl: this.failureQueueUrl,
+      failureQueueArn: this.failureQueueArn,
+      eventSourceMappingId: this.eventSourceMappingId,
+      alarmArns: this.alarmArns,
+    });
+  }
+}
