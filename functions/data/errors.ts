@@ -14,6 +14,8 @@ const TRANSIENT_NAMES = new Set([
   "ServiceUnavailable",
   "TransactionConflictException",
   "TransactionInProgressException",
+  // MRSC: another Region is writing the same item; safe to retry.
+  "ReplicatedWriteConflictException",
   // Raised by the SDK's HTTP handler and by aborts (our own time bounds).
   "TimeoutError",
   "RequestTimeout",
@@ -63,7 +65,8 @@ export function transientKind(err: unknown): TransientKind {
   if (name.includes("Throughput") || name.includes("Throttl") || name === "RequestLimitExceeded") {
     return "throttled";
   }
-  if (name.startsWith("Transaction")) return "conflict";
+  if (name.startsWith("Transaction") || name === "ReplicatedWriteConflictException")
+    return "conflict";
   return "unavailable";
 }
 
@@ -79,10 +82,23 @@ export function unavailableBecause(kind: TransientKind, cause?: unknown): Domain
   return unavailable(TRANSIENT_MESSAGES[kind], cause);
 }
 
+/**
+ * The sandbox's MRSC refusal when too few members are reachable ("strong consistency: 1 of 3
+ * members reachable (us-east-1); a write needs 2"): the client is told why, not just "retry".
+ */
+function quorumLoss(err: unknown): string | undefined {
+  const e = err as { name?: unknown; message?: unknown };
+  if (e.name !== "ServiceUnavailable" || typeof e.message !== "string") return undefined;
+  return e.message.startsWith("strong consistency: ") ? e.message : undefined;
+}
+
 /** Maps an SDK error to what the rest of the code expects; returns it to be thrown. */
 export function translateSdkError(err: unknown): unknown {
   if (isDomainError(err)) return err;
-  if (isTransient(err)) return unavailableBecause(transientKind(err), err);
+  if (isTransient(err)) {
+    const why = quorumLoss(err);
+    return why !== undefined ? unavailable(why, err) : unavailableBecause(transientKind(err), err);
+  }
   return err;
 }
 
