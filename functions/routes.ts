@@ -14,7 +14,6 @@ export type DynamoAction =
   | "dynamodb:GetItem"
   | "dynamodb:PutItem"
   | "dynamodb:UpdateItem"
-  | "dynamodb:ConditionCheckItem"
   | "dynamodb:BatchWriteItem"
   | "dynamodb:Scan";
 
@@ -33,16 +32,18 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
   createOrder: {
     entry: "functions/handlers/create-order.ts",
     access: {
-      customers: ["dynamodb:ConditionCheckItem"],
+      // Read the customer and the order id; claim (or release) the product; put the order.
+      customers: ["dynamodb:GetItem"],
       products: ["dynamodb:UpdateItem"],
-      orders: ["dynamodb:PutItem", "dynamodb:GetItem"],
+      orders: ["dynamodb:GetItem", "dynamodb:PutItem"],
     },
   },
   readOrder: {
     entry: "functions/handlers/read-order.ts",
     access: {
       products: ["dynamodb:GetItem"],
-      orders: ["dynamodb:GetItem"],
+      // PutItem (if absent) turns a claim whose order was never written into that order.
+      orders: ["dynamodb:GetItem", "dynamodb:PutItem"],
     },
   },
   fill: {

@@ -100,6 +100,8 @@ describe("handlers against DynamoDB Local", function () {
         SoldToOrderId: o.OrderId,
         SoldInRegion: REGION,
         SoldAt: o.CreatedAt,
+        SoldToCustomerId: "c1",
+        SoldOrderTotal: 100,
       };
       const sale = { orderId: o.OrderId, region: REGION, at: o.CreatedAt, thisOrder: true };
       const expected = { order: o, product: sold, sale };
@@ -153,6 +155,8 @@ describe("handlers against DynamoDB Local", function () {
         SoldToOrderId: first.body.OrderId,
         SoldInRegion: REGION,
         SoldAt: first.body.CreatedAt,
+        SoldToCustomerId: "c1",
+        SoldOrderTotal: 100,
       });
     });
 

@@ -14,7 +14,8 @@ const TRANSIENT_NAMES = new Set([
   "ServiceUnavailable",
   "TransactionConflictException",
   "TransactionInProgressException",
-  // MRSC: another Region is writing the same item; safe to retry.
+  // MRSC: another Region is modifying the item; the write did not happen and is safe to retry.
+  // The SDK already retries it (the model marks it retryable): this is what is left after that.
   "ReplicatedWriteConflictException",
   // Raised by the SDK's HTTP handler and by aborts (our own time bounds).
   "TimeoutError",
@@ -65,15 +66,16 @@ export function transientKind(err: unknown): TransientKind {
   if (name.includes("Throughput") || name.includes("Throttl") || name === "RequestLimitExceeded") {
     return "throttled";
   }
-  if (name.startsWith("Transaction") || name === "ReplicatedWriteConflictException")
+  if (name.startsWith("Transaction") || name === "ReplicatedWriteConflictException") {
     return "conflict";
+  }
   return "unavailable";
 }
 
 const TRANSIENT_MESSAGES: Record<TransientKind, string> = {
   "timed out": "DynamoDB did not answer in time; retry",
   throttled: "DynamoDB is throttling requests; retry",
-  conflict: "a concurrent transaction touched the same items; retry",
+  conflict: "a concurrent request, possibly in another region, wrote the same items; retry",
   unavailable: "DynamoDB is unavailable; retry",
 };
 

@@ -1,21 +1,23 @@
 /**
- * `OrderWriter` and `OrderReader` over DynamoDB: the seed's TransactWriteItems for a sale and TransactGetItems for a
- * read, with cancellation reasons translated into domain errors.
+ * `OrderStore` and `SaleStore` over DynamoDB, with single-item operations only: MRSC global tables
+ * refuse TransactWriteItems and TransactGetItems, so a sale is a conditional claim on the product
+ * and an idempotent order put (see `placeOrder`), and every read is a strongly consistent GetItem.
+ * Conditional failures come back with the item as it is (`ReturnValuesOnConditionCheckFailure`),
+ * so deciding why a write failed costs no extra read.
  */
-import type { AttributeValue, CancellationReason } from "@aws-sdk/client-dynamodb";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import {
   GetCommand,
-  TransactGetCommand,
-  TransactWriteCommand,
+  PutCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { DomainError } from "../domain/errors";
-import { saleOf, type OrderItem, type ProductItem } from "../domain/model";
-import { OrderExistsError, type OrderReader, type OrderWriter } from "../domain/orders";
-import { dynamo, translateSdkError, unavailableBecause } from "./errors";
+import { SALE_ATTRIBUTES, saleOf, type OrderItem, type ProductItem } from "../domain/model";
+import type { ClaimResult, OrderStore, PutOrderResult, SaleStore } from "../domain/orders";
+import { dynamo, unavailableBecause } from "./errors";
 
-/** Tables an order read uses. */
+/** Tables an order read (and a repair) uses. */
 export interface OrderReadTables {
   readonly products: string;
   readonly orders: string;
@@ -26,170 +28,126 @@ export interface OrderWriteTables extends OrderReadTables {
   readonly customers: string;
 }
 
-/** Index of each item in the sale transaction; cancellation reasons come back in this order. */
-const CUSTOMER = 0;
-const PRODUCT = 1;
-const ORDER = 2;
-
-const CONDITION_FAILED = "ConditionalCheckFailed";
-
-interface TransactionCanceled {
-  name: "TransactionCanceledException";
-  CancellationReasons?: CancellationReason[];
+interface ConditionFailed {
+  name: "ConditionalCheckFailedException";
+  /** Raw attribute values: the document client does not convert errors. */
+  Item?: Record<string, AttributeValue>;
 }
 
-function isTransactionCanceled(err: unknown): err is TransactionCanceled {
-  return (err as { name?: unknown } | null)?.name === "TransactionCanceledException";
+function isConditionFailed(err: unknown): err is ConditionFailed {
+  return (err as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";
 }
 
-export class DynamoOrderWriter implements OrderWriter {
-  private readonly reader: DynamoOrderReader;
+/**
+ * Runs a conditional write: undefined when it succeeded, the item as it was when its condition
+ * failed (`null` when the failure carried no item: it did not exist). Other failures are
+ * translated (`dynamo`).
+ */
+async function conditional<T>(write: () => Promise<unknown>): Promise<T | null | undefined> {
+  try {
+    await dynamo(write);
+    return undefined;
+  } catch (err) {
+    if (!isConditionFailed(err)) throw err;
+    return err.Item === undefined ? null : (unmarshall(err.Item) as T);
+  }
+}
 
+export class DynamoOrderStore implements OrderStore {
   constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly tables: OrderWriteTables,
-  ) {
-    this.reader = new DynamoOrderReader(doc, tables);
-  }
-
-  async place(order: OrderItem): Promise<void> {
-    const sale = saleOf(order);
-    const command = new TransactWriteCommand({
-      TransactItems: [
-        {
-          ConditionCheck: {
-            TableName: this.tables.customers,
-            Key: { CustomerId: order.CustomerId },
-            ConditionExpression: "attribute_exists(CustomerId)",
-          },
-        },
-        {
-          Update: {
-            TableName: this.tables.products,
-            Key: { ProductId: order.ProductId },
-            // The product records the sale in the write that sells it, so a SOLD product always
-            // names its order (in the region that sold it; replication may later disagree).
-            UpdateExpression:
-              "SET ProductStatus = :sold, SoldToOrderId = :order, SoldInRegion = :region, SoldAt = :at",
-            // Also false for a missing product, so the update never creates one.
-            ConditionExpression: "ProductStatus = :inStock",
-            ExpressionAttributeValues: {
-              ":sold": "SOLD",
-              ":inStock": "IN_STOCK",
-              ":order": sale.SoldToOrderId,
-              ":region": sale.SoldInRegion,
-              ":at": sale.SoldAt,
-            },
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-          },
-        },
-        {
-          Put: {
-            TableName: this.tables.orders,
-            Item: order,
-            ConditionExpression: "attribute_not_exists(OrderId)",
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-          },
-        },
-      ],
-    });
-    try {
-      await this.doc.send(command);
-    } catch (err) {
-      if (!isTransactionCanceled(err)) throw translateSdkError(err);
-      throw await this.explainCancellation(order, err.CancellationReasons ?? []);
-    }
-  }
-
-  /**
-   * Decides which condition sank the sale. An existing order wins: a retried request finds its
-   * product already SOLD (by itself), and must still be recognised as the same order.
-   */
-  private async explainCancellation(
-    order: OrderItem,
-    reasons: CancellationReason[],
-  ): Promise<Error> {
-    const failed = (i: number): boolean => reasons[i]?.Code === CONDITION_FAILED;
-    if (failed(ORDER)) {
-      const existing =
-        asItem<OrderItem>(reasons[ORDER]?.Item) ?? (await this.reader.getOrder(order.OrderId));
-      // Deleted between the failure and the read: transient, a retry will decide.
-      if (!existing) return unavailableBecause("conflict");
-      return new OrderExistsError(existing);
-    }
-    if (failed(CUSTOMER)) {
-      return new DomainError("CustomerNotFound", `customer ${order.CustomerId} not found`);
-    }
-    if (failed(PRODUCT)) {
-      return reasons[PRODUCT]?.Item === undefined
-        ? new DomainError("ProductNotFound", `product ${order.ProductId} not found`)
-        : new DomainError("ProductSoldOut", `product ${order.ProductId} is sold out`);
-    }
-    // No condition failed: a conflicting transaction, throttling, or a bug (ValidationError).
-    const codes = reasons.map((r) => r.Code).filter((c) => c !== undefined && c !== "None");
-    if (codes.includes("TransactionConflict")) return unavailableBecause("conflict");
-    if (codes.includes("ThrottlingError") || codes.includes("ProvisionedThroughputExceeded")) {
-      return unavailableBecause("throttled");
-    }
-    return new Error(`order transaction canceled: ${codes.join(", ") || "no reason given"}`);
-  }
-}
-
-export class DynamoOrderReader implements OrderReader {
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly tables: OrderReadTables,
+    protected readonly doc: DynamoDBDocumentClient,
+    protected readonly tables: OrderReadTables,
   ) {}
 
-  async getOrderAndProduct(
-    orderId: string,
-    productId: string,
-  ): Promise<{ order?: OrderItem; product?: ProductItem }> {
-    const out = await dynamo(() =>
-      this.doc.send(
-        new TransactGetCommand({
-          TransactItems: [
-            { Get: { TableName: this.tables.products, Key: { ProductId: productId } } },
-            { Get: { TableName: this.tables.orders, Key: { OrderId: orderId } } },
-          ],
-        }),
-      ),
-    );
-    const [product, order] = out.Responses ?? [];
-    return {
-      ...(product?.Item ? { product: product.Item as ProductItem } : {}),
-      ...(order?.Item ? { order: order.Item as OrderItem } : {}),
-    };
-  }
-
   async getOrder(orderId: string): Promise<OrderItem | undefined> {
-    const out = await dynamo(() =>
-      this.doc.send(
-        new GetCommand({
-          TableName: this.tables.orders,
-          Key: { OrderId: orderId },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return out.Item as OrderItem | undefined;
+    return (await this.get(this.tables.orders, { OrderId: orderId })) as OrderItem | undefined;
   }
 
   async getProduct(productId: string): Promise<ProductItem | undefined> {
-    const out = await dynamo(() =>
+    return (await this.get(this.tables.products, { ProductId: productId })) as
+      ProductItem | undefined;
+  }
+
+  async putOrder(order: OrderItem): Promise<PutOrderResult> {
+    const existing = await conditional<OrderItem>(() =>
       this.doc.send(
-        new GetCommand({
-          TableName: this.tables.products,
-          Key: { ProductId: productId },
-          ConsistentRead: true,
+        new PutCommand({
+          TableName: this.tables.orders,
+          Item: order,
+          ConditionExpression: "attribute_not_exists(OrderId)",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       ),
     );
-    return out.Item as ProductItem | undefined;
+    if (existing === undefined) return { written: true };
+    const found = existing ?? (await this.getOrder(order.OrderId));
+    // Deleted between the failure and the read: transient, a retry will decide.
+    if (found === undefined) throw unavailableBecause("conflict");
+    return { written: false, existing: found };
+  }
+
+  async releaseClaim(productId: string, orderId: string): Promise<boolean> {
+    const failed = await conditional<ProductItem>(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.products,
+          Key: { ProductId: productId },
+          UpdateExpression: `SET ProductStatus = :inStock REMOVE ${SALE_ATTRIBUTES.join(", ")}`,
+          // Also false for a missing product, so the update never creates one.
+          ConditionExpression: "ProductStatus = :sold AND SoldToOrderId = :order",
+          ExpressionAttributeValues: { ":inStock": "IN_STOCK", ":sold": "SOLD", ":order": orderId },
+        }),
+      ),
+    );
+    return failed === undefined;
+  }
+
+  protected async get(
+    table: string,
+    key: Record<string, string>,
+  ): Promise<Record<string, unknown> | undefined> {
+    const out = await dynamo(() =>
+      this.doc.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true })),
+    );
+    return out.Item;
   }
 }
 
-/** Cancellation reasons carry raw attribute values: the document client does not convert errors. */
-function asItem<T>(item: Record<string, AttributeValue> | undefined): T | undefined {
-  return item === undefined ? undefined : (unmarshall(item) as T);
+export class DynamoSaleStore extends DynamoOrderStore implements SaleStore {
+  constructor(
+    doc: DynamoDBDocumentClient,
+    private readonly writeTables: OrderWriteTables,
+  ) {
+    super(doc, writeTables);
+  }
+
+  async customerExists(customerId: string): Promise<boolean> {
+    return (await this.get(this.writeTables.customers, { CustomerId: customerId })) !== undefined;
+  }
+
+  async claimProduct(order: OrderItem): Promise<ClaimResult> {
+    const sale = saleOf(order);
+    const names = Object.keys(sale) as (keyof typeof sale)[];
+    const failed = await conditional<ProductItem>(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.products,
+          Key: { ProductId: order.ProductId },
+          // The product records the whole order in the write that sells it, so a SOLD product
+          // always names its order and can rebuild it if the order put never happens.
+          UpdateExpression: `SET ProductStatus = :sold, ${names.map((n) => `${n} = :${n}`).join(", ")}`,
+          // Also false for a missing product, so the update never creates one.
+          ConditionExpression: "ProductStatus = :inStock",
+          ExpressionAttributeValues: {
+            ":sold": "SOLD",
+            ":inStock": "IN_STOCK",
+            ...Object.fromEntries(names.map((n) => [`:${n}`, sale[n]])),
+          },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      ),
+    );
+    if (failed === undefined) return { claimed: true };
+    return { claimed: false, product: failed ?? undefined };
+  }
 }

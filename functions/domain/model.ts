@@ -16,21 +16,39 @@ export interface ProductItem {
   readonly ProductStatus: ProductStatus;
   readonly CreatedAt?: string;
   /**
-   * On a SOLD product, the sale that sold it, written by the same conditional write that set
-   * SOLD: the order, the region that sold it and when. Absent on items written before sales were
-   * recorded.
+   * On a SOLD product, the sale (the claim) that sold it, written by the one conditional write
+   * that set SOLD: the order, the region that sold it, when, and the rest of the order's content
+   * (customer, total), enough to rebuild the order if its own write never happened. Absent on
+   * items written before sales were recorded; the customer and total are absent on items written
+   * before claims carried the order's content.
    */
   readonly SoldToOrderId?: string;
   readonly SoldInRegion?: string;
   readonly SoldAt?: string;
+  readonly SoldToCustomerId?: string;
+  readonly SoldOrderTotal?: number;
 }
 
-/** The sale a SOLD product records: what an order read and the drill check an order against. */
+/**
+ * The sale a SOLD product records (its claim): what an order read, the repair step and the drill
+ * check an order against.
+ */
 export interface SaleRecord {
   readonly SoldToOrderId: string;
   readonly SoldInRegion: string;
   readonly SoldAt: string;
+  readonly SoldToCustomerId: string;
+  readonly SoldOrderTotal: number;
 }
+
+/** Attribute names of a sale on a product item (what a release removes). */
+export const SALE_ATTRIBUTES: readonly (keyof SaleRecord)[] = [
+  "SoldToOrderId",
+  "SoldInRegion",
+  "SoldAt",
+  "SoldToCustomerId",
+  "SoldOrderTotal",
+];
 
 /** The sale fields of a product sold by `order`. */
 export function saleOf(order: OrderItem): SaleRecord {
@@ -38,6 +56,29 @@ export function saleOf(order: OrderItem): SaleRecord {
     SoldToOrderId: order.OrderId,
     SoldInRegion: order.CreatedInRegion,
     SoldAt: order.CreatedAt,
+    SoldToCustomerId: order.CustomerId,
+    SoldOrderTotal: order.OrderTotal,
+  };
+}
+
+/**
+ * The order a SOLD product's claim describes, exactly as the sale would have written it; undefined
+ * when the product records no complete claim (not sold, or written before claims carried the
+ * order's content).
+ */
+export function orderFromSale(product: ProductItem): OrderItem | undefined {
+  const { SoldToOrderId, SoldInRegion, SoldAt, SoldToCustomerId, SoldOrderTotal } = product;
+  if (product.ProductStatus !== "SOLD") return undefined;
+  if (!SoldToOrderId || !SoldInRegion || !SoldAt || !SoldToCustomerId) return undefined;
+  if (typeof SoldOrderTotal !== "number") return undefined;
+  return {
+    OrderId: SoldToOrderId,
+    ProductId: product.ProductId,
+    CustomerId: SoldToCustomerId,
+    OrderStatus: "CONFIRMED",
+    OrderTotal: SoldOrderTotal,
+    CreatedAt: SoldAt,
+    CreatedInRegion: SoldInRegion,
   };
 }
 

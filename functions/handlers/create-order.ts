@@ -3,7 +3,7 @@
  * as long as they agree. 201 with a new order, 200 with the existing one on an idempotent retry.
  */
 import * as z from "zod/mini";
-import { DynamoOrderWriter } from "../data/orders";
+import { DynamoSaleStore } from "../data/orders";
 import { badRequest } from "../domain/errors";
 import {
   PLACE_ORDER_FIELDS,
@@ -37,7 +37,7 @@ export function parsePlaceOrder(req: ApiRequest): PlaceOrderInput {
 
 /** Builds the createOrder handler over `deps`. */
 export function makeCreateOrderHandler(deps: Deps): ApiHandler {
-  const store = new DynamoOrderWriter(
+  const store = new DynamoSaleStore(
     deps.doc,
     requireTables(deps, "createOrder", ["customers", "products", "orders"]),
   );

@@ -1,9 +1,10 @@
 /**
- * `GET /orders?orderId&productId` (the seed's form: one transaction reads both) and
- * `GET /orders/{orderId}` (the order, then its product). 200 `{ order, product }` or 404.
+ * `GET /orders?orderId&productId` (the seed's form: both read at once; a claim whose order was
+ * never written becomes that order) and `GET /orders/{orderId}` (the order, then its product).
+ * 200 `{ order, product, sale }` or 404.
  */
 import * as z from "zod/mini";
-import { DynamoOrderReader } from "../data/orders";
+import { DynamoOrderStore } from "../data/orders";
 import { readOrder } from "../domain/orders";
 import { idSchema, parseWith } from "../domain/validation";
 import { httpHandler } from "../http";
@@ -17,7 +18,7 @@ const orderIdSchema = idSchema();
 
 /** Builds the readOrder handler over `deps`. */
 export function makeReadOrderHandler(deps: Deps): ApiHandler {
-  const store = new DynamoOrderReader(
+  const store = new DynamoOrderStore(
     deps.doc,
     requireTables(deps, "readOrder", ["products", "orders"]),
   );
