@@ -330,6 +330,7 @@ function reportSettings(
     policy: target.policy,
     healthCheck: target.healthCheck,
     replicationLag: target.lag,
+    consistency: target.consistency,
   };
 }
 

@@ -242,14 +242,20 @@ export class MrscCoordinator {
     store: ReplicaStore,
     items: readonly ItemWrite[],
   ): Promise<number> {
-    const images = await Promise.all(items.map((i) => readItem(store, i)));
+    const images = await Promise.all(
+      items.map((i) =>
+        i.after === "read back"
+          ? readItem(store, i)
+          : Promise.resolve(i.after === "deleted" ? undefined : i.after.put),
+      ),
+    );
     const peers = [...this.live].filter((r) => r !== region);
     const results = await Promise.all(
       peers.map(async (peer) => {
         const target = this.stores.get(peer);
         if (!target) return false;
         try {
-          await Promise.all(items.map((item, n) => applyItem(target, item, images[n])));
+          await applyItems(target, items, images);
           return true;
         } catch (err) {
           // It missed an acknowledged write: out until it catches up.
@@ -354,14 +360,27 @@ async function readItem(store: ReplicaStore, item: ItemWrite): Promise<Image | u
   return out.Item as Image | undefined;
 }
 
-async function applyItem(
+/** Writes each item's result to a peer: puts in batches per table, deletes one by one. */
+async function applyItems(
   store: ReplicaStore,
-  item: ItemWrite,
-  image: Image | undefined,
+  items: readonly ItemWrite[],
+  images: readonly (Image | undefined)[],
 ): Promise<void> {
-  const io = store.io.table(item.table);
-  if (image !== undefined) await io.put(image);
-  else await io.delete(item.keys);
+  const puts = new Map<TableKey, Image[]>();
+  const deletes: ItemWrite[] = [];
+  items.forEach((item, n) => {
+    const image = images[n];
+    if (image === undefined) deletes.push(item);
+    else puts.set(item.table, [...(puts.get(item.table) ?? []), image]);
+  });
+  await Promise.all([
+    ...[...puts].map(([table, list]) =>
+      list.length === 1
+        ? store.io.table(table).put(list[0] as Image)
+        : store.io.table(table).putBatch(list),
+    ),
+    ...deletes.map((d) => store.io.table(d.table).delete(d.keys)),
+  ]);
 }
 
 /** Makes `target`'s tables equal to `from`'s: copies every item, deletes the ones `from` lacks. */

@@ -35,14 +35,23 @@ export interface ItemWrite {
   readonly keys: Image;
   /** `${table}\0${key}`: one lock per item. */
   readonly id: string;
+  /**
+   * What the item is once the write succeeded: the whole item (a put), gone (a delete), or only
+   * known by reading it back (an update).
+   */
+  readonly after: { readonly put: Image } | "deleted" | "read back";
 }
 
-export function itemWrite(table: TableKey, image: Image): ItemWrite {
+export function itemWrite(
+  table: TableKey,
+  image: Image,
+  after: ItemWrite["after"] = "read back",
+): ItemWrite {
   const hashKey = tableSpec(table).hashKey;
   const value = image[hashKey];
   if (value === undefined) throw new Error(`item of ${table} has no ${hashKey}`);
   const keys = { [hashKey]: value };
-  return { table, keys, id: `${table}\u0000${JSON.stringify(value)}` };
+  return { table, keys, id: `${table}\u0000${JSON.stringify(value)}`, after };
 }
 
 export type Operation =
@@ -86,7 +95,9 @@ export function classify(
       const table = strongTable(req.TableName);
       const image = op === "PutItem" ? req.Item : req.Key;
       if (table === undefined || image === undefined) return { kind: "pass" };
-      return { kind: "write", items: [itemWrite(table, image)] };
+      const after =
+        op === "PutItem" ? { put: image } : op === "DeleteItem" ? "deleted" : "read back";
+      return { kind: "write", items: [itemWrite(table, image, after)] };
     }
     case "BatchWriteItem": {
       const items: ItemWrite[] = [];
@@ -94,8 +105,10 @@ export function classify(
         const table = strongTable(name);
         if (table === undefined) continue;
         for (const r of requests) {
-          const image = r.PutRequest?.Item ?? r.DeleteRequest?.Key;
-          if (image !== undefined) items.push(itemWrite(table, image));
+          const put = r.PutRequest?.Item;
+          const del = r.DeleteRequest?.Key;
+          if (put !== undefined) items.push(itemWrite(table, put, { put }));
+          else if (del !== undefined) items.push(itemWrite(table, del, "deleted"));
         }
       }
       return items.length > 0 ? { kind: "write", items } : { kind: "pass" };
