@@ -138,6 +138,15 @@ async function seed(sandbox: Sandbox): Promise<FillResult> {
   return body;
 }
 
+/** "eventual" or "strong: us-east-1, us-west-2 + witness us-east-2, +20 ms per write". */
+function consistencyText(sandbox: Sandbox): string {
+  const view = sandbox.consistencyView();
+  if (view.mode !== "strong")
+    return "eventual (kv, customers, products, orders replicate asynchronously)";
+  const members = view.members.map((m) => (m.role === "witness" ? `witness ${m.name}` : m.name));
+  return `strong for customers, products, orders (${members.join(", ")}; +${view.writeLatencyMs} ms per write); kv eventual`;
+}
+
 function banner(sandbox: Sandbox, seeded: FillResult | undefined, startupMs: number): string {
   const lines = [
     "",
@@ -146,6 +155,7 @@ function banner(sandbox: Sandbox, seeded: FillResult | undefined, startupMs: num
     `  status page      ${sandbox.urls.status}`,
     `  global endpoint  ${sandbox.urls.global}`,
     `  control API      ${sandbox.urls.control}/state`,
+    `  consistency      ${consistencyText(sandbox)}`,
   ];
   for (const r of sandbox.regions) lines.push(`  ${r.padEnd(16)} ${sandbox.urls.regions[r]}`);
   const g = sandbox.urls.global;
