@@ -15,6 +15,8 @@ import {
   runCli,
   seconds,
 } from "./cli-args";
+import { parseConsistencyOptions } from "./mrsc/cli";
+import { DEFAULT_MRSC_WRITE_LATENCY_MS } from "./mrsc/model";
 import { parseLag } from "./replication-model";
 import { ROUTING_POLICIES, checkTtl } from "./routing";
 import {
@@ -40,6 +42,17 @@ Options:
   --policy latency|failover  routing between healthy regions whose control is On (default latency)
   --health-interval MS     time between health checks of each region (default 2000)
   --health-threshold N     failed checks before a region is unhealthy (default 2)
+  --consistency eventual|strong
+                           eventual (default): asynchronous replication, last writer wins;
+                           strong: multi-Region strong consistency for customers, products and
+                           orders (kv stays eventual: MRSC has no TTL): two regions and a
+                           witness, or --regions a,b,c for three replicas, all in one MRSC
+                           Region set (US: us-east-1,us-east-2,us-west-2; EU; AP)
+  --witness-region REGION  strong with two regions: the witness (default: the set's first region
+                           that is not a replica)
+  --mrsc-write-latency-ms MS
+                           strong: cross-region latency added to each write of a strong table
+                           (default ${DEFAULT_MRSC_WRITE_LATENCY_MS})
   --no-seed                start with empty tables
   --verbose                show the handlers' Powertools logs and metrics
   -h, --help               show this help`;
@@ -58,6 +71,9 @@ export function parseStartArgs(
     policy: { type: "string" },
     "health-interval": { type: "string" },
     "health-threshold": { type: "string" },
+    consistency: { type: "string" },
+    "witness-region": { type: "string" },
+    "mrsc-write-latency-ms": { type: "string" },
     "no-seed": { type: "boolean" },
     verbose: { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -97,6 +113,7 @@ export function parseStartArgs(
       ...(threshold !== undefined ? { failureThreshold: threshold } : {}),
     },
     verbose: values.verbose ?? false,
+    ...parseConsistencyOptions(values, regions),
   };
   return { options, seed: !values["no-seed"] };
 }
@@ -121,6 +138,15 @@ async function seed(sandbox: Sandbox): Promise<FillResult> {
   return body;
 }
 
+/** "eventual" or "strong: us-east-1, us-west-2 + witness us-east-2, +20 ms per write". */
+function consistencyText(sandbox: Sandbox): string {
+  const view = sandbox.consistencyView();
+  if (view.mode !== "strong")
+    return "eventual (kv, customers, products, orders replicate asynchronously)";
+  const members = view.members.map((m) => (m.role === "witness" ? `witness ${m.name}` : m.name));
+  return `strong for customers, products, orders (${members.join(", ")}; +${view.writeLatencyMs} ms per write); kv eventual`;
+}
+
 function banner(sandbox: Sandbox, seeded: FillResult | undefined, startupMs: number): string {
   const lines = [
     "",
@@ -129,6 +155,7 @@ function banner(sandbox: Sandbox, seeded: FillResult | undefined, startupMs: num
     `  status page      ${sandbox.urls.status}`,
     `  global endpoint  ${sandbox.urls.global}`,
     `  control API      ${sandbox.urls.control}/state`,
+    `  consistency      ${consistencyText(sandbox)}`,
   ];
   for (const r of sandbox.regions) lines.push(`  ${r.padEnd(16)} ${sandbox.urls.regions[r]}`);
   const g = sandbox.urls.global;

@@ -58,6 +58,10 @@ export interface ControlSurface {
   replication(sinceMs: number): unknown;
   convergence(): Promise<unknown>;
   scan(region: string, table: TableKey): Promise<Record<string, unknown>[]>;
+  /** Strong mode: the consistency view; eventual mode: `{ mode: "eventual" }`. */
+  consistency(): unknown;
+  /** Strong mode with a witness: lose it or bring it back; throws otherwise. */
+  setWitness(up: boolean): void;
 }
 
 const number = z.number().finite();
@@ -165,6 +169,17 @@ async function route(ep: ControlSurface, req: IncomingMessage, res: ServerRespon
       if (parts[2] === "stop") await ep.stopRegion(r, part);
       else await ep.startRegion(r, part);
       return json(res, 200, { region: r, ...ep.regionStatus(r) });
+    }
+    case "GET /consistency":
+      return json(res, 200, ep.consistency());
+    case "POST /witness/stop":
+    case "POST /witness/start": {
+      try {
+        ep.setWitness(parts[1] === "start");
+      } catch (err) {
+        throw new HttpError(409, "Conflict", (err as Error).message);
+      }
+      return json(res, 200, ep.consistency());
     }
     case "POST /replication/pause":
     case "POST /replication/resume": {

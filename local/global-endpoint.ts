@@ -105,6 +105,9 @@ export interface SandboxHooks {
   setLag(lag: LagRange): void;
   convergence(): Promise<Convergence>;
   scan(region: string, table: TableKey): Promise<Record<string, unknown>[]>;
+  /** The consistency mode's state (mode, members, write latency); see local/mrsc/mode.ts. */
+  consistency?(): unknown;
+  setWitness?(up: boolean): void;
 }
 
 export interface GlobalEndpointOptions {
@@ -217,6 +220,11 @@ export class GlobalEndpoint {
       replication: (since) => hooks.replication(since),
       convergence: () => hooks.convergence(),
       scan: (region, table) => hooks.scan(region, table),
+      consistency: () => hooks.consistency?.() ?? { mode: "eventual" },
+      setWitness: (up) => {
+        if (!hooks.setWitness) throw new Error("this sandbox has no witness");
+        hooks.setWitness(up);
+      },
     };
   }
 
@@ -598,6 +606,7 @@ export class GlobalEndpoint {
       settings: this.settings(),
       regions,
       replication: this.hooks.replication(now - 60_000),
+      consistency: this.hooks.consistency?.() ?? { mode: "eventual" },
       recent: log.slice(-25).reverse(),
       traffic: buckets,
       events: this.events.toArray().slice(-30).reverse(),

@@ -13,7 +13,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createApp } from "../functions/app";
 import { depsFromEnv, type ApiHandler } from "../functions/runtime";
-import { TABLES, TABLE_KEYS, type TableKey } from "../functions/tables";
+import { TABLES, TABLE_KEYS, type ConsistencyMode, type TableKey } from "../functions/tables";
 import {
   checkJava,
   ensureTables,
@@ -29,7 +29,10 @@ import {
   type RegionStatus,
   type SandboxHooks,
 } from "./global-endpoint";
+import { RECONCILER } from "../functions/stream-functions";
 import { SandboxReconciler } from "./reconciler";
+import type { MrscCoordinator } from "./mrsc/coordinator";
+import { consistencyRuntime, type ConsistencyView } from "./mrsc/mode";
 import { RegionalServer } from "./regional-server";
 import { DEFAULT_LAG, checkLag, fingerprint, type Image, type LagRange } from "./replication-model";
 import { Replicator, keyOf } from "./replicator";
@@ -77,6 +80,17 @@ export interface SandboxOptions {
   readonly verbose?: boolean;
   /** Progress lines while starting (and errors when verbose). */
   readonly log?: (line: string) => void;
+  /** `strong`: MRSC for the tables whose spec says so (see local/mrsc/). @default "eventual" */
+  readonly consistency?: ConsistencyMode;
+  /** Strong mode with two regions: the witness. @default a region of the same MRSC Region set */
+  readonly witnessRegion?: string;
+  /** Strong mode: cross-region latency added to each strong write. @default 20 */
+  readonly mrscWriteLatencyMs?: number;
+  /**
+   * Strong mode without per-item locks and majority: only for tests that show what those
+   * prevent. @default true
+   */
+  readonly mrscQuorum?: boolean;
 }
 
 export interface SandboxUrls {
@@ -95,6 +109,15 @@ export interface Sandbox {
   readonly replicator: Replicator;
   /** The conflict reconciler, unless started with `reconcile: false`. */
   readonly reconciler?: SandboxReconciler | undefined;
+  readonly consistency: ConsistencyMode;
+  /** Strong mode's coordinator (quorum, members, conflicts). */
+  readonly mrsc?: MrscCoordinator | undefined;
+  /** Mode, members up and down, write latency. */
+  consistencyView(): ConsistencyView;
+  /** Strong mode with a witness: take it away or bring it back. */
+  setWitness(up: boolean): void;
+  /** The DynamoDB endpoint a region's handlers use (its MRSC front in strong mode). */
+  dynamoEndpoint(region: string): string;
   /** Milliseconds `startSandbox` took. */
   readonly startupMs: number;
   stopRegion(region: string, part?: RegionPart): Promise<void>;
@@ -220,8 +243,22 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   // A request that failed in the sandbox itself is a bug worth seeing, verbose or not.
   const onRequestError = (message: string, err: unknown): void =>
     log(`${message}: ${describe(err)}`);
-  const replicator = new Replicator({ regions, tables: TABLE_KEYS, lag, onError });
-  const reconciler = opts.reconcile === false ? undefined : new SandboxReconciler({ onError });
+  const mode = consistencyRuntime({
+    mode: opts.consistency ?? "eventual",
+    regions,
+    witnessRegion: opts.witnessRegion,
+    writeLatencyMs: opts.mrscWriteLatencyMs,
+    quorum: opts.mrscQuorum,
+    prefix,
+    onError: onRequestError,
+  });
+  const replicated = mode.replicatedTables;
+  const replicator = new Replicator({ regions, tables: replicated, lag, onError });
+  // Compensation is eventual mode's: in strong mode no two regions can sell one product.
+  const reconciler =
+    opts.reconcile === false || !RECONCILER.modes.includes(mode.mode)
+      ? undefined
+      : new SandboxReconciler({ onError });
   const runtimes = new Map<string, RegionRuntime>();
   const allPids: number[] = [];
   let endpoint: GlobalEndpoint | undefined;
@@ -246,6 +283,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const ensured = await ensureTables(r.client, prefix);
     tables = ensured.names;
     replicator.attach(r.name, dynamoRegionIO(r.client, ensured.names));
+    mode.attach(r.name, db.endpoint, r.client, ensured.names);
     return ensured.created;
   }
 
@@ -253,7 +291,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const db = r.db as DynamoLocal;
     const names = tables as Record<TableKey, string>;
     r.pollers = await Promise.all(
-      TABLE_KEYS.map((table) =>
+      replicated.map((table) =>
         startStreamPoller({
           endpoint: db.endpoint,
           tableName: names[table],
@@ -280,6 +318,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     r.pollers = [];
     await Promise.allSettled(pollers.map((p) => p.stop({ drain })));
     replicator.regionDown(r.name, { keepOutgoing: drain });
+    mode.detach(r.name);
     r.client?.destroy();
     r.client = undefined;
     await r.db?.stop();
@@ -300,12 +339,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     clearTimeout(timer);
     await endpoint?.stop().catch(() => undefined);
     await Promise.allSettled([...runtimes.values()].map((r) => r.server.stop()));
+    await mode.stop();
     await replicator.stop();
     await Promise.allSettled([...runtimes.values()].map((r) => stopDb(r)));
   };
 
   try {
     log(`starting DynamoDB Local for ${regions.join(", ")} (Java ${java.major})`);
+    await mode.start();
     for (const [i, name] of regions.entries()) {
       const port = opts.regionPorts?.[i];
       const r: RegionRuntime = {
@@ -330,6 +371,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const first = rt(regions[0] as string);
     await openStreams(first);
     replicator.markUp(first.name);
+    await mode.catchUp(first.name);
     for (const name of regions.slice(1)) {
       const r = rt(name);
       if (!created.every(Boolean)) {
@@ -339,14 +381,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       }
       await openStreams(r);
       replicator.markUp(name);
+      const caught = await mode.catchUp(name);
+      if (caught !== undefined && !created.every(Boolean)) log(caught);
     }
 
     const names = tables as unknown as Record<TableKey, string>;
     for (const name of regions) {
       const r = rt(name);
-      r.app = createApp(
-        depsFromEnv(regionEnv(name, (r.db as DynamoLocal).endpoint, names, verbose)),
-      );
+      const endpoint = mode.dynamoEndpoint(name, (r.db as DynamoLocal).endpoint);
+      r.app = createApp(depsFromEnv(regionEnv(name, endpoint, names, verbose)));
       await r.server.start();
     }
 
@@ -369,6 +412,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       setLag: (l) => replicator.setLag(l),
       convergence: () => convergence(),
       scan: (region, table) => scan(region, table),
+      consistency: () => mode.view(),
+      setWitness: (up) => setWitness(up),
     };
     endpoint = new GlobalEndpoint({
       regions: regions.map((name) => ({ name, url: rt(name).server.url })),
@@ -494,6 +539,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       const swept = source !== undefined ? ((await reconciler?.sweep(region)) ?? 0) : 0;
       if (swept > 0)
         message += `; ${swept} of its orders cancelled (their products went to other orders)`;
+      const caught = await mode.catchUp(region);
+      if (caught !== undefined) message += `; ${caught}`;
       r.server.setUnavailable(undefined);
       ep.event("region", message);
       log(message);
@@ -505,6 +552,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       await stopDb(r, true).catch(() => undefined);
       throw err;
     }
+  }
+
+  function setWitness(up: boolean): void {
+    mode.setWitness(up);
+    const witness = mode.coordinator?.topology.witness ?? "";
+    endpoint?.event("region", `witness ${witness}: ${up ? "back" : "lost"}`);
   }
 
   async function scanImages(region: string, table: TableKey): Promise<Image[]> {
@@ -569,6 +622,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     endpoint: ep,
     replicator,
     reconciler,
+    consistency: mode.mode,
+    mrsc: mode.coordinator,
+    consistencyView: () => mode.view(),
+    setWitness,
+    dynamoEndpoint: (region) => {
+      const db = rt(region).db;
+      if (!db && mode.mode === "eventual") throw new Error(`${region}: the database is stopped`);
+      return mode.dynamoEndpoint(region, db?.endpoint ?? "");
+    },
     startupMs: Date.now() - started,
     stopRegion,
     startRegion,

@@ -109,6 +109,10 @@ describe("status page (headless Chromium)", function () {
     await page.locator("#live.on").waitFor({ timeout: 5_000 });
   });
 
+  it("shows the consistency mode: eventual", async () => {
+    expect(await page.getByTestId("consistency-mode").innerText()).to.equal("eventual (MREC)");
+  });
+
   it("turns a routing control off with a click", async () => {
     await card(EAST).getByTestId("toggle-control").click();
     await page
@@ -162,5 +166,56 @@ describe("status page (headless Chromium)", function () {
       .locator(`.region[data-region="${WEST}"] [data-testid="health"]`, { hasText: /^healthy$/ })
       .waitFor({ timeout: 20_000 });
     expect(sandbox().regionStatus(WEST)).to.include({ database: true });
+  });
+});
+
+describe("status page, strong consistency (headless Chromium)", function () {
+  this.timeout(60_000);
+  let executablePath = "";
+  before(function () {
+    const found = findChromium();
+    if (found === undefined) {
+      if (browserRequired()) throw new Error("REQUIRE_BROWSER is set but there is no browser");
+      Object.assign(this.test?.parent ?? {}, { pendingReason: `no browser: ${INSTALL_BROWSER}` });
+      this.skip();
+    }
+    executablePath = found;
+  });
+  const { sandbox } = useSandbox({ consistency: "strong", mrscWriteLatencyMs: 25 });
+  let browser: Browser | undefined;
+  let page: Page;
+  before(async function () {
+    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(sandbox().urls.status);
+  });
+  after(async function () {
+    await browser?.close();
+  });
+
+  it("shows the mode, the write latency and the quorum; losing the witness shows it down", async () => {
+    await page.getByTestId("consistency-mode").waitFor();
+    expect(await page.getByTestId("consistency-mode").innerText()).to.equal("strong (MRSC)");
+    expect(await page.getByTestId("write-latency").innerText()).to.equal("+25 ms");
+    expect(await page.getByTestId("quorum").innerText()).to.equal(
+      "3 of 3 members up, a write needs 2",
+    );
+    expect(await page.getByTestId("member").allInnerTexts()).to.deep.equal([
+      `${EAST} replica up`,
+      `${WEST} replica up`,
+      "us-east-2 witness up",
+    ]);
+    await page.getByTestId("toggle-witness").click();
+    await page
+      .getByTestId("quorum")
+      .filter({ hasText: "2 of 3 members up" })
+      .waitFor({ timeout: 10_000 });
+    expect(sandbox().consistencyView()).to.deep.include({ writable: true });
+    expect(await page.getByTestId("member").last().innerText()).to.equal("us-east-2 witness down");
+    await page.getByTestId("toggle-witness").click();
+    await page
+      .getByTestId("quorum")
+      .filter({ hasText: "3 of 3 members up" })
+      .waitFor({ timeout: 10_000 });
   });
 });

@@ -31,6 +31,8 @@ import {
 } from "../local/drill/run";
 import { connectSandbox } from "../local/drill/sandbox-target";
 import { checkJava } from "../local/dynamo";
+import { parseConsistencyOptions, type ConsistencyCliOptions } from "../local/mrsc/cli";
+import { DEFAULT_MRSC_WRITE_LATENCY_MS } from "../local/mrsc/model";
 import { parseLag, type LagRange } from "../local/replication-model";
 import { ROUTING_POLICIES, type RoutingPolicy } from "../local/routing";
 import {
@@ -82,6 +84,13 @@ Target:
   --health-interval MS  own sandbox: health check interval (default 2000)
   --health-threshold N  own sandbox: failed checks before unhealthy (default 2)
   --policy NAME         own sandbox: latency or failover routing (default latency)
+  --consistency MODE    own sandbox: eventual (default) or strong (MRSC for customers,
+                        products and orders; two regions and a witness, or three regions)
+  --witness-region R    own sandbox, strong with two regions: the witness (default: the
+                        Region set's first region that is not a replica)
+  --mrsc-write-latency-ms MS
+                        own sandbox, strong: cross-region latency of each strong write
+                        (default ${DEFAULT_MRSC_WRITE_LATENCY_MS})
   --verbose             own sandbox: show the handlers' logs
 
 Output:
@@ -110,6 +119,7 @@ export interface DrillCliOptions {
   readonly healthIntervalMs?: number;
   readonly healthThreshold?: number;
   readonly policy?: RoutingPolicy;
+  readonly consistency?: ConsistencyCliOptions;
   readonly verbose: boolean;
   readonly out?: string;
   readonly includeOps: boolean;
@@ -137,6 +147,9 @@ export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help
     "health-interval": { type: "string" },
     "health-threshold": { type: "string" },
     policy: { type: "string" },
+    consistency: { type: "string" },
+    "witness-region": { type: "string" },
+    "mrsc-write-latency-ms": { type: "string" },
     verbose: { type: "boolean" },
     out: { type: "string" },
     ops: { type: "boolean" },
@@ -152,7 +165,16 @@ export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help
     );
   }
   const endpoint = values.endpoint;
-  const ownOnly = ["regions", "lag", "health-interval", "health-threshold", "policy"] as const;
+  const ownOnly = [
+    "regions",
+    "lag",
+    "health-interval",
+    "health-threshold",
+    "policy",
+    "consistency",
+    "witness-region",
+    "mrsc-write-latency-ms",
+  ] as const;
   if (endpoint !== undefined) {
     const given = ownOnly.filter((k) => values[k] !== undefined);
     if (given.length > 0) {
@@ -174,6 +196,7 @@ export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help
   const healthThreshold = intOption("health-threshold", values["health-threshold"], 1, 10);
   const policy = choiceOption("policy", values.policy, ROUTING_POLICIES);
   const regions = listOption(values.regions);
+  const consistency = parseConsistencyOptions(values, regions ?? DEFAULT_REGIONS);
   const contention = numberOption("contention", values.contention, 0, 1);
   const spread = intOption("contention-spread-ms", values["contention-spread-ms"], 0, 60_000);
   const retryAfter = intOption("retry-after-ms", values["retry-after-ms"], 0, 60_000);
@@ -201,6 +224,7 @@ export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help
     ...(healthIntervalMs !== undefined ? { healthIntervalMs } : {}),
     ...(healthThreshold !== undefined ? { healthThreshold } : {}),
     ...(policy !== undefined ? { policy } : {}),
+    ...(consistency.consistency !== undefined ? { consistency } : {}),
     verbose: values.verbose ?? false,
     ...(values.out !== undefined ? { out: values.out } : {}),
     includeOps: values.ops ?? false,
@@ -235,6 +259,7 @@ export async function drill(
         ...(opts.lag ? { lag: opts.lag } : {}),
         ...(opts.ttlSeconds !== undefined ? { ttlSeconds: opts.ttlSeconds } : {}),
         ...(opts.policy ? { policy: opts.policy } : {}),
+        ...opts.consistency,
         healthCheck: {
           ...(opts.healthIntervalMs !== undefined ? { intervalMs: opts.healthIntervalMs } : {}),
           ...(opts.healthThreshold !== undefined ? { failureThreshold: opts.healthThreshold } : {}),

@@ -84,10 +84,23 @@ export function unavailableBecause(kind: TransientKind, cause?: unknown): Domain
   return unavailable(TRANSIENT_MESSAGES[kind], cause);
 }
 
+/**
+ * The sandbox's MRSC refusal when too few members are reachable ("strong consistency: 1 of 3
+ * members reachable (us-east-1); a write needs 2"): the client is told why, not just "retry".
+ */
+function quorumLoss(err: unknown): string | undefined {
+  const e = err as { name?: unknown; message?: unknown };
+  if (e.name !== "ServiceUnavailable" || typeof e.message !== "string") return undefined;
+  return e.message.startsWith("strong consistency: ") ? e.message : undefined;
+}
+
 /** Maps an SDK error to what the rest of the code expects; returns it to be thrown. */
 export function translateSdkError(err: unknown): unknown {
   if (isDomainError(err)) return err;
-  if (isTransient(err)) return unavailableBecause(transientKind(err), err);
+  if (isTransient(err)) {
+    const why = quorumLoss(err);
+    return why !== undefined ? unavailable(why, err) : unavailableBecause(transientKind(err), err);
+  }
   return err;
 }
 

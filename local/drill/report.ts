@@ -17,6 +17,7 @@
 import { percentile, summarize, type Summary } from "../stats";
 import { anomalyCounts, type Anomalies } from "./anomalies";
 import { compensationLine, type CompensationReport } from "./compensation";
+import type { ConsistencySetting } from "./target";
 
 export const SCENARIOS = ["switch", "region-loss", "replication-pause"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -272,6 +273,8 @@ export interface DrillReport {
     readonly healthCheck?:
       { readonly intervalMs: number; readonly failureThreshold: number } | undefined;
     readonly replicationLag?: string | undefined;
+    /** The target's consistency mode; absent: not reported by the target (eventual). */
+    readonly consistency?: ConsistencySetting | undefined;
   };
   /** ISO times. */
   readonly startedAt: string;
@@ -344,6 +347,22 @@ function anomalyExamples(a: Anomalies): string[] {
   return out;
 }
 
+/** Mode, its members and what a write costs: acknowledged orders' latency, p50 and p99. */
+export function consistencyLine(r: DrillReport): string {
+  const c = r.settings.consistency;
+  const create = r.requests.latencyMs.create;
+  const cost = `write latency (acknowledged orders) p50 ${n(create.p50)} ms, p99 ${n(create.p99)} ms`;
+  if (c === undefined || c.mode === "eventual")
+    return `consistency eventual (MREC, last writer wins); ${cost}`;
+  const members = (c.members ?? []).map((m) =>
+    m.role === "witness" ? `witness ${m.name}` : m.name,
+  );
+  return (
+    `consistency strong (MRSC: ${members.join(", ")}; +${c.writeLatencyMs ?? "?"} ms cross-region ` +
+    `per write); ${cost}`
+  );
+}
+
 /** The report as text, for the terminal. */
 export function formatReport(r: DrillReport, bucketS = 5): string {
   const s = r.settings;
@@ -363,6 +382,7 @@ export function formatReport(r: DrillReport, bucketS = 5): string {
       `retry elsewhere ${s.retryElsewhere ? `after ${s.retryAfterMs} ms (${r.load.retriedElsewhere} retried)` : "off"}; ` +
       `resale after loss ${r.scenario === "region-loss" ? `${r.load.resaleOrders} offers` : "n/a"}`,
   );
+  lines.push(consistencyLine(r));
   lines.push("");
   lines.push("RTO (client-observed, from the fault)");
   if (r.scenario === "replication-pause") {

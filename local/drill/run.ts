@@ -349,6 +349,7 @@ function reportSettings(
     policy: target.policy,
     healthCheck: target.healthCheck,
     replicationLag: target.lag,
+    consistency: target.consistency,
   };
 }
 

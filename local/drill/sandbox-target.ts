@@ -9,6 +9,7 @@ import type {
   ApiResult,
   ClientIdentity,
   ControlState,
+  ConsistencySetting,
   ConvergenceResult,
   DrillTarget,
   TargetSettings,
@@ -209,7 +210,20 @@ export async function connectSandbox(opts: SandboxTargetOptions): Promise<DrillT
         healthCheck: { intervalMs: number; failureThreshold: number };
         lagText: string;
       }>("GET", "/settings");
+      // A sandbox from before the consistency modes has no such route: it is eventual.
+      const consistency = await control<ConsistencySetting>("GET", "/consistency").catch(
+        (): ConsistencySetting => ({ mode: "eventual" }),
+      );
       return {
+        consistency: {
+          mode: consistency.mode,
+          ...(consistency.writeLatencyMs !== undefined
+            ? { writeLatencyMs: consistency.writeLatencyMs }
+            : {}),
+          ...(consistency.members !== undefined
+            ? { members: consistency.members.map((m) => ({ name: m.name, role: m.role })) }
+            : {}),
+        },
         ttlSeconds: s.ttlSeconds,
         policy: s.policy,
         healthCheck: {

@@ -83,7 +83,17 @@ export interface ReplicationObserver {
   scanTables?(region: string): Promise<RegionTables>;
 }
 
+/** How the target's tables replicate (the sandbox's `--consistency`). */
+export interface ConsistencySetting {
+  readonly mode: "eventual" | "strong";
+  /** Strong: latency added to each write of a strong table. */
+  readonly writeLatencyMs?: number | undefined;
+  /** Strong: replicas and witness. */
+  readonly members?: readonly { readonly name: string; readonly role: string }[] | undefined;
+}
+
 export interface TargetSettings {
+  readonly consistency?: ConsistencySetting | undefined;
   readonly ttlSeconds?: number | undefined;
   readonly policy?: string | undefined;
   readonly healthCheck?:
