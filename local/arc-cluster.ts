@@ -5,6 +5,7 @@
 import {
   GetRoutingControlStateCommand,
   Route53RecoveryClusterClient,
+  type Route53RecoveryClusterClientConfig,
   UpdateRoutingControlStateCommand,
   UpdateRoutingControlStatesCommand,
   type RoutingControlState,
@@ -82,6 +83,8 @@ export interface ClusterOptions {
   readonly requestTimeoutMs: number;
   /** Where to report an endpoint that failed before the next is tried. */
   readonly warn?: (line: string) => void;
+  /** Credentials to sign with. @default the SDK's default chain */
+  readonly credentials?: Route53RecoveryClusterClientConfig["credentials"];
 }
 
 /**
@@ -104,6 +107,7 @@ export class ArcCluster {
           endpoint: e.endpoint,
           region: e.region,
           maxAttempts: 1,
+          ...(options.credentials ? { credentials: options.credentials } : {}),
           requestHandler: new NodeHttpHandler({
             connectionTimeout: options.connectTimeoutMs,
             requestTimeout: options.requestTimeoutMs,
