@@ -61,9 +61,8 @@ const LIVE = new Set(["pending", "initiating", "running", "stopping"]);
 const STOP_WAIT_MS = 60_000;
 
 export interface FisFaultsOptions {
-  readonly client: FisClient;
-  /** Region the templates live in (the experiment starts there). */
-  readonly region: string;
+  /** The FIS client of a region: a template lives in the region it faults, and starts there. */
+  readonly client: (region: string) => FisClient;
   readonly ledger: FaultLedger;
   /** How often to ask whether a stopped experiment has ended. @default 1000 */
   readonly pollMs?: number;
@@ -71,20 +70,20 @@ export interface FisFaultsOptions {
 }
 
 export class FisFaults {
-  /** Template id -> running experiment id. */
-  private readonly running = new Map<string, string>();
+  /** Template id -> running experiment id and its region. */
+  private readonly running = new Map<string, { id: string; region: string }>();
 
   constructor(private readonly o: FisFaultsOptions) {}
 
-  /** Experiments of `templateIds` that are not finished: "EXP1 (template T, running)". */
-  async liveExperiments(templateIds: readonly string[]): Promise<string[]> {
+  /** Experiments in `region` of `templateIds` that are not finished: "EXP1 (template T, running)". */
+  async liveExperiments(region: string, templateIds: readonly string[]): Promise<string[]> {
     const wanted = new Set(templateIds);
     const live: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.o.client.send(
-        new ListExperimentsCommand({ maxResults: 100, ...(nextToken ? { nextToken } : {}) }),
-      );
+      const page = await this.o
+        .client(region)
+        .send(new ListExperimentsCommand({ maxResults: 100, ...(nextToken ? { nextToken } : {}) }));
       for (const e of page.experiments ?? []) {
         const status = e.state?.status ?? "";
         if (e.experimentTemplateId && wanted.has(e.experimentTemplateId) && LIVE.has(status))
@@ -96,10 +95,10 @@ export class FisFaults {
   }
 
   /** Starts the template's experiment (once) and records how to stop it. */
-  async start(templateId: string, what: string): Promise<string> {
+  async start(templateId: string, region: string, what: string): Promise<string> {
     const already = this.running.get(templateId);
-    if (already) return already;
-    const out = await this.o.client.send(
+    if (already) return already.id;
+    const out = await this.o.client(region).send(
       new StartExperimentCommand({
         experimentTemplateId: templateId,
         tags: { "resilient-dynamo": "drill" },
@@ -107,13 +106,13 @@ export class FisFaults {
     );
     const id = out.experiment?.id;
     if (!id) throw new Error(`FIS StartExperiment ${templateId} returned no experiment id`);
-    this.running.set(templateId, id);
+    this.running.set(templateId, { id, region });
     this.o.ledger.add(`fis:${id}`, {
       what: `FIS experiment ${id} (${what})`,
       undo: async () => {
         await this.stop(templateId);
       },
-      command: `aws fis stop-experiment --id ${id} --region ${this.o.region}`,
+      command: `aws fis stop-experiment --id ${id} --region ${region}`,
     });
     return id;
   }
@@ -123,18 +122,19 @@ export class FisFaults {
    * already ended (its duration ran out, a stop condition tripped) counts as stopped.
    */
   async stop(templateId: string): Promise<string | undefined> {
-    const id = this.running.get(templateId);
-    if (!id) return undefined;
-    const state = await this.status(id);
+    const run = this.running.get(templateId);
+    if (!run) return undefined;
+    const { id, region } = run;
+    const state = await this.status(id, region);
     let ended: string | undefined;
     if (LIVE.has(state.status) && state.status !== "stopping") {
-      await this.o.client.send(new StopExperimentCommand({ id }));
+      await this.o.client(region).send(new StopExperimentCommand({ id }));
     } else if (!LIVE.has(state.status)) {
       ended = `FIS experiment ${id} had already ended: ${state.status}${state.reason ? ` (${state.reason})` : ""}`;
     }
     const until = Date.now() + (this.o.stopWaitMs ?? STOP_WAIT_MS);
     for (;;) {
-      const s = await this.status(id);
+      const s = await this.status(id, region);
       if (!LIVE.has(s.status)) break;
       if (Date.now() > until)
         throw new Error(`experiment ${id} is still ${s.status} after StopExperiment`);
@@ -155,8 +155,11 @@ export class FisFaults {
     return notes;
   }
 
-  private async status(id: string): Promise<{ status: string; reason?: string | undefined }> {
-    const out = await this.o.client.send(new GetExperimentCommand({ id }));
+  private async status(
+    id: string,
+    region: string,
+  ): Promise<{ status: string; reason?: string | undefined }> {
+    const out = await this.o.client(region).send(new GetExperimentCommand({ id }));
     return {
       status: out.experiment?.state?.status ?? "unknown",
       reason: out.experiment?.state?.reason,

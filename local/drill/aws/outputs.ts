@@ -11,7 +11,7 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /** The scenarios that start FIS experiments, and the template (fault key) each starts. */
 export const FIS_FAULTS = {
-  "region-loss": "lambda-invocation-error",
+  "region-loss": "lambda-errors",
   "replication-pause": "pause-replication",
 } as const;
 export type FisScenario = keyof typeof FIS_FAULTS;
@@ -60,8 +60,6 @@ export interface DeployedOutputs {
   readonly routingControlArns: Readonly<Record<string, string>>;
   /** Fault -> region the fault hits -> template id; absent when no stack deploys ChaosExperiments. */
   readonly fisExperimentTemplateIds: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  /** Region of the stack that holds the templates (FIS experiments start there). */
-  readonly fisRegion?: string | undefined;
 }
 
 /** The files `--outputs` names: each JSON file of a directory, or the files themselves. */
@@ -155,7 +153,6 @@ export function combineOutputs(stacks: readonly { file: string; outputs: StackOu
     arcClusterEndpoints: o?.arcClusterEndpoints ?? [],
     routingControlArns: controls,
     fisExperimentTemplateIds: chaos?.outputs.fisExperimentTemplateIds ?? {},
-    fisRegion: chaos?.outputs.region,
   } satisfies DeployedOutputs;
 }
 

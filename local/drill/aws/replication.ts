@@ -3,7 +3,7 @@
  * `PUT /kv/{key}` in one region, then `GET /kv/{key}` in every other until it is there) and
  * DynamoDB's `ReplicationLatency` metric in CloudWatch, per table and direction.
  */
-import { CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { summarize, type Summary } from "../../stats";
 import type { ConvergenceResult, ReplicationObserver, ServiceEndpoints } from "../target";
 
@@ -96,9 +96,12 @@ export interface CloudWatchLagOptions {
   readonly now?: () => number;
 }
 
+const STATS = ["SampleCount", "Maximum", "p50", "p95", "p99"] as const;
+
 /**
- * `ReplicationLatency` per table and direction since `sinceMs`, in one period that covers the
- * whole window (so the percentiles are over the window, not averages of minutes).
+ * `ReplicationLatency` per table and direction since `sinceMs` (GetMetricData in the sending
+ * region, dimensions TableName and ReceivingRegion), in one period that covers the whole window,
+ * so the percentiles are over the window rather than averages of minutes.
  */
 export async function cloudWatchLag(
   o: CloudWatchLagOptions,
@@ -109,41 +112,49 @@ export async function cloudWatchLag(
   const period = Math.max(60, Math.ceil((end - start) / 60_000) * 60);
   const out: Record<string, Summary> = {};
   for (const [source, client] of o.clients) {
-    const tables = o.tableNames.get(source) ?? {};
-    for (const receiving of o.clients.keys()) {
-      if (receiving === source) continue;
-      for (const [key, name] of Object.entries(tables)) {
-        const res = await client.send(
-          new GetMetricStatisticsCommand({
+    const tables = Object.entries(o.tableNames.get(source) ?? {});
+    const series = [...o.clients.keys()]
+      .filter((r) => r !== source)
+      .flatMap((receiving) => tables.map(([key, name]) => ({ receiving, key, name })));
+    if (series.length === 0) continue;
+    const queries = series.flatMap((s, i) =>
+      STATS.map((stat, j) => ({
+        Id: `q${i}_${j}`,
+        MetricStat: {
+          Metric: {
             Namespace: "AWS/DynamoDB",
             MetricName: "ReplicationLatency",
             Dimensions: [
-              { Name: "TableName", Value: name },
-              { Name: "ReceivingRegion", Value: receiving },
+              { Name: "TableName", Value: s.name },
+              { Name: "ReceivingRegion", Value: s.receiving },
             ],
-            StartTime: new Date(start),
-            EndTime: new Date(start + period * 1000),
-            Period: period,
-            Statistics: ["SampleCount", "Maximum"],
-            ExtendedStatistics: ["p50", "p95", "p99"],
-            Unit: "Milliseconds",
-          }),
-        );
-        const points = res.Datapoints ?? [];
-        if (points.length === 0) continue;
-        const count = points.reduce((s, p) => s + (p.SampleCount ?? 0), 0);
-        const first = points[0];
-        const ext = points.length === 1 ? (first?.ExtendedStatistics ?? {}) : {};
-        const round = (v: number | undefined) => (v === undefined ? undefined : Math.round(v));
-        out[`${key} ${source}>${receiving} (CloudWatch)`] = {
-          count: Math.round(count),
-          p50: round(ext["p50"]),
-          p95: round(ext["p95"]),
-          p99: round(ext["p99"]),
-          max: round(Math.max(...points.map((p) => p.Maximum ?? 0))),
-        };
-      }
-    }
+          },
+          Period: period,
+          Stat: stat,
+        },
+      })),
+    );
+    const res = await client.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(start),
+        EndTime: new Date(start + period * 1000),
+        MetricDataQueries: queries,
+      }),
+    );
+    const value = new Map<string, number | undefined>();
+    for (const r of res.MetricDataResults ?? []) if (r.Id) value.set(r.Id, r.Values?.[0]);
+    series.forEach((s, i) => {
+      const [count, max, p50, p95, p99] = STATS.map((_, j) => value.get(`q${i}_${j}`));
+      if (!count) return;
+      const round = (v: number | undefined) => (v === undefined ? undefined : Math.round(v));
+      out[`${s.key} ${source}>${s.receiving} (CloudWatch)`] = {
+        count: Math.round(count),
+        p50: round(p50),
+        p95: round(p95),
+        p99: round(p99),
+        max: round(max),
+      };
+    });
   }
   return out;
 }

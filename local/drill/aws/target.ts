@@ -32,7 +32,7 @@ export interface AwsTargetOptions {
   /** @default the SDK's default chain */
   readonly credentials?: CredentialSource;
   /** Clients for tests (aws-sdk-client-mock); built from the options otherwise. */
-  readonly fisClient?: FisClient;
+  readonly fisClient?: (region: string) => FisClient;
   readonly cloudWatchClients?: ReadonlyMap<string, CloudWatchClient>;
   /** @default 5000 */
   readonly probeEveryMs?: number;
@@ -60,9 +60,17 @@ async function checkCredentials(source: CredentialSource): Promise<void> {
   }
 }
 
-function fisTemplates(outputs: DeployedOutputs, scenario: Scenario, region: string): string[] {
+/** The templates a scenario starts, by the region each lives in. */
+function fisTemplates(
+  outputs: DeployedOutputs,
+  scenario: Scenario,
+  faultRegion: string,
+): [string, string][] {
+  const regions = outputs.regions.map((r) => r.region);
   if (scenario === "switch") return [];
-  return [fisTemplate(outputs, scenario, region)];
+  if (scenario === "region-loss")
+    return [[faultRegion, fisTemplate(outputs, scenario, faultRegion)]];
+  return regions.map((r) => [r, fisTemplate(outputs, scenario, r)]);
 }
 
 /** Checks the deployment and connects; refuses before any change when something is wrong. */
@@ -100,17 +108,22 @@ export async function connectAws(o: AwsTargetOptions): Promise<AwsDrillTarget> {
     );
   }
 
-  const fisRegion = outputs.fisRegion ?? faultRegion;
-  const fisClient =
-    o.fisClient ??
-    new FisClient({
-      region: fisRegion,
-      credentials,
-      ...(o.fisEndpoint ? { endpoint: o.fisEndpoint } : {}),
-    });
-  const fis = new FisFaults({ client: fisClient, region: fisRegion, ledger });
-  if (templates.length > 0) {
-    const live = await fis.liveExperiments(templates);
+  const fisClients = new Map<string, FisClient>();
+  const fisClient = (region: string): FisClient => {
+    let c = fisClients.get(region);
+    if (!c) {
+      c = new FisClient({
+        region,
+        credentials,
+        ...(o.fisEndpoint ? { endpoint: o.fisEndpoint } : {}),
+      });
+      fisClients.set(region, c);
+    }
+    return c;
+  };
+  const fis = new FisFaults({ client: o.fisClient ?? fisClient, ledger });
+  for (const [region, template] of templates) {
+    const live = await fis.liveExperiments(region, [template]);
     if (live.length > 0)
       throw new Error(`an experiment is already running: ${live.join(", ")}; stop it first`);
   }
@@ -153,7 +166,8 @@ export async function connectAws(o: AwsTargetOptions): Promise<AwsDrillTarget> {
 
   const fault = (scenario: "region-loss" | "replication-pause", region: string) => ({
     id: fisTemplate(outputs, scenario, region),
-    what: `${scenario === "region-loss" ? "Lambda invocation errors" : "replication paused"} in ${region}`,
+    region,
+    what: `${scenario === "region-loss" ? "every Lambda invocation fails" : "replication into it paused"} in ${region}`,
   });
   const pauses = new Set<string>();
 
@@ -166,16 +180,21 @@ export async function connectAws(o: AwsTargetOptions): Promise<AwsDrillTarget> {
     faults: {
       stopRegion: async (region) => {
         const f = fault("region-loss", region);
-        await fis.start(f.id, f.what);
+        await fis.start(f.id, f.region, f.what);
       },
       startRegion: async (region) => {
         const n = await fis.stop(fault("region-loss", region).id);
         if (n) note(n);
       },
+      // FIS pauses replication INTO a region's replicas: "to X" is X's template; "from X" is
+      // every other region's (with three regions that also pauses the other two's exchange).
       pauseReplication: async (from, to) => {
-        const f = fault("replication-pause", from ?? to ?? faultRegion);
-        pauses.add(f.id);
-        await fis.start(f.id, f.what);
+        const into = to !== undefined ? [to] : regions.filter((r) => r !== (from ?? faultRegion));
+        for (const region of into) {
+          const f = fault("replication-pause", region);
+          pauses.add(f.id);
+          await fis.start(f.id, f.region, f.what);
+        }
       },
       resumeReplication: async () => {
         for (const id of pauses) {
