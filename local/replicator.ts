@@ -494,6 +494,21 @@ export class Replicator {
     return out;
   }
 
+  /**
+   * Lag samples (when applied, ms) per direction and table, of changes applied since `sinceMs`:
+   * what a CloudWatch ReplicationLatency series is built from (the CloudWatch stand-in).
+   */
+  lagSeries(
+    sinceMs = 0,
+  ): { from: string; to: string; table: TableKey; samples: { at: number; ms: number }[] }[] {
+    return [...this.directions.values()].map((d) => ({
+      from: d.from,
+      to: d.to,
+      table: d.table,
+      samples: d.lags.toArray().filter((s) => s.at >= sinceMs),
+    }));
+  }
+
   regionStats(): RegionReplicationStats[] {
     return this.regions.map((region) => {
       const r = this.region(region);
