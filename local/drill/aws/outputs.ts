@@ -12,7 +12,7 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 /** The scenarios that start FIS experiments, and the template (fault key) each starts. */
 export const FIS_FAULTS = {
   "region-loss": "lambda-errors",
-  "replication-pause": "pause-replication",
+  "replication-pause": "replication-pause",
 } as const;
 export type FisScenario = keyof typeof FIS_FAULTS;
 
