@@ -83,6 +83,7 @@ describe("drill --target aws: stack outputs", () => {
     expect(o.regions[1]?.invokeUrl).to.equal(REGION2.invokeUrl);
     expect(fisTemplate(o, "replication-pause", WEST)).to.equal("EXTpauseW");
     expect(fisTemplate(o, "region-loss", EAST)).to.equal("EXTerrE");
+    expect(o.routingFile).to.equal(join(dir, "region2.json"));
   });
 
   it("names every output it needs and did not get", () => {
@@ -309,7 +310,11 @@ describe("drill --target aws: refusals before any change, and undo", () => {
 
   it("refuses when a routing control is already Off, naming it, and changes nothing", async () => {
     states("On", "Off");
-    expect(await refusal(connect("switch"))).to.match(/routing control already Off: us-west-2/);
+    const message = await refusal(connect("switch"));
+    expect(message).to.match(/routing control already Off: us-west-2/);
+    expect(message).to.contain(
+      `npm run arc -- set REGION on --outputs ${join(dir, "region2.json")}`,
+    );
     expect(arc.commandCalls(UpdateRoutingControlStatesCommand)).to.have.length(0);
   });
 

@@ -13,7 +13,7 @@ export interface ArcControlsOptions {
   /** Region -> routing control ARN. */
   readonly controls: Readonly<Record<string, string>>;
   readonly ledger: FaultLedger;
-  /** The --outputs argument, for the undo command. */
+  /** The routing stack's outputs file, for the undo command. */
   readonly outputsArg: string;
 }
 

@@ -58,6 +58,8 @@ export interface DeployedOutputs {
   readonly routing: string;
   readonly arcClusterEndpoints: readonly { endpoint: string; region: string }[];
   readonly routingControlArns: Readonly<Record<string, string>>;
+  /** The file holding the routing stack's outputs (what `npm run arc -- --outputs` reads). */
+  readonly routingFile: string;
   /** Fault -> region the fault hits -> template id; absent when no stack deploys ChaosExperiments. */
   readonly fisExperimentTemplateIds: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
@@ -152,6 +154,7 @@ export function combineOutputs(stacks: readonly { file: string; outputs: StackOu
     routing: o?.routing ?? "arc",
     arcClusterEndpoints: o?.arcClusterEndpoints ?? [],
     routingControlArns: controls,
+    routingFile: owner?.file ?? "",
     fisExperimentTemplateIds: chaos?.outputs.fisExperimentTemplateIds ?? {},
   } satisfies DeployedOutputs;
 }

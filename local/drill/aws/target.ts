@@ -98,13 +98,13 @@ export async function connectAws(o: AwsTargetOptions): Promise<AwsDrillTarget> {
     cluster,
     controls: outputs.routingControlArns,
     ledger,
-    outputsArg: o.outputs.join(" --outputs "),
+    outputsArg: outputs.routingFile,
   });
   const states = await controls.get();
   const off = Object.entries(states).filter(([, s]) => s !== "On");
   if (off.length > 0) {
     throw new Error(
-      `routing control already Off: ${off.map(([r]) => r).join(", ")}; turn it on first (npm run arc -- set REGION on --outputs ...)`,
+      `routing control already Off: ${off.map(([r]) => r).join(", ")}; turn it on first (npm run arc -- set REGION on --outputs ${outputs.routingFile})`,
     );
   }
 
