@@ -34,6 +34,7 @@ import { fisTemplate, loadOutputs } from "../local/drill/aws/outputs";
 import { TtlResolver } from "../local/drill/aws/resolver";
 import { sigV4aSigner, sigV4Signer } from "../local/drill/aws/signing";
 import { connectAws } from "../local/drill/aws/target";
+import { parseDrillArgs } from "../tools/drill";
 
 const EAST = "us-east-1";
 const WEST = "us-west-2";
@@ -413,5 +414,29 @@ describe("drill --target aws: refusals before any change, and undo", () => {
     expect(lines).to.have.length(1);
     expect(lines[0]).to.match(/^STILL FAULTED: routing control of us-east-1 is Off \(/);
     expect(lines[0]).to.match(/undo it with: npm run arc -- set us-east-1 on --outputs outputs\/$/);
+  });
+});
+
+describe("drill --target aws: command line", () => {
+  it("needs --outputs, takes the stand-in variables, and refuses the sandbox-only options", () => {
+    expect(() => parseDrillArgs(["--target", "aws"], {})).to.throw(/needs --outputs/);
+    const opts = parseDrillArgs(["--target", "aws", "--outputs", "a.json,b.json"], {
+      DRILL_DNS_SERVER: "127.0.0.1:5353",
+      AWS_ENDPOINT_URL_FIS: "http://127.0.0.1:1",
+    });
+    expect(opts).to.not.equal("help");
+    if (opts === "help") return;
+    expect(opts.aws).to.deep.equal({
+      outputs: ["a.json", "b.json"],
+      dnsServer: "127.0.0.1:5353",
+      fisEndpoint: "http://127.0.0.1:1",
+    });
+    expect(opts.ttlSeconds).to.equal(undefined);
+    for (const flag of [["--ttl", "5"], ["--no-heal"], ["--endpoint", "http://x"]]) {
+      expect(() => parseDrillArgs(["--target", "aws", "--outputs", "o", ...flag], {})).to.throw(
+        new RegExp(`${flag[0]} not with --target aws`),
+      );
+    }
+    expect(() => parseDrillArgs(["--outputs", "o"], {})).to.throw(/belong to --target aws/);
   });
 });
