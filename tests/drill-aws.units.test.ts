@@ -31,6 +31,7 @@ import { SignatureVerifier } from "../local/aws-standin";
 import { arcControls } from "../local/drill/aws/controls";
 import { FaultLedger, FisFaults } from "../local/drill/aws/faults";
 import { fisTemplate, loadOutputs } from "../local/drill/aws/outputs";
+import { probeLag, Prober } from "../local/drill/aws/replication";
 import { TtlResolver } from "../local/drill/aws/resolver";
 import { sigV4aSigner, sigV4Signer } from "../local/drill/aws/signing";
 import { connectAws } from "../local/drill/aws/target";
@@ -438,5 +439,47 @@ describe("drill --target aws: command line", () => {
       );
     }
     expect(() => parseDrillArgs(["--outputs", "o"], {})).to.throw(/belong to --target aws/);
+  });
+});
+
+describe("drill --target aws: write-then-read probes", () => {
+  /** Endpoints whose answers the test scripts: east takes the write, west answers as told. */
+  function scripted(westAnswers: number[]) {
+    const calls: string[] = [];
+    const base = Date.now();
+    let clock = base;
+    const endpoints = {
+      regions: [EAST, WEST],
+      viaGlobal: () => Promise.reject(new Error("not used")),
+      viaRegion: async (region: string, call: { method: string; path: string }) => {
+        calls.push(`${call.method} ${region}`);
+        clock += 100;
+        const status = call.method === "PUT" ? 200 : (westAnswers.shift() ?? 200);
+        return { status, startedAt: clock, ms: 10 };
+      },
+    };
+    return { endpoints, calls, base };
+  }
+
+  it("measures from the write's acknowledgement to the first read that sees it", async () => {
+    const { endpoints, calls, base } = scripted([404, 404, 200]);
+    const prober = new Prober({ endpoints, runId: "t" });
+    const [sample] = await prober.probe(EAST);
+    // PUT acknowledged at +100 + 10; reads started at +200, +300, +400: seen by the third.
+    expect(sample).to.deep.equal({ from: EAST, to: WEST, writtenAt: base + 110, lagMs: 290 });
+    expect(calls).to.deep.equal([`PUT ${EAST}`, `GET ${WEST}`, `GET ${WEST}`, `GET ${WEST}`]);
+    expect(probeLag(prober.samples, 0)).to.deep.equal({
+      [`probe ${EAST}>${WEST}`]: { count: 1, p50: 290, p95: 290, p99: 290, max: 290 },
+    });
+    expect(probeLag(prober.samples, base + 111)).to.deep.equal({});
+  });
+
+  it("stops looking in a region that does not answer, and counts no lag for it", async () => {
+    const { endpoints, calls, base } = scripted([503, 0, 503, 200]);
+    const prober = new Prober({ endpoints, runId: "t" });
+    const [sample] = await prober.probe(EAST);
+    expect(sample).to.deep.equal({ from: EAST, to: WEST, writtenAt: base + 110 });
+    expect(calls.filter((c) => c.startsWith("GET"))).to.have.length(3);
+    expect(probeLag(prober.samples, 0)).to.deep.equal({});
   });
 });

@@ -10,6 +10,8 @@ import type { ConvergenceResult, ReplicationObserver, ServiceEndpoints } from ".
 /** Probe keys expire from the kv table after this long. */
 const PROBE_TTL_SECONDS = 3_600;
 const POLL_MS = 250;
+/** Answers in a row with no response or a 5xx before a probe stops looking in that region. */
+const MAX_DOWN = 3;
 
 export interface ProbeSample {
   readonly from: string;
@@ -54,11 +56,13 @@ export class Prober {
     const others = regions.filter((r) => r !== from);
     const samples = await Promise.all(
       others.map(async (to): Promise<ProbeSample> => {
-        for (;;) {
+        // A region that does not answer (lost, or its API failing) is not polled on.
+        for (let down = 0; ;) {
           const r = await ep.viaRegion(to, { method: "GET", path: `/kv/${key}` });
           if (r.status === 200)
             return { from, to, writtenAt, lagMs: Math.max(0, r.startedAt - writtenAt) };
-          if (Date.now() - writtenAt > limitMs) return { from, to, writtenAt };
+          down = r.status === 0 || r.status >= 500 ? down + 1 : 0;
+          if (down >= MAX_DOWN || Date.now() - writtenAt > limitMs) return { from, to, writtenAt };
           await new Promise((res) => setTimeout(res, POLL_MS));
         }
       }),
