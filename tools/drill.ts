@@ -30,6 +30,9 @@ import {
   type Progress,
 } from "../local/drill/run";
 import { connectSandbox } from "../local/drill/sandbox-target";
+import { connectAws, type AwsDrillTarget } from "../local/drill/aws/target";
+import { parseDnsServer } from "../local/drill/aws/resolver";
+import type { DrillTarget } from "../local/drill/target";
 import { checkJava } from "../local/dynamo";
 import { parseConsistencyOptions, type ConsistencyCliOptions } from "../local/mrsc/cli";
 import { DEFAULT_MRSC_WRITE_LATENCY_MS } from "../local/mrsc/model";
@@ -78,6 +81,7 @@ Load shapes (anomalies):
   --no-heal             leave the fault in place afterwards (with --endpoint)
 
 Target:
+  --target NAME         sandbox (default) or aws: the deployed stacks
   --endpoint URL        drill a running sandbox (npm start) instead of starting one
   --regions LIST        own sandbox: regions (default ${DEFAULT_REGIONS.join(",")})
   --lag MS|MIN-MAX      own sandbox: replication lag (default 600-1200)
@@ -92,6 +96,19 @@ Target:
                         own sandbox, strong: cross-region latency of each strong write
                         (default ${DEFAULT_MRSC_WRITE_LATENCY_MS})
   --verbose             own sandbox: show the handlers' logs
+
+Deployed stacks (--target aws):
+  --outputs DIR|FILE    pulumi stack output --json of every region stack: a directory of
+                        .json files, or the files (repeat, or comma-separated)
+  --dns-server HOST[:PORT]
+                        DNS server the clients ask for the service name (default: the
+                        system's first; env DRILL_DNS_SERVER)
+  --fis-endpoint URL    FIS endpoint (default AWS's; env AWS_ENDPOINT_URL_FIS)
+  --cloudwatch-endpoint URL
+                        CloudWatch endpoint (default AWS's; env AWS_ENDPOINT_URL_CLOUDWATCH)
+  Credentials come from the AWS SDK's default chain. Every fault the drill causes is undone
+  at the end, when it fails and on Ctrl-C; what could not be undone is printed with the
+  command that undoes it.
 
 Output:
   --out FILE            JSON report (default drill-report-<scenario>-<time>.json)
@@ -114,6 +131,8 @@ export interface DrillCliOptions {
   readonly resellWindowMs?: number;
   readonly heal: boolean;
   readonly endpoint?: string;
+  readonly target?: DrillTargetKind;
+  readonly aws?: AwsCliOptions;
   readonly regions?: string[];
   readonly lag?: LagRange;
   readonly healthIntervalMs?: number;
@@ -125,8 +144,65 @@ export interface DrillCliOptions {
   readonly includeOps: boolean;
 }
 
-export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help" {
+export const DRILL_TARGETS = ["sandbox", "aws"] as const;
+export type DrillTargetKind = (typeof DRILL_TARGETS)[number];
+
+export interface AwsCliOptions {
+  readonly outputs: string[];
+  readonly dnsServer?: string;
+  readonly fisEndpoint?: string;
+  readonly cloudWatchEndpoint?: string;
+}
+
+/** `--target aws` options; refuses the sandbox-only ones. */
+function awsOptions(values: Record<string, unknown>, env: NodeJS.ProcessEnv): AwsCliOptions {
+  const sandboxOnly = [
+    "endpoint",
+    "regions",
+    "lag",
+    "health-interval",
+    "health-threshold",
+    "policy",
+    "consistency",
+    "witness-region",
+    "mrsc-write-latency-ms",
+    "verbose",
+    "ttl",
+    "no-heal",
+  ].filter((k) => values[k] !== undefined);
+  if (sandboxOnly.length > 0) {
+    throw new UsageError(
+      `--${sandboxOnly.join(", --")} not with --target aws (a deployed record's TTL is fixed; a drill never leaves a fault in place)`,
+    );
+  }
+  const outputs = ((values["outputs"] as string[] | undefined) ?? []).flatMap(
+    (v) => listOption(v) ?? [],
+  );
+  if (outputs.length === 0)
+    throw new UsageError("--target aws needs --outputs DIR|FILE (pulumi stack output --json)");
+  const pick = (flag: string, envName: string): string | undefined =>
+    (values[flag] as string | undefined) ?? env[envName];
+  const dnsServer = pick("dns-server", "DRILL_DNS_SERVER");
+  const fisEndpoint = pick("fis-endpoint", "AWS_ENDPOINT_URL_FIS");
+  const cloudWatchEndpoint = pick("cloudwatch-endpoint", "AWS_ENDPOINT_URL_CLOUDWATCH");
+  return {
+    outputs,
+    ...(dnsServer !== undefined ? { dnsServer } : {}),
+    ...(fisEndpoint !== undefined ? { fisEndpoint } : {}),
+    ...(cloudWatchEndpoint !== undefined ? { cloudWatchEndpoint } : {}),
+  };
+}
+
+export function parseDrillArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): DrillCliOptions | "help" {
   const values = parseOptions(argv, {
+    target: { type: "string" },
+    outputs: { type: "string", multiple: true },
+    "dns-server": { type: "string" },
+    "fis-endpoint": { type: "string" },
+    "cloudwatch-endpoint": { type: "string" },
     scenario: { type: "string" },
     region: { type: "string" },
     duration: { type: "string" },
@@ -164,6 +240,12 @@ export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help
       `--fault-at (${faultAtS}) must come before the end of --duration (${durationS})`,
     );
   }
+  const target = choiceOption("target", values.target, DRILL_TARGETS) ?? "sandbox";
+  const aws = target === "aws" ? awsOptions(values, env) : undefined;
+  const awsOnly = ["outputs", "dns-server", "fis-endpoint", "cloudwatch-endpoint"] as const;
+  const strayAws = awsOnly.filter((k) => values[k] !== undefined);
+  if (target !== "aws" && strayAws.length > 0)
+    throw new UsageError(`--${strayAws.join(", --")} belong to --target aws`);
   const endpoint = values.endpoint;
   const ownOnly = [
     "regions",
@@ -191,7 +273,7 @@ export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help
   }
   const ttl =
     numberOption("ttl", values.ttl, 0, 86_400) ??
-    (endpoint === undefined ? DRILL_DEFAULT_TTL_SECONDS : undefined);
+    (endpoint === undefined && target === "sandbox" ? DRILL_DEFAULT_TTL_SECONDS : undefined);
   const healthIntervalMs = intOption("health-interval", values["health-interval"], 50, 600_000);
   const healthThreshold = intOption("health-threshold", values["health-threshold"], 1, 10);
   const policy = choiceOption("policy", values.policy, ROUTING_POLICIES);
@@ -219,6 +301,8 @@ export function parseDrillArgs(argv: readonly string[]): DrillCliOptions | "help
     ...(resell !== undefined ? { resellWindowMs: resell } : {}),
     heal: !values["no-heal"],
     ...(endpoint !== undefined ? { endpoint } : {}),
+    target,
+    ...(aws !== undefined ? { aws } : {}),
     ...(regions !== undefined ? { regions } : {}),
     ...(lag !== undefined ? { lag } : {}),
     ...(healthIntervalMs !== undefined ? { healthIntervalMs } : {}),
@@ -242,35 +326,91 @@ function progressLine(p: Progress): string {
   return `[${t}/${p.durationMs / 1000} s] ${fault} | ops ${p.ops}: ${p.ok} ok, ${p.failed} failed, ${p.refused} refused, ${p.staleReads} stale | acked twice ${p.ackedTwice} | last 5 s: ${served}, failed ${p.recentFailed}`;
 }
 
+/** What to undo when the process is interrupted (Ctrl-C) during a drill. */
+let onInterrupt: (() => Promise<string[]>) | undefined;
+
+interface OpenTarget {
+  readonly target: DrillTarget;
+  /** Undoes what is left and stops what was started; returns what could not be undone. */
+  readonly close: () => Promise<string[]>;
+}
+
+async function openSandbox(
+  opts: DrillCliOptions,
+  out: (line: string) => void,
+): Promise<OpenTarget> {
+  let sandbox: Sandbox | undefined;
+  let endpoint = opts.endpoint;
+  if (endpoint === undefined) {
+    const java = checkJava();
+    if (!java.ok) throw new Error(java.message);
+    out("starting a sandbox for the drill");
+    sandbox = await startSandbox({
+      ...(opts.regions ? { regions: opts.regions } : {}),
+      ...(opts.lag ? { lag: opts.lag } : {}),
+      ...(opts.ttlSeconds !== undefined ? { ttlSeconds: opts.ttlSeconds } : {}),
+      ...(opts.policy ? { policy: opts.policy } : {}),
+      ...opts.consistency,
+      healthCheck: {
+        ...(opts.healthIntervalMs !== undefined ? { intervalMs: opts.healthIntervalMs } : {}),
+        ...(opts.healthThreshold !== undefined ? { failureThreshold: opts.healthThreshold } : {}),
+      },
+      verbose: opts.verbose,
+    });
+    out(`sandbox ready in ${seconds(sandbox.startupMs)}: ${sandbox.urls.status}`);
+    endpoint = sandbox.urls.global;
+  }
+  const close = async (): Promise<string[]> => {
+    await sandbox?.stop();
+    return [];
+  };
+  try {
+    return { target: await connectSandbox({ endpoint }), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function openAws(
+  opts: DrillCliOptions,
+  aws: AwsCliOptions,
+  out: (line: string) => void,
+): Promise<OpenTarget> {
+  out(`checking the deployment (${aws.outputs.join(", ")})`);
+  const target: AwsDrillTarget = await connectAws({
+    outputs: aws.outputs,
+    scenario: opts.scenario,
+    faultRegion: opts.faultRegion,
+    ...(aws.dnsServer !== undefined ? { dnsServer: parseDnsServer(aws.dnsServer) } : {}),
+    fisEndpoint: aws.fisEndpoint,
+    cloudWatchEndpoint: aws.cloudWatchEndpoint,
+    onNote: (line) => out(line),
+  });
+  out(`drilling ${target.name}: regions ${target.endpoints.regions.join(", ")}`);
+  let closed: Promise<string[]> | undefined;
+  const close = (): Promise<string[]> =>
+    (closed ??= (async () => {
+      const failures = await target.undoAll();
+      await target.close();
+      return failures;
+    })());
+  return { target, close };
+}
+
 /** Runs a drill as the CLI does; returns the report and where it was written. */
 export async function drill(
   opts: DrillCliOptions,
   io: { out: (line: string) => void; progress: (p: Progress) => void },
 ): Promise<{ report: DrillReport; file: string }> {
-  let sandbox: Sandbox | undefined;
+  const open =
+    opts.target === "aws" && opts.aws
+      ? await openAws(opts, opts.aws, io.out)
+      : await openSandbox(opts, io.out);
+  onInterrupt = open.close;
+  let closed = false;
   try {
-    let endpoint = opts.endpoint;
-    if (endpoint === undefined) {
-      const java = checkJava();
-      if (!java.ok) throw new Error(java.message);
-      io.out("starting a sandbox for the drill");
-      sandbox = await startSandbox({
-        ...(opts.regions ? { regions: opts.regions } : {}),
-        ...(opts.lag ? { lag: opts.lag } : {}),
-        ...(opts.ttlSeconds !== undefined ? { ttlSeconds: opts.ttlSeconds } : {}),
-        ...(opts.policy ? { policy: opts.policy } : {}),
-        ...opts.consistency,
-        healthCheck: {
-          ...(opts.healthIntervalMs !== undefined ? { intervalMs: opts.healthIntervalMs } : {}),
-          ...(opts.healthThreshold !== undefined ? { failureThreshold: opts.healthThreshold } : {}),
-        },
-        verbose: opts.verbose,
-      });
-      io.out(`sandbox ready in ${seconds(sandbox.startupMs)}: ${sandbox.urls.status}`);
-      endpoint = sandbox.urls.global;
-    }
-    const target = await connectSandbox({ endpoint });
-    const report = await runDrill(target, {
+    const drilled = await runDrill(open.target, {
       scenario: opts.scenario,
       ...(opts.faultRegion !== undefined ? { faultRegion: opts.faultRegion } : {}),
       durationMs: opts.durationMs,
@@ -291,6 +431,10 @@ export async function drill(
       onProgress: io.progress,
       onStep: (line) => io.out(line),
     });
+    const stillFaulted = await open.close();
+    closed = true;
+    for (const line of stillFaulted) io.out(line);
+    const report = { ...drilled, notes: [...drilled.notes, ...stillFaulted] };
     const stamp = report.startedAt.replace(/[:.]/g, "-");
     const file = opts.out ?? `drill-report-${opts.scenario}-${stamp}.json`;
     writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
@@ -298,7 +442,8 @@ export async function drill(
     if (report.compensation) io.out(`compensation: ${compensationLine(report.compensation)}`);
     return { report, file };
   } finally {
-    await sandbox?.stop();
+    if (!closed) for (const line of await open.close()) io.out(line);
+    onInterrupt = undefined;
   }
 }
 
@@ -328,9 +473,28 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.on(signal, () => {
       if (interrupted) process.exit(130);
       interrupted = true;
-      out(`${signal}: stopping (the drill's sandbox, if any, is stopped too)`);
-      // The sandbox's JVMs are killed by the DynamoDB Local helper's own signal handler.
-      setTimeout(() => process.exit(130), 3_000).unref();
+      out(`${signal}: stopping (the drill's sandbox, if any, is stopped too; faults are undone)`);
+      const undo = onInterrupt;
+      if (undo === undefined) {
+        // The sandbox's JVMs are killed by the DynamoDB Local helper's own signal handler.
+        setTimeout(() => process.exit(130), 3_000).unref();
+        return;
+      }
+      // Undoing a fault waits for FIS to stop its experiment: give it time (Ctrl-C again to quit).
+      setTimeout(() => {
+        out("still undoing after 120 s: giving up; check the faults above by hand");
+        process.exit(130);
+      }, 120_000).unref();
+      void undo().then(
+        (failures) => {
+          for (const line of failures) out(line);
+          process.exit(130);
+        },
+        (err: unknown) => {
+          out(`undoing failed: ${(err as Error).message}`);
+          process.exit(130);
+        },
+      );
     });
   }
   try {

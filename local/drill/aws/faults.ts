@@ -1,0 +1,168 @@
+/**
+ * Faults the AWS target causes, and a ledger of those still in place so a drill never leaves one
+ * behind: FIS experiments (started from the ChaosExperiments templates, stopped at the end, on
+ * Ctrl-C, or when the drill fails) and routing controls turned Off. When an undo fails, the
+ * ledger says what is still faulted and the command that undoes it.
+ */
+import {
+  FisClient,
+  GetExperimentCommand,
+  ListExperimentsCommand,
+  StartExperimentCommand,
+  StopExperimentCommand,
+} from "@aws-sdk/client-fis";
+
+export interface ActiveFault {
+  /** In words: "FIS experiment EXP123 (pause-replication in us-east-1)". */
+  readonly what: string;
+  readonly undo: () => Promise<void>;
+  /** A shell command that undoes it, for when `undo` fails. */
+  readonly command: string;
+}
+
+export class FaultLedger {
+  private readonly active = new Map<string, ActiveFault>();
+
+  add(key: string, fault: ActiveFault): void {
+    this.active.set(key, fault);
+  }
+  remove(key: string): void {
+    this.active.delete(key);
+  }
+  has(key: string): boolean {
+    return this.active.has(key);
+  }
+  get size(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Undoes every fault still in place, newest first. Returns one line per fault that could not
+   * be undone: what is still faulted and the command that undoes it.
+   */
+  async undoAll(): Promise<string[]> {
+    const failures: string[] = [];
+    for (const [key, fault] of [...this.active.entries()].reverse()) {
+      try {
+        await fault.undo();
+        this.active.delete(key);
+      } catch (err) {
+        failures.push(
+          `STILL FAULTED: ${fault.what} (${(err as Error).message}); undo it with: ${fault.command}`,
+        );
+      }
+    }
+    return failures;
+  }
+}
+
+/** FIS experiment states in which the experiment may still act. */
+const LIVE = new Set(["pending", "initiating", "running", "stopping"]);
+const STOP_WAIT_MS = 60_000;
+
+export interface FisFaultsOptions {
+  /** The FIS client of a region: a template lives in the region it faults, and starts there. */
+  readonly client: (region: string) => FisClient;
+  readonly ledger: FaultLedger;
+  /** How often to ask whether a stopped experiment has ended. @default 1000 */
+  readonly pollMs?: number;
+  readonly stopWaitMs?: number;
+}
+
+export class FisFaults {
+  /** Template id -> running experiment id and its region. */
+  private readonly running = new Map<string, { id: string; region: string }>();
+
+  constructor(private readonly o: FisFaultsOptions) {}
+
+  /** Experiments in `region` of `templateIds` that are not finished: "EXP1 (template T, running)". */
+  async liveExperiments(region: string, templateIds: readonly string[]): Promise<string[]> {
+    const wanted = new Set(templateIds);
+    const live: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.o
+        .client(region)
+        .send(new ListExperimentsCommand({ maxResults: 100, ...(nextToken ? { nextToken } : {}) }));
+      for (const e of page.experiments ?? []) {
+        const status = e.state?.status ?? "";
+        if (e.experimentTemplateId && wanted.has(e.experimentTemplateId) && LIVE.has(status))
+          live.push(`${e.id} (template ${e.experimentTemplateId}, ${status})`);
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return live;
+  }
+
+  /** Starts the template's experiment (once) and records how to stop it. */
+  async start(templateId: string, region: string, what: string): Promise<string> {
+    const already = this.running.get(templateId);
+    if (already) return already.id;
+    const out = await this.o.client(region).send(
+      new StartExperimentCommand({
+        experimentTemplateId: templateId,
+        tags: { "resilient-dynamo": "drill" },
+      }),
+    );
+    const id = out.experiment?.id;
+    if (!id) throw new Error(`FIS StartExperiment ${templateId} returned no experiment id`);
+    this.running.set(templateId, { id, region });
+    this.o.ledger.add(`fis:${id}`, {
+      what: `FIS experiment ${id} (${what})`,
+      undo: async () => {
+        await this.stop(templateId);
+      },
+      command: `aws fis stop-experiment --id ${id} --region ${region}`,
+    });
+    return id;
+  }
+
+  /**
+   * Stops the template's experiment and waits until FIS says it has ended. An experiment that
+   * already ended (its duration ran out, a stop condition tripped) counts as stopped.
+   */
+  async stop(templateId: string): Promise<string | undefined> {
+    const run = this.running.get(templateId);
+    if (!run) return undefined;
+    const { id, region } = run;
+    const state = await this.status(id, region);
+    let ended: string | undefined;
+    if (LIVE.has(state.status) && state.status !== "stopping") {
+      await this.o.client(region).send(new StopExperimentCommand({ id }));
+    } else if (!LIVE.has(state.status)) {
+      ended = `FIS experiment ${id} had already ended: ${state.status}${state.reason ? ` (${state.reason})` : ""}`;
+    }
+    const until = Date.now() + (this.o.stopWaitMs ?? STOP_WAIT_MS);
+    for (;;) {
+      const s = await this.status(id, region);
+      if (!LIVE.has(s.status)) break;
+      if (Date.now() > until)
+        throw new Error(`experiment ${id} is still ${s.status} after StopExperiment`);
+      await new Promise((r) => setTimeout(r, this.o.pollMs ?? 1_000));
+    }
+    this.running.delete(templateId);
+    this.o.ledger.remove(`fis:${id}`);
+    return ended;
+  }
+
+  /** Stops every experiment this drill started. */
+  async stopAll(): Promise<string[]> {
+    const notes: string[] = [];
+    for (const t of [...this.running.keys()]) {
+      const n = await this.stop(t);
+      if (n) notes.push(n);
+    }
+    return notes;
+  }
+
+  private async status(
+    id: string,
+    region: string,
+  ): Promise<{ status: string; reason?: string | undefined }> {
+    const out = await this.o.client(region).send(new GetExperimentCommand({ id }));
+    return {
+      status: out.experiment?.state?.status ?? "unknown",
+      reason: out.experiment?.state?.reason,
+    };
+  }
+}
