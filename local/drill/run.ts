@@ -196,6 +196,9 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
     await target.setTtl(opts.ttlSeconds);
   }
   const settings = await target.settings();
+  const faultText =
+    target.faults.describe?.(opts.scenario, faultRegion) ??
+    describeFault(opts.scenario, faultRegion);
 
   step(`creating ${plan.pairs} customer/product pairs`);
   const pairs = await createPairs(target, plan.pairs, notes);
@@ -213,9 +216,7 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
   const load = new Load({ target, clients, clientsPerRegion, pairs, intervalMs, shape, t0, notes });
   let faultAt: number | undefined;
 
-  step(
-    `running ${durationMs / 1000} s of load; ${describeFault(opts.scenario, faultRegion)} at ${faultAtMs / 1000} s`,
-  );
+  step(`running ${durationMs / 1000} s of load; ${faultText} at ${faultAtMs / 1000} s`);
   load.start(
     clientOffsets(clients.length, regions.length, clientsPerRegion, intervalMs, {
       ttlMs: (settings.ttlSeconds ?? 0) * 1000,
@@ -233,9 +234,7 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
     await sleep(t0 + faultAtMs - Date.now());
     faultAt = load.rel(Date.now());
     surviving = await injectFault(target, opts.scenario, faultRegion, initialControls, heal);
-    step(
-      `fault injected at ${(faultAt / 1000).toFixed(1)} s: ${describeFault(opts.scenario, faultRegion)}`,
-    );
+    step(`fault injected at ${(faultAt / 1000).toFixed(1)} s: ${faultText}`);
     if (opts.scenario === "region-loss" && plan.resellWindowMs > 0) {
       // Selling goes on: what the lost region sold just before the loss is offered again.
       load.resell(
@@ -305,7 +304,7 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
     startedAt: new Date(t0).toISOString(),
     faultInjectedAt: new Date(t0 + faultAtRel).toISOString(),
     endedAt: new Date(endedAt).toISOString(),
-    fault: describeFault(opts.scenario, faultRegion),
+    fault: faultText,
     rto: computeRto(ops, faultAtRel, faultRegion, opts.scenario),
     requests: countRequests(ops, faultAtRel, regions),
     replicationLagMs: lag,

@@ -9,6 +9,7 @@
  */
 import type { Summary } from "../stats";
 import type { RegionTables } from "./anomalies";
+import type { Scenario } from "./report";
 
 export type ControlState = "On" | "Off";
 
@@ -59,6 +60,8 @@ export interface RoutingControlClient {
 
 /** Faults the drill can cause. A target leaves out what it cannot do. */
 export interface FaultInjector {
+  /** How this target causes a scenario's fault, for progress lines and the report. */
+  describe?(scenario: Scenario, region: string): string;
   stopRegion?(region: string): Promise<void>;
   startRegion?(region: string): Promise<void>;
   pauseReplication?(from?: string, to?: string): Promise<void>;

@@ -178,6 +178,12 @@ export async function connectAws(o: AwsTargetOptions): Promise<AwsDrillTarget> {
     endpoints,
     controls,
     faults: {
+      describe: (scenario, region) =>
+        scenario === "switch"
+          ? `routing control of ${region} turned Off (ARC)`
+          : scenario === "region-loss"
+            ? `every Lambda invocation fails in ${region} (FIS lambda-errors)`
+            : `replication to and from ${region} paused (FIS replication-pause in every region)`,
       stopRegion: async (region) => {
         const f = fault("region-loss", region);
         await fis.start(f.id, f.region, f.what);
