@@ -59,6 +59,12 @@ export interface ServiceAlarmsArgs {
   tableNames: pulumi.Input<Record<TableKey, string>>;
   /** Every other region with a replica of the tables. */
   receivingRegions: ReceivingRegion[];
+  /**
+   * Tables replicated synchronously (MRSC): a write reaches a majority or fails, so they report
+   * no replication latency to alarm on and get no replication or stalled alarms; their failures
+   * show as the API's 5XX. @default none (every table is eventual)
+   */
+  strongTables?: TableKey[];
   /** The REST API's name and stage: the `ApiName` and `Stage` dimensions. */
   apiName: pulumi.Input<string>;
   stageName: pulumi.Input<string>;
@@ -104,7 +110,8 @@ export class ServiceAlarms extends pulumi.ComponentResource {
     const arns: Record<string, pulumi.Output<string>> = {};
     const writes = writeOperationsByTable();
 
-    for (const table of TABLE_KEYS) {
+    const strong = new Set(args.strongTables ?? []);
+    for (const table of TABLE_KEYS.filter((k) => !strong.has(k))) {
       const tableName = tableNames.apply((n) => n[table]);
       for (const to of args.receivingRegions) {
         const key = `${table}-${to.key}`;

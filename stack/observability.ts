@@ -15,6 +15,7 @@ import {
 import { kmsKeysByRegion, type StackConfig } from "../config";
 import { CANARY_ORDER_ID, CANARY_PRODUCT_ID } from "../functions/domain/canary-data";
 import { FUNCTION_NAMES } from "../functions/routes";
+import { TABLES } from "../functions/tables";
 import { peerView, type RegionView, type StackRefs, type TableOutputs } from "./references";
 
 export interface ObservabilityArgs {
@@ -155,6 +156,8 @@ export function observability(args: ObservabilityArgs): ObservabilityOutputs {
     region: cfg.region,
     tableNames: tables.tableNames,
     receivingRegions: receivingRegions(args, tableRegions),
+    strongTables:
+      cfg.consistency === "strong" ? TABLES.filter((t) => t.strong).map((t) => t.key) : [],
     apiName: api.apiName,
     stageName: api.stageName,
     functions: Object.fromEntries(FUNCTION_NAMES.map((f) => [f, functionNames.apply((n) => n[f])])),

@@ -159,6 +159,24 @@ describe("consistency modes of the region stacks", function () {
       }
     });
 
+    it("replication alarms watch only the eventual table (kv); MRSC tables replicate or fail", () => {
+      for (const [eventualRun, strongRun] of [
+        [eventual1, strong1],
+        [eventual2, strong2],
+      ] as const) {
+        const replicationKeys = (run: StackEvaluation) =>
+          Object.keys(run.outputs["alarmArns"] as Record<string, string>).filter((k) =>
+            /^(replication|stalled)-/.test(k),
+          );
+        const tableOf = (key: string) => key.split("-")[1];
+        expect(new Set(replicationKeys(eventualRun).map(tableOf))).to.deep.equal(
+          new Set(["customers", "products", "orders", "kv"]),
+        );
+        expect(new Set(replicationKeys(strongRun).map(tableOf))).to.deep.equal(new Set(["kv"]));
+      }
+      expect(STRONG_KEYS).to.not.include("kv");
+    });
+
     it("each stack exports consistency strong; region1 its witness", () => {
       expect(strong1.outputs["consistency"]).to.equal("strong");
       expect(strong2.outputs["consistency"]).to.equal("strong");
