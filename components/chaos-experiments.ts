@@ -144,6 +144,8 @@ export interface ChaosExperimentsArgs {
   lambdaDelayMs?: number;
   /** Retention of the experiment log groups, days. @default 30 */
   logRetentionDays?: number;
+  /** The tables are MRSC global tables (their replication pause needs more). @default false */
+  strongConsistency?: boolean;
   tags?: Record<string, string>;
 }
 
@@ -257,6 +259,7 @@ export class ChaosExperiments extends pulumi.ComponentResource {
                     functionArns: functions,
                     configBucketArn: bucket,
                     logGroupArn: logArn,
+                    strongConsistency: args.strongConsistency ?? false,
                   }),
                 ),
               ),

@@ -151,6 +151,11 @@ export interface FisRoleInput {
   readonly configBucketArn?: string;
   /** The experiment log group's ARN (without `:*`). */
   readonly logGroupArn: string;
+  /**
+   * The tables are MRSC global tables: pausing their replication also needs
+   * `dynamodb:InjectError` (FIS actions reference, aws:dynamodb:global-table-pause-replication).
+   */
+  readonly strongConsistency?: boolean;
 }
 
 function sorted(values: readonly string[]): string[] {
@@ -181,6 +186,14 @@ export function fisRolePolicy(fault: ChaosFault, input: FisRoleInput): PolicyDoc
       ],
       Resource: [...tables, ...tables.map((t) => `${t}/stream/*`)],
     });
+    if (input.strongConsistency) {
+      statements.push({
+        Sid: "PauseMrscReplication",
+        Effect: "Allow",
+        Action: ["dynamodb:InjectError"],
+        Resource: tables,
+      });
+    }
   } else {
     if (input.functionArns.length === 0) {
       throw new Error(`${fault}: no function ARNs in ${input.region}`);

@@ -110,6 +110,7 @@ async function composeChaos(args: ChaosArgs): Promise<ChaosExperiments | undefin
     namePrefix: config.namePrefix,
     regions: members.map((m) => ({ ...m, logKmsKeyArn: keys?.[m.region] })),
     logRetentionDays: config.logRetentionDays,
+    strongConsistency: config.consistency === "strong",
     tags: args.tags,
   });
 }

@@ -249,6 +249,8 @@ describe("ChaosExperiments (FIS) on the region stacks", function () {
         Resource: [...tables, ...tables.map((t) => `${t}/stream/*`)],
       });
       for (const arn of tables) expect(arn).to.match(/^arn:aws:dynamodb:us-east-1:/);
+      // Eventual tables: no error injection.
+      expect(JSON.stringify(doc)).to.not.include("InjectError");
     });
 
     it("logs every experiment to a log group of its region with retention", () => {
@@ -464,6 +466,25 @@ describe("FIS plan (pure)", () => {
         logGroupArn: "x",
       }),
     ).to.throw(/replication-pause: no table ARNs in us-east-1/);
+  });
+
+  it("pausing MRSC tables may also inject errors, on the region's tables only", () => {
+    const input = {
+      region: "us-east-1",
+      accountId: "000000000000",
+      tableArns: ["arn:aws:dynamodb:us-east-1:000000000000:table/t"],
+      functionArns: [],
+      logGroupArn: "x",
+    };
+    const statements = (strong: boolean) =>
+      fisRolePolicy("replication-pause", { ...input, strongConsistency: strong }).Statement;
+    expect(statements(true)).to.deep.include({
+      Sid: "PauseMrscReplication",
+      Effect: "Allow",
+      Action: ["dynamodb:InjectError"],
+      Resource: input.tableArns,
+    });
+    expect(JSON.stringify(statements(false))).to.not.include("InjectError");
   });
 
   it("the trust policy names this account and this region's experiments", () => {
