@@ -4,12 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ID_MAX_LENGTH, ID_PATTERN } from "../functions/domain/validation";
 import { ROUTES, type HttpMethod } from "../functions/routes";
 import { bundleFunction } from "./bundle";
-import {
-  SYNTHETICS_NAMESPACE,
-  canaryPolicy,
-  serviceTrustPolicy,
-  tlsOnlyBucketPolicy,
-} from "./policies";
+import { SYNTHETICS_NAMESPACE, canaryPolicy, serviceTrustPolicy } from "./policies";
+import { privateBucket } from "./private-bucket";
 import { executeApiPath } from "./regional-api";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 
@@ -274,57 +270,16 @@ export class CanaryFleet extends pulumi.ComponentResource {
     const interval = scheduleSeconds(schedule);
     const retention = args.artifactRetentionDays ?? 30;
 
-    const bucket = new aws.s3.Bucket(
-      `${name}-artifacts`,
-      { region, forceDestroy: args.forceDestroyArtifacts ?? false, tags: args.tags },
-      parent,
-    );
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
-      `${name}-artifacts`,
-      {
-        region,
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      parent,
-    );
-    new aws.s3.BucketOwnershipControls(
-      `${name}-artifacts`,
-      { region, bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      parent,
-    );
     const kmsKeyArn = args.kmsKeyArn;
-    new aws.s3.BucketServerSideEncryptionConfiguration(
+    const { bucket, publicAccessBlock: publicAccess } = privateBucket(
       `${name}-artifacts`,
       {
         region,
-        bucket: bucket.id,
-        rules: [
-          kmsKeyArn
-            ? {
-                applyServerSideEncryptionByDefault: {
-                  sseAlgorithm: "aws:kms",
-                  kmsMasterKeyId: kmsKeyArn,
-                },
-                bucketKeyEnabled: true,
-              }
-            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
-        ],
+        kmsKeyArn: args.kmsKeyArn,
+        forceDestroy: args.forceDestroyArtifacts ?? false,
+        tags: args.tags,
       },
-      parent,
-    );
-    // Deny-only, so it cannot conflict with the public access block; applied after it anyway.
-    new aws.s3.BucketPolicy(
-      `${name}-artifacts`,
-      {
-        region,
-        bucket: bucket.id,
-        policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))),
-      },
-      { parent: this, dependsOn: [publicAccess] },
+      this,
     );
     const versioning = new aws.s3.BucketVersioning(
       `${name}-artifacts`,

@@ -9,7 +9,7 @@ import {
   fisTrustPolicy,
   resolveFaultOptions,
 } from "./fis-plan";
-import { tlsOnlyBucketPolicy } from "./policies";
+import { privateBucket } from "./private-bucket";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 
 export interface FisLambdaTargetArgs {
@@ -37,51 +37,10 @@ export class FisLambdaTarget extends pulumi.ComponentResource {
     assertRegion("region", args.region);
     const region = args.region;
     const parent = { parent: this };
-    const bucket = new aws.s3.Bucket(`${name}-config`, { region, tags: args.tags }, parent);
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+    const { bucket } = privateBucket(
       `${name}-config`,
-      {
-        region,
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      parent,
-    );
-    new aws.s3.BucketOwnershipControls(
-      `${name}-config`,
-      { region, bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      parent,
-    );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-config`,
-      {
-        region,
-        bucket: bucket.id,
-        rules: [
-          args.kmsKeyArn
-            ? {
-                applyServerSideEncryptionByDefault: {
-                  sseAlgorithm: "aws:kms",
-                  kmsMasterKeyId: args.kmsKeyArn,
-                },
-                bucketKeyEnabled: true,
-              }
-            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
-        ],
-      },
-      parent,
-    );
-    new aws.s3.BucketPolicy(
-      `${name}-config`,
-      {
-        region,
-        bucket: bucket.id,
-        policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))),
-      },
-      { parent: this, dependsOn: [publicAccess] },
+      { region, kmsKeyArn: args.kmsKeyArn, tags: args.tags },
+      this,
     );
     // FIS deletes a configuration when its action ends; this catches one a failure left behind.
     new aws.s3.BucketLifecycleConfiguration(
