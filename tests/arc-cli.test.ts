@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { expect } from "chai";
 import fc from "fast-check";
-import { mockClient } from "aws-sdk-client-mock";
+import { mockClient, type AwsStub } from "aws-sdk-client-mock";
 import {
   AccessDeniedException,
   GetRoutingControlStateCommand,
@@ -83,7 +83,12 @@ const refused = (): Error =>
   Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:443"), { code: "ECONNREFUSED" });
 
 describe("arc CLI", () => {
-  const cluster = mockClient(Route53RecoveryClusterClient);
+  // Installed when this suite runs, not when mocha loads the file: a mock made at load time
+  // would replace every ARC client of the suites that run before this one.
+  let cluster: AwsStub<any, any, any>;
+  before(() => {
+    cluster = mockClient(Route53RecoveryClusterClient) as unknown as AwsStub<any, any, any>;
+  });
   /** Region of the client each call went through, in call order. */
   let via: string[];
   let states: Record<string, RoutingControlState>;

@@ -267,9 +267,15 @@ describe("drill --target aws: signing", () => {
 });
 
 describe("drill --target aws: refusals before any change, and undo", () => {
-  const arc = mockClient(Route53RecoveryClusterClient);
-  // client-fis 3.523 is built on older @smithy types than aws-sdk-client-mock's: same runtime.
-  const fis = mockClient(FisClient as never) as unknown as AwsStub<any, any, any>;
+  // Installed when this suite runs, not when mocha loads the file: a mock made at load time
+  // would replace the ARC and FIS clients of the suites that run before this one.
+  let arc: AwsStub<any, any, any>;
+  let fis: AwsStub<any, any, any>;
+  before(() => {
+    arc = mockClient(Route53RecoveryClusterClient) as unknown as AwsStub<any, any, any>;
+    // client-fis 3.523 is built on older @smithy types than aws-sdk-client-mock's: same runtime.
+    fis = mockClient(FisClient as never) as unknown as AwsStub<any, any, any>;
+  });
   let dir: string;
   beforeEach(() => {
     arc.reset();
