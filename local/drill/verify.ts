@@ -88,7 +88,8 @@ export interface RepairSummary {
 /**
  * The repair step, after replication converged and before anomalies are counted: counts this
  * drill's products sold without an order, runs the target's repair in each surviving region in
- * turn, then waits for what it wrote to replicate. Without `target.repair` it only counts.
+ * turn, waiting for what one region wrote to replicate before the next. Without `target.repair`
+ * it only counts.
  */
 export async function repairData(
   target: DrillTarget,
@@ -102,9 +103,13 @@ export async function repairData(
   const byRegion: Record<string, RepairCounts> = {};
   const repair = target.repair?.bind(target);
   if (repair) {
-    for (const region of surviving) byRegion[region] = await repair(region);
-    const wrote = Object.values(byRegion).some((c) => c.ordersWritten + c.claimsReleased > 0);
-    if (wrote) await target.replication.waitConverged(convergeTimeoutMs);
+    for (const region of surviving) {
+      const counts = await repair(region);
+      byRegion[region] = counts;
+      // The next region sees what this one wrote, so a sale is repaired (and counted) once.
+      if (counts.ordersWritten + counts.claimsReleased > 0)
+        await target.replication.waitConverged(convergeTimeoutMs);
+    }
   }
   const sum = (f: (c: RepairCounts) => number): number =>
     Object.values(byRegion).reduce((n, c) => n + f(c), 0);
