@@ -105,6 +105,7 @@ describe("the repair step in the sandbox and the drill (two regions, end to end)
   });
 
   it("POST /control/repair refuses bad bodies, unknown regions and stopped databases, writing nothing", async () => {
+    const { orderId } = await claimWithoutOrder(EAST);
     const cases: [unknown, number, string][] = [
       [{ regions: "us-east-1" }, 400, "regions"],
       [{ regions: [] }, 400, "regions"],
@@ -117,10 +118,15 @@ describe("the repair step in the sandbox and the drill (two regions, end to end)
       expect(res.status, JSON.stringify(body)).to.equal(status);
       expect(res.body.message, JSON.stringify(body)).to.contain(names);
     }
+    expect((await sandbox().scan(EAST, "orders")).map((o) => o.OrderId)).not.to.include(orderId);
+    await sandbox().replicator.waitIdle(10_000);
     await sandbox().stopRegion(WEST, "database");
     const stopped = await http("POST", control("/repair"), { regions: [WEST] });
     expect(stopped.status).to.equal(409);
     expect(stopped.body.message).to.contain(WEST);
+    // Nothing was written by the refused requests: the claim is still there to repair.
+    const repaired = await http("POST", control("/repair"), { regions: [EAST] });
+    expect(repaired.body.regions[EAST]).to.include({ ordersWritten: 1 });
   });
 
   it("a region whose database comes back repairs its sales and says how many orders it wrote", async () => {
