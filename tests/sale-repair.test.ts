@@ -66,6 +66,14 @@ describe("the repair step in the sandbox and the drill (two regions, end to end)
     } finally {
       doc.destroy();
     }
+    // Replicated to every region whose database runs (a poll of the stream may not have seen it).
+    for (const r of [EAST, WEST].filter((n) => sandbox().regionStatus(n).database)) {
+      await eventually(`the claim on ${productId} in ${r}`, 10_000, async () =>
+        (await sandbox().scan(r, "products")).some((p) => p.SoldToOrderId === orderId)
+          ? true
+          : undefined,
+      );
+    }
     return { productId, orderId };
   }
 
@@ -77,7 +85,6 @@ describe("the repair step in the sandbox and the drill (two regions, end to end)
 
   it("POST /control/repair writes the missing order, answers the counts per region, and a rerun writes none", async () => {
     const { productId, orderId } = await claimWithoutOrder(EAST);
-    await sandbox().replicator.waitIdle(10_000);
 
     const dry = await http("POST", control("/repair"), { dryRun: true });
     expect(dry.status).to.equal(200);
@@ -150,7 +157,6 @@ describe("the repair step in the sandbox and the drill (two regions, end to end)
   it("the drill counts sold-without-order before repair, repairs, and counts 0 after; without repair it stays counted", async () => {
     const target = await connectSandbox({ endpoint: sandbox().urls.global });
     const { productId, orderId } = await claimWithoutOrder(EAST);
-    await sandbox().replicator.waitIdle(10_000);
     const products = new Set([productId]);
 
     // A target that cannot repair: the anomaly is counted, before and after.
