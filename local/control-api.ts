@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import type { RepairCounts } from "../functions/data/repair";
 import { TABLE_KEYS, type TableKey } from "../functions/tables";
 import { checkLag, formatLag, parseLag, type LagRange } from "./replication-model";
 import {
@@ -58,6 +59,11 @@ export interface ControlSurface {
   replication(sinceMs: number): unknown;
   convergence(): Promise<unknown>;
   scan(region: string, table: TableKey): Promise<Record<string, unknown>[]>;
+  /**
+   * The repair step (functions/data/repair.ts) in `regions`, default every region whose database
+   * runs; counts per region. Rejects when a named region's database is stopped.
+   */
+  repair(regions?: readonly string[], dryRun?: boolean): Promise<Record<string, RepairCounts>>;
   /** Strong mode: the consistency view; eventual mode: `{ mode: "eventual" }`. */
   consistency(): unknown;
   /** Strong mode with a witness: lose it or bring it back; throws otherwise. */
@@ -85,6 +91,10 @@ const StatesBody = z.union([
   z.strictObject({ states: z.record(z.string(), z.unknown()) }),
   z.record(z.string(), z.unknown()),
 ]);
+const RepairBody = z.strictObject({
+  regions: z.array(z.string()).min(1).optional(),
+  dryRun: z.boolean().optional(),
+});
 const StateBody = z.union([z.strictObject({ state: z.unknown() }), z.string()]);
 
 /**
@@ -197,6 +207,28 @@ async function route(ep: ControlSurface, req: IncomingMessage, res: ServerRespon
     }
     case "GET /replication":
       return json(res, 200, ep.replication(numberParam(url, "since") ?? Date.now() - 60_000));
+    case "POST /repair": {
+      const body = parse(
+        RepairBody,
+        (await readJson(req)) ?? {},
+        '{"regions"?: ["<region>", ...], "dryRun"?: boolean}',
+      );
+      for (const r of body.regions ?? []) checkRegion(ep, r);
+      const stopped = (body.regions ?? []).filter(
+        (r) => (ep.regionStatus(r) as { database?: unknown }).database === false,
+      );
+      if (stopped.length > 0) {
+        throw new HttpError(409, "Conflict", `the database is stopped in ${stopped.join(", ")}`);
+      }
+      const byRegion = await ep.repair(body.regions, body.dryRun ?? false);
+      if (body.dryRun !== true) {
+        const wrote = Object.entries(byRegion).map(
+          ([r, c]) => `${r} ${c.ordersWritten} orders written, ${c.claimsReleased} claims released`,
+        );
+        ep.event("control", `repair: ${wrote.join("; ") || "no region running"}`);
+      }
+      return json(res, 200, { dryRun: body.dryRun ?? false, regions: byRegion });
+    }
     case "GET /replication/convergence":
       return json(res, 200, await ep.convergence());
     case "GET /settings":

@@ -22,6 +22,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { RepairCounts } from "../functions/data/repair";
 import type { TableKey } from "../functions/tables";
 import { SERVED_BY_HEADER } from "../functions/http";
 import { HEALTH_CHECK_USER_AGENT, pathAsSent, targetUrl } from "./regional-server";
@@ -105,6 +106,8 @@ export interface SandboxHooks {
   setLag(lag: LagRange): void;
   convergence(): Promise<Convergence>;
   scan(region: string, table: TableKey): Promise<Record<string, unknown>[]>;
+  /** The repair step in `regions` (default: every running region); counts per region. */
+  repair?(regions?: readonly string[], dryRun?: boolean): Promise<Record<string, RepairCounts>>;
   /** The consistency mode's state (mode, members, write latency); see local/mrsc/mode.ts. */
   consistency?(): unknown;
   setWitness?(up: boolean): void;
@@ -220,6 +223,10 @@ export class GlobalEndpoint {
       replication: (since) => hooks.replication(since),
       convergence: () => hooks.convergence(),
       scan: (region, table) => hooks.scan(region, table),
+      repair: (regions, dryRun) => {
+        if (!hooks.repair) throw new Error("this sandbox cannot run the repair step");
+        return hooks.repair(regions, dryRun);
+      },
       consistency: () => hooks.consistency?.() ?? { mode: "eventual" },
       setWitness: (up) => {
         if (!hooks.setWitness) throw new Error("this sandbox has no witness");

@@ -31,6 +31,8 @@ import {
 } from "./global-endpoint";
 import { RECONCILER } from "../functions/stream-functions";
 import { SandboxReconciler } from "./reconciler";
+import { repairPhrase, repairRegion } from "./sale-repair";
+import type { RepairCounts } from "../functions/data/repair";
 import type { MrscCoordinator } from "./mrsc/coordinator";
 import { consistencyRuntime, type ConsistencyView } from "./mrsc/mode";
 import { RegionalServer } from "./regional-server";
@@ -125,6 +127,11 @@ export interface Sandbox {
   regionStatus(region: string): RegionStatus;
   /** Items of a region's table, unmarshalled, straight from its database. */
   scan(region: string, table: TableKey): Promise<Record<string, unknown>[]>;
+  /**
+   * The repair step (functions/data/repair.ts) in `regions` (default: every region whose database
+   * runs): counts per region. `dryRun` writes nothing.
+   */
+  repair(regions?: readonly string[], dryRun?: boolean): Promise<Record<string, RepairCounts>>;
   /** Replication backlog and whether every running region holds the same items. */
   convergence(): Promise<Convergence>;
   /** Every DynamoDB Local pid this sandbox started (running or not). */
@@ -412,6 +419,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       setLag: (l) => replicator.setLag(l),
       convergence: () => convergence(),
       scan: (region, table) => scan(region, table),
+      repair: (names, dryRun) => repairAll(names, dryRun),
       consistency: () => mode.view(),
       setWitness: (up) => setWitness(up),
     };
@@ -541,6 +549,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         message += `; ${swept} of its orders cancelled (their products went to other orders)`;
       const caught = await mode.catchUp(region);
       if (caught !== undefined) message += `; ${caught}`;
+      // Sales that died between claim and order: the repair step turns them into orders. Its
+      // failure is reported, not a reason to keep the region down (a read or a rerun repairs).
+      message += await repair(region).then(repairPhrase, (err: unknown) => {
+        return `; repair failed (${describe(err)}): run POST /control/repair`;
+      });
       r.server.setUnavailable(undefined);
       ep.event("region", message);
       log(message);
@@ -552,6 +565,24 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       await stopDb(r, true).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** The repair step over a running region's tables, through what its handlers use. */
+  async function repair(region: string, dryRun = false): Promise<RepairCounts> {
+    const db = rt(region).db;
+    if (!db || !tables) throw new Error(`${region}: the database is stopped`);
+    return repairRegion(region, mode.dynamoEndpoint(region, db.endpoint), tables, { dryRun });
+  }
+
+  /** `repair` in each of `names` (default: every region whose database runs), one at a time. */
+  async function repairAll(
+    names?: readonly string[],
+    dryRun = false,
+  ): Promise<Record<string, RepairCounts>> {
+    const out: Record<string, RepairCounts> = {};
+    for (const name of names ?? regions.filter((n) => rt(n).db !== undefined))
+      out[name] = await repair(name, dryRun);
+    return out;
   }
 
   function setWitness(up: boolean): void {
@@ -636,6 +667,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     startRegion,
     regionStatus,
     scan,
+    repair: (names, dryRun) => repairAll(names, dryRun),
     convergence,
     jvmPids: () => [...allPids],
     stop: () => (stopping ??= stopAll()),

@@ -16,7 +16,10 @@ import {
 import { isContended } from "../local/drill/load";
 import { soldBefore } from "../local/drill/run";
 import type { ApiCall, ApiResult, DrillTarget } from "../local/drill/target";
-import { readRegions, settleData } from "../local/drill/verify";
+import { checkData, readRegions, repairData, repairLine, settleData } from "../local/drill/verify";
+import { repairCounts, repairSalesWith } from "../functions/data/repair";
+import type { OrderItem, ProductItem } from "../functions/domain/model";
+import type { OrderStore } from "../functions/domain/orders";
 import { compensationLine, findCompensation } from "../local/drill/compensation";
 
 const EAST = "us-east-1";
@@ -404,5 +407,96 @@ describe("drill compensation (pure)", () => {
     );
     expect(out.compensation).to.deep.include({ doubleSales: 1, outstanding: 1 });
     expect(out.anomalies.doubleSold.count).to.equal(1);
+  });
+});
+
+describe("drill repair step (pure)", () => {
+  const o1 = order("o1", "p1");
+  const claim = (productId: string, o: OrderRecord): ProductRecord => ({
+    ...sold(productId, o),
+    SoldToCustomerId: o.CustomerId,
+    SoldOrderTotal: o.OrderTotal,
+  });
+
+  /** One region's tables, mutable, behind the real repair logic (`repairSalesWith`). */
+  function regionStore(t: { orders: OrderRecord[]; products: ProductRecord[] }): OrderStore {
+    return {
+      getOrder: (id) =>
+        Promise.resolve(t.orders.find((o) => o.OrderId === id) as OrderItem | undefined),
+      getProduct: (id) =>
+        Promise.resolve(t.products.find((p) => p.ProductId === id) as ProductItem | undefined),
+      putOrder: (o) => {
+        const existing = t.orders.find((x) => x.OrderId === o.OrderId) as OrderItem | undefined;
+        if (existing) return Promise.resolve({ written: false, existing });
+        t.orders.push(o as unknown as OrderRecord);
+        return Promise.resolve({ written: true });
+      },
+      releaseClaim: (productId, orderId) => {
+        const i = t.products.findIndex(
+          (p) => p.ProductId === productId && p.SoldToOrderId === orderId,
+        );
+        if (i < 0) return Promise.resolve(false);
+        t.products[i] = { ProductId: productId, ProductStatus: "IN_STOCK" };
+        return Promise.resolve(true);
+      },
+    };
+  }
+
+  function target(withRepair: boolean): DrillTarget & { converges: number } {
+    // One table set for both regions: a converged pair, and what one region writes the other has.
+    const t = { orders: [] as OrderRecord[], products: [claim("p1", o1)] };
+    const out = {
+      converges: 0,
+      replication: {
+        waitConverged: () => {
+          out.converges++;
+          return Promise.resolve({ converged: true, waitedMs: 0 });
+        },
+        scanTables: () => Promise.resolve({ orders: [...t.orders], products: [...t.products] }),
+      },
+      ...(withRepair
+        ? {
+            repair: async () =>
+              repairCounts(
+                await repairSalesWith(
+                  regionStore(t),
+                  t.products.map((p) => p.ProductId),
+                ),
+              ),
+          }
+        : {}),
+    };
+    return out as unknown as DrillTarget & { converges: number };
+  }
+
+  it("counts a claim without its order before repair, writes the order once, and counts 0 after", async () => {
+    const t = target(true);
+    const r = await repairData(t, [EAST, WEST], [], new Set(["p1"]), 1_000);
+    expect(r).to.deep.include({
+      ran: true,
+      soldWithoutOrderBefore: 1,
+      ordersWritten: 1,
+      claimsReleased: 0,
+      leftAsFound: 0,
+    });
+    expect(r.byRegion[EAST]).to.include({ ordersWritten: 1 });
+    expect(r.byRegion[WEST]).to.include({ ordersWritten: 0 });
+    expect(t.converges).to.equal(1);
+    expect(repairLine(r)).to.equal(
+      "sold without order before repair 1; repair wrote 1 orders, released 0 claims",
+    );
+    const after = await checkData(t, [EAST, WEST], [], new Set(["p1"]), 0);
+    expect(after.anomalies.soldWithoutOrder.count).to.equal(0);
+  });
+
+  it("a target without repair leaves the anomaly counted, and says so", async () => {
+    const t = target(false);
+    const r = await repairData(t, [EAST, WEST], [], new Set(["p1"]), 1_000);
+    expect(r).to.deep.include({ ran: false, soldWithoutOrderBefore: 1, ordersWritten: 0 });
+    expect(repairLine(r)).to.equal(
+      "sold without order before repair 1; this target cannot run the repair step",
+    );
+    const after = await checkData(t, [EAST, WEST], [], new Set(["p1"]), 0);
+    expect(after.anomalies.soldWithoutOrder.count).to.equal(1);
   });
 });

@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createApp } from "../functions/app";
-import { repairSales } from "../functions/data/repair";
+import { repairCounts, repairSales } from "../functions/data/repair";
 import { SALE_ATTRIBUTES } from "../functions/domain/model";
 import type { ApiHandler } from "../functions/runtime";
 import type { TableKey } from "../functions/tables";
@@ -144,6 +144,23 @@ describe("orders without transactions, against DynamoDB Local", function () {
     expect(second["order-exists"]).to.deep.equal(["p2"]);
     expect(second["order-written"]).to.deep.equal([]);
     expect(await scan("orders")).to.deep.equal(orders);
+  });
+
+  it("a dry run reports the order it would write and the claim it would release, writing nothing", async () => {
+    expect((await call(region(EAST, crashAfterClaim()), post("dry-1", "p2"))).status).to.equal(500);
+    const won = await call(region(EAST), post("dry-2", "p1"));
+    const stray = { ...(await product("p1")), ProductId: "p3" };
+    await putItems(local.instance().client, tables.products, [stray]);
+    const productsBefore = await scan("products");
+    const doc = testDeps({ endpoint: local.instance().endpoint, tables }).doc;
+    const dry = repairCounts(await repairSales(doc, tables, undefined, { dryRun: true }));
+    expect(dry).to.deep.include({ checked: 3, ordersWritten: 1, claimsReleased: 1 });
+    expect(await scan("products")).to.deep.equal(productsBefore);
+    expect(await scan("orders")).to.deep.equal([won.body]);
+    const real = await repairSales(doc, tables);
+    expect(real["order-written"]).to.deep.equal(["p2"]);
+    expect(real["claim-released"]).to.deep.equal(["p3"]);
+    await expectEverySaleHasItsOrder();
   });
 
   it("a retry in another region completes a crashed sale with the original time and region", async () => {

@@ -5,7 +5,13 @@
  * calls the scanning form.
  */
 import { ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { repairSale, type OrderStore, type RepairOutcome } from "../domain/orders";
+import type { OrderItem } from "../domain/model";
+import {
+  repairSale,
+  type OrderStore,
+  type PutOrderResult,
+  type RepairOutcome,
+} from "../domain/orders";
 import { dynamo } from "./errors";
 import { DynamoOrderStore, type OrderReadTables } from "./orders";
 
@@ -21,6 +27,59 @@ function emptyReport(): RepairReport {
     "claim-changed": [],
     "not-rebuildable": [],
   };
+}
+
+/** The counts an operator reads: how many products each kind of repair touched. */
+export interface RepairCounts {
+  /** SOLD products looked at. */
+  readonly checked: number;
+  readonly ordersWritten: number;
+  readonly claimsReleased: number;
+  /** Changed while the repair looked: run it again. */
+  readonly claimChanged: number;
+  /** SOLD naming a missing order, written before claims carried the order (legacy). */
+  readonly notRebuildable: number;
+}
+
+export function repairCounts(report: RepairReport): RepairCounts {
+  return {
+    checked: Object.values(report).reduce((n, ids) => n + ids.length, 0),
+    ordersWritten: report["order-written"].length,
+    claimsReleased: report["claim-released"].length,
+    claimChanged: report["claim-changed"].length,
+    notRebuildable: report["not-rebuildable"].length,
+  };
+}
+
+/**
+ * A store that reads but never writes: `putOrder` answers what the conditional put would have
+ * done, `releaseClaim` whether the claim is still there to release. For `--dry-run`.
+ */
+export class DryRunOrderStore implements OrderStore {
+  constructor(private readonly inner: OrderStore) {}
+
+  getOrder(orderId: string): ReturnType<OrderStore["getOrder"]> {
+    return this.inner.getOrder(orderId);
+  }
+
+  getProduct(productId: string): ReturnType<OrderStore["getProduct"]> {
+    return this.inner.getProduct(productId);
+  }
+
+  async putOrder(order: OrderItem): Promise<PutOrderResult> {
+    const existing = await this.inner.getOrder(order.OrderId);
+    return existing === undefined ? { written: true } : { written: false, existing };
+  }
+
+  async releaseClaim(productId: string, orderId: string): Promise<boolean> {
+    const product = await this.inner.getProduct(productId);
+    return product?.ProductStatus === "SOLD" && product.SoldToOrderId === orderId;
+  }
+}
+
+export interface RepairOptions {
+  /** Read and report what would be written or released, writing nothing. @default false */
+  readonly dryRun?: boolean;
 }
 
 /** Ids of every SOLD product, following pages. */
@@ -58,13 +117,16 @@ export async function repairSalesWith(
 /**
  * Repairs one region's sales: `productIds`, or every SOLD product (a scan) when omitted. Each
  * product is re-read with a strongly consistent read before anything is written. Idempotent: a
- * second run reports only `order-exists` and `no-claim`.
+ * second run reports only `order-exists` and `no-claim`. With `dryRun` it writes nothing and
+ * reports the outcomes a real run would have (as of the moment it looked).
  */
 export async function repairSales(
   doc: DynamoDBDocumentClient,
   tables: OrderReadTables,
   productIds?: Iterable<string>,
+  opts: RepairOptions = {},
 ): Promise<RepairReport> {
   const ids = productIds ?? (await soldProductIds(doc, tables.products));
-  return repairSalesWith(new DynamoOrderStore(doc, tables), ids);
+  const store = new DynamoOrderStore(doc, tables);
+  return repairSalesWith(opts.dryRun === true ? new DryRunOrderStore(store) : store, ids);
 }

@@ -17,6 +17,7 @@
 import { percentile, summarize, type Summary } from "../stats";
 import { anomalyCounts, type Anomalies } from "./anomalies";
 import { compensationLine, type CompensationReport } from "./compensation";
+import { repairLine, type RepairSummary } from "./verify";
 import type { ConsistencySetting } from "./target";
 
 export const SCENARIOS = ["switch", "region-loss", "replication-pause"] as const;
@@ -297,7 +298,15 @@ export interface DrillReport {
     readonly checkedAgainst: "region tables" | "acknowledged orders";
   };
   readonly load: LoadCounts;
-  /** Data anomalies after convergence, from every surviving region's tables (see anomalies.ts). */
+  /**
+   * The repair step (verify.ts `repairData`), run after convergence and before the anomalies are
+   * counted. Absent in reports saved before it ran.
+   */
+  readonly repair?: RepairSummary;
+  /**
+   * Data anomalies after convergence and the repair step, from every surviving region's tables
+   * (see anomalies.ts).
+   */
   readonly anomalies: Anomalies;
   /**
    * Conflict compensation after convergence (see compensation.ts), and how long the drill waited
@@ -433,7 +442,8 @@ export function formatReport(r: DrillReport, bucketS = 5): string {
   );
   lines.push("");
   lines.push(`Anomalies (checked against ${p.checkedAgainst})`);
-  lines.push(`  ${anomalyCounts(r.anomalies)}`);
+  if (r.repair !== undefined) lines.push(`  ${repairLine(r.repair)}`);
+  lines.push(`  ${anomalyCounts(r.anomalies)}${r.repair?.ran === true ? " (after repair)" : ""}`);
   for (const line of anomalyExamples(r.anomalies)) lines.push(`  ${line}`);
   const c = r.compensation;
   if (c !== undefined) {

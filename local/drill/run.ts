@@ -17,7 +17,7 @@ import {
 } from "./report";
 import { createPairs, sleep } from "./setup";
 import type { ClientIdentity, ControlState, DrillTarget, TargetSettings } from "./target";
-import { settleData } from "./verify";
+import { repairData, settleData } from "./verify";
 
 /** Rival orders of a contended product come within this of the first: inside the replication window (600-1200 ms by default). */
 export const CONTENTION_SPREAD_DEFAULT_MS = 250;
@@ -261,8 +261,16 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
   if (!convergence.converged)
     notes.push(`replication did not converge: ${convergence.detail ?? ""}`);
 
-  step("reading every surviving region's tables (waiting for compensation to settle)");
   const drillProducts = new Set(pairs.map((p) => p.productId));
+  step("repairing sales left without their order, in every surviving region");
+  const repair = await repairData(
+    target,
+    surviving,
+    load.ledger,
+    drillProducts,
+    opts.settleTimeoutMs ?? 30_000,
+  );
+  step("reading every surviving region's tables (waiting for compensation to settle)");
   const { anomalies, compensation, checkedAgainst, settleWaitMs } = await settleData(
     target,
     surviving,
@@ -318,6 +326,7 @@ export async function runDrill(target: DrillTarget, opts: DrillOptions): Promise
       checkedAgainst,
     },
     load: countLoad(ops),
+    repair,
     anomalies,
     compensation: { ...compensation, settleWaitMs },
     servedPerRegion: servedOverTime(ops, durationMs, regions),

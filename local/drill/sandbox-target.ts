@@ -3,6 +3,7 @@
  * API), so the same code drives a sandbox the drill started itself and one started by
  * `npm start` in another terminal.
  */
+import type { RepairCounts } from "../../functions/data/repair";
 import type { Summary } from "../stats";
 import type {
   ApiCall,
@@ -199,6 +200,14 @@ export async function connectSandbox(opts: SandboxTargetOptions): Promise<DrillT
         ]);
         return { orders, products };
       },
+    },
+    repair: async (region) => {
+      const out = await control<{ regions: Record<string, RepairCounts> }>("POST", "/repair", {
+        regions: [region],
+      });
+      const counts = out.regions[region];
+      if (counts === undefined) throw new Error(`POST /control/repair: no counts for ${region}`);
+      return counts;
     },
     setTtl: async (seconds) => {
       await control("PUT", "/settings", { ttlSeconds: seconds });

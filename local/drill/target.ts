@@ -7,6 +7,7 @@
  * `RoutingControlClient`, CloudWatch ReplicationLatency for `ReplicationObserver.lag`; the faults
  * it cannot cause are left out and the scenarios needing them are refused up front.
  */
+import type { RepairCounts } from "../../functions/data/repair";
 import type { Summary } from "../stats";
 import type { RegionTables } from "./anomalies";
 import type { Scenario } from "./report";
@@ -111,6 +112,12 @@ export interface DrillTarget {
   readonly controls: RoutingControlClient;
   readonly faults: FaultInjector;
   readonly replication: ReplicationObserver;
+  /**
+   * Runs the repair step (functions/data/repair.ts `repairSales`) over one region's tables: a
+   * SOLD product whose order is missing gets its order, one whose order is for another product
+   * goes back IN_STOCK. A target that cannot leaves it out; the drill then counts what it finds.
+   */
+  repair?(region: string): Promise<RepairCounts>;
   /** Sets how long clients keep an answer, where the target allows it (a record's TTL is fixed). */
   setTtl?(seconds: number): Promise<void>;
   settings(): Promise<TargetSettings>;

@@ -9,6 +9,7 @@ import {
 } from "./anomalies";
 import { findCompensation, type CompensationReport } from "./compensation";
 import type { DrillTarget } from "./target";
+import type { RepairCounts } from "../../functions/data/repair";
 
 export type CheckedAgainst = "region tables" | "acknowledged orders";
 
@@ -68,6 +69,68 @@ export async function checkData(
     compensation: findCompensation({ ledger, tables, lost, t0 }),
     checkedAgainst,
   };
+}
+
+/** What the repair step found and did, in the report. */
+export interface RepairSummary {
+  /** Whether the target could run it (`DrillTarget.repair`); if not, the counts below are 0. */
+  readonly ran: boolean;
+  /** This drill's products sold without an order, after replication converged, before repair. */
+  readonly soldWithoutOrderBefore: number;
+  /** Summed over the surviving regions (every SOLD product of each region's tables). */
+  readonly ordersWritten: number;
+  readonly claimsReleased: number;
+  /** Claims that changed while the repair looked, or could not be rebuilt (legacy items). */
+  readonly leftAsFound: number;
+  readonly byRegion: Readonly<Record<string, RepairCounts>>;
+}
+
+/**
+ * The repair step, after replication converged and before anomalies are counted: counts this
+ * drill's products sold without an order, runs the target's repair in each surviving region in
+ * turn, waiting for what one region wrote to replicate before the next. Without `target.repair`
+ * it only counts.
+ */
+export async function repairData(
+  target: DrillTarget,
+  surviving: readonly string[],
+  ledger: readonly AckedOrder[],
+  drillProducts: ReadonlySet<string>,
+  convergeTimeoutMs: number,
+): Promise<RepairSummary> {
+  const { tables } = await readRegions(target, surviving, ledger);
+  const before = findAnomalies({ ledger, tables, products: drillProducts }).soldWithoutOrder.count;
+  const byRegion: Record<string, RepairCounts> = {};
+  const repair = target.repair?.bind(target);
+  if (repair) {
+    for (const region of surviving) {
+      const counts = await repair(region);
+      byRegion[region] = counts;
+      // The next region sees what this one wrote, so a sale is repaired (and counted) once.
+      if (counts.ordersWritten + counts.claimsReleased > 0)
+        await target.replication.waitConverged(convergeTimeoutMs);
+    }
+  }
+  const sum = (f: (c: RepairCounts) => number): number =>
+    Object.values(byRegion).reduce((n, c) => n + f(c), 0);
+  return {
+    ran: repair !== undefined,
+    soldWithoutOrderBefore: before,
+    ordersWritten: sum((c) => c.ordersWritten),
+    claimsReleased: sum((c) => c.claimsReleased),
+    leftAsFound: sum((c) => c.claimChanged + c.notRebuildable),
+    byRegion,
+  };
+}
+
+/** One line for the text report. */
+export function repairLine(r: RepairSummary): string {
+  const before = `sold without order before repair ${r.soldWithoutOrderBefore}`;
+  if (!r.ran) return `${before}; this target cannot run the repair step`;
+  return (
+    `${before}; repair wrote ${r.ordersWritten} orders, released ${r.claimsReleased} claims` +
+    (r.leftAsFound > 0 ? `, left ${r.leftAsFound} as found (changed meanwhile or legacy)` : "")
+  );
 }
 
 /** How often `settleData` looks again while compensation is outstanding. */
