@@ -44,7 +44,13 @@ function shape(value: unknown, cut: readonly string[], at = ""): string[] {
 }
 
 /** Keys whose sub-keys depend on the data or the target (lag per table/direction, anomaly examples). */
-const DATA_KEYED = ["replicationLagMs", "settings", "rpo.lostOrderIds", "rto.movedMsByClient"];
+const DATA_KEYED = [
+  "replicationLagMs",
+  "settings",
+  "rpo.lostOrderIds",
+  "rto.movedMsByClient",
+  "repair.byRegion",
+];
 
 function within(a: number, b: number, ratio: number): boolean {
   return Math.min(a, b) >= Math.max(a, b) * ratio;
