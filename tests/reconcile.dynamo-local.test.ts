@@ -127,7 +127,7 @@ describe("reconciler handler against DynamoDB Local", function () {
 
   it("an order not written yet becomes a cancelled tombstone; the sale's late order put answers with it", async () => {
     await put("products", sale("p1", "b", WEST));
-    // The claim of the order path (b12-order): the product records the whole order.
+    // The claim of the order path (functions/data/orders.ts): the product records the whole order.
     const claim = sale("p1", "a", EAST, { SoldToCustomerId: "c9", SoldOrderTotal: 100 });
     await handlerFor()({ Records: [record(claim, sale("p1", "b", WEST))] });
     const tombstone = {

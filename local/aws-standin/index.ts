@@ -104,7 +104,7 @@ export interface AwsStandIn {
 /** Delay of the lambda-latency fault, as ChaosExperiments' default. */
 export const DEFAULT_LAMBDA_DELAY_MS = 2_000;
 
-/** The faults FIS templates stand for (b13-chaos's names), and what each does locally. */
+/** The faults FIS templates stand for (CHAOS_FAULTS of components/fis-plan.ts), and what each does locally. */
 export function sandboxFaults(
   sandbox: Sandbox,
   fronts: ApiFronts,
