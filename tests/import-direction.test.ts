@@ -1,0 +1,113 @@
+/**
+ * Imports run one way: tests -> tools -> local -> functions, and the program (index.ts, config*.ts,
+ * stack/) -> components. Read from the import graph of every TypeScript file git tracks.
+ * `COMPONENTS_USING_FUNCTIONS` lists the components that still import the service's own code:
+ * the component package (issue 9) empties it; it may only shrink.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
+import { expect } from "chai";
+import * as ts from "typescript";
+
+const ROOT = join(__dirname, "..");
+
+/** Layer of a repository path: its top folder, or `program` for a file at the root. */
+function layer(path: string): string {
+  const top = path.split("/")[0] as string;
+  return path.includes("/") ? top : "program";
+}
+
+/** What each layer may import, besides itself and npm packages. */
+const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  functions: [],
+  local: ["functions"],
+  tools: ["local", "functions", "components", "stack", "program", "policy"],
+  policy: [],
+  components: ["functions"],
+  // stack/ reads the typed config (config.ts) it is handed by index.ts.
+  stack: ["components", "functions", "program"],
+  program: ["components", "functions", "stack"],
+  tests: ["tools", "local", "functions", "components", "stack", "program", "policy"],
+};
+
+const COMPONENTS_USING_FUNCTIONS = [
+  "components/canary-fleet.ts",
+  "components/dynamo-operations.ts",
+  "components/global-table-set.ts",
+  "components/policies.ts",
+  "components/regional-api.ts",
+  "components/regional-dashboard.ts",
+  "components/service-alarms.ts",
+  "components/stream-function.ts",
+];
+
+interface Edge {
+  readonly from: string;
+  readonly to: string;
+}
+
+function importGraph(): Edge[] {
+  const files = execFileSync("git", ["ls-files", "*.ts", "*.mts"], { cwd: ROOT, encoding: "utf8" })
+    .split("\n")
+    .filter((f) => f !== "" && !f.endsWith(".d.ts"));
+  return files.flatMap((from) =>
+    ts
+      .preProcessFile(readFileSync(join(ROOT, from), "utf8"), true, true)
+      .importedFiles.map((i) => i.fileName)
+      .filter((spec) => spec.startsWith("."))
+      .map((spec) => ({ from, to: normalize(relative(ROOT, join(ROOT, dirname(from), spec))) })),
+  );
+}
+
+/** Every import from one layer into another that the layer may not import. */
+function violations(edges: readonly Edge[]): string[] {
+  return edges
+    .filter((e) => layer(e.from) !== layer(e.to))
+    .filter((e) => !(ALLOWED[layer(e.from)] ?? []).includes(layer(e.to)))
+    .map((e) => `${e.from} -> ${e.to}`);
+}
+
+describe("imports run one way", () => {
+  const edges = importGraph();
+
+  it("reads the graph (the check can see imports)", () => {
+    expect(edges.length).to.be.greaterThan(300);
+    expect(edges).to.deep.include({ from: "local/sandbox.ts", to: "local/replicator" });
+  });
+
+  it("each layer imports only the layers below it", () => {
+    expect(violations(edges)).to.deep.equal([]);
+  });
+
+  it("no product module imports tests/", () => {
+    const wrong = edges.filter((e) => layer(e.to) === "tests" && layer(e.from) !== "tests");
+    expect(wrong).to.deep.equal([]);
+  });
+
+  it("components import the service's code only where still listed, and the list only shrinks", () => {
+    const using = [
+      ...new Set(
+        edges
+          .filter((e) => layer(e.from) === "components" && layer(e.to) === "functions")
+          .map((e) => e.from),
+      ),
+    ].sort();
+    expect(using).to.deep.equal(COMPONENTS_USING_FUNCTIONS);
+  });
+
+  it("the layer check reports imports against the direction", () => {
+    expect(
+      violations([
+        { from: "functions/app.ts", to: "local/sandbox" },
+        { from: "local/sandbox.ts", to: "tools/drill" },
+        { from: "components/bundle.ts", to: "stack/routing" },
+        { from: "local/sandbox.ts", to: "local/replicator" },
+      ]),
+    ).to.deep.equal([
+      "functions/app.ts -> local/sandbox",
+      "local/sandbox.ts -> tools/drill",
+      "components/bundle.ts -> stack/routing",
+    ]);
+  });
+});
