@@ -8,7 +8,9 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
+import { resolve } from "node:path";
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -33,6 +35,8 @@ const OUTPUT_TAIL_CHARS = 4_000;
 export interface StartOptions {
   /** Port to listen on. @default a free port chosen by the OS */
   readonly port?: number;
+  /** Directory of the database file (created if missing). @default in memory */
+  readonly dataDir?: string;
   /** Give up waiting for the engine after this long. @default 60000 */
   readonly startTimeoutMs?: number;
 }
@@ -118,15 +122,18 @@ const JAVA_HINT =
   "DynamoDB Local needs Java 17 or newer on PATH (e.g. apt-get install -y openjdk-17-jre-headless)";
 
 /**
- * Starts DynamoDB Local in memory with `-sharedDb` on a free port and resolves once it answers
- * ListTables. Rejects with the JVM's output if it exits first or does not answer in time.
+ * Starts DynamoDB Local with `-sharedDb` on a free port, in memory or with its database file in
+ * `dataDir`, and resolves once it answers ListTables. Rejects with the JVM's output if it exits
+ * first or does not answer in time.
  */
 export async function startDynamoLocal(opts: StartOptions = {}): Promise<DynamoLocal> {
   const port = opts.port ?? (await freePort());
   const timeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const path = opts.dataDir === undefined ? undefined : resolve(opts.dataDir);
+  if (path !== undefined) mkdirSync(path, { recursive: true });
   installExitHook();
 
-  const child = spawn({ port, sharedDb: true, detached: true, stdio: "pipe" });
+  const child = spawn({ port, sharedDb: true, detached: true, stdio: "pipe", path: path ?? null });
   let output = "";
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString("utf8")).slice(-OUTPUT_TAIL_CHARS);
@@ -136,13 +143,13 @@ export async function startDynamoLocal(opts: StartOptions = {}): Promise<DynamoL
   child.stderr?.on("data", keep);
 
   let failure: Error | undefined;
-  const exited = new Promise<void>((resolve) => {
+  const exited = new Promise<void>((done) => {
     child.once("error", (err: NodeJS.ErrnoException) => {
       failure =
         err.code === "ENOENT"
           ? new Error(`cannot start DynamoDB Local: 'java' not found. ${JAVA_HINT}`)
           : new Error(`cannot start DynamoDB Local: ${err.message}`);
-      resolve();
+      done();
     });
     child.once("exit", (code, signal) => {
       // An old JVM cannot load the jar; other failures (a taken port, ...) speak for themselves.
@@ -150,10 +157,10 @@ export async function startDynamoLocal(opts: StartOptions = {}): Promise<DynamoL
         ? ` ${JAVA_HINT}.`
         : "";
       failure ??= new Error(
-        `DynamoDB Local exited before answering (code ${code}, signal ${signal}).${hint}\n` +
+        `DynamoDB Local${path ? ` (${path})` : ""} exited before answering (code ${code}, signal ${signal}).${hint}\n` +
           `Its output:\n${output}`,
       );
-      resolve();
+      done();
     });
   });
 

