@@ -296,12 +296,22 @@ describe("npm run plan", function () {
       expect(types).to.not.include("aws:sqs/queue:Queue");
       const text = formatPlan(plan);
       expect(text.split("\n")[2]).to.equal("Consistency: strong");
-      // Two alarms fewer than eventual mode (the reconciler's), nothing else fixed changes.
-      const eventual = estimateCost(plans["region2"]!.resources).totalMonthlyUsd;
-      expect(eventual - estimateCost(plan.resources).totalMonthlyUsd).to.be.closeTo(
-        2 * PRICES.alarmMetric.usd,
-        1e-9,
-      );
+      // Fewer alarms than eventual mode (the reconciler's, and replication alarms on the MRSC
+      // tables, which replicate or fail); nothing else of fixed cost changes.
+      const eventualResources = plans["region2"]!.resources;
+      const strongUrns = new Set(plan.resources.map((r) => r.urn));
+      const gone = eventualResources.filter((r) => !strongUrns.has(r.urn));
+      expect(gone.map((r) => r.name)).to.include.members([
+        "reconciler-us-west-2-failed",
+        "reconciler-us-west-2-lag",
+        "alarms-us-west-2-stalled-orders-region1",
+      ]);
+      expect(gone.filter((r) => /replication-kv|stalled-kv/.test(r.name))).to.deep.equal([]);
+      const saved =
+        estimateCost(eventualResources).totalMonthlyUsd -
+        estimateCost(plan.resources).totalMonthlyUsd;
+      expect(saved).to.be.greaterThan(2 * PRICES.alarmMetric.usd);
+      expect(saved).to.be.closeTo(estimateCost(gone).totalMonthlyUsd, 1e-9);
     });
   });
 
