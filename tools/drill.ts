@@ -154,22 +154,23 @@ export interface AwsCliOptions {
   readonly cloudWatchEndpoint?: string;
 }
 
+/** Options that configure the drill's own sandbox: not with --endpoint, nor with --target aws. */
+const OWN_SANDBOX_OPTIONS = [
+  "regions",
+  "lag",
+  "health-interval",
+  "health-threshold",
+  "policy",
+  "consistency",
+  "witness-region",
+  "mrsc-write-latency-ms",
+] as const;
+
 /** `--target aws` options; refuses the sandbox-only ones. */
 function awsOptions(values: Record<string, unknown>, env: NodeJS.ProcessEnv): AwsCliOptions {
-  const sandboxOnly = [
-    "endpoint",
-    "regions",
-    "lag",
-    "health-interval",
-    "health-threshold",
-    "policy",
-    "consistency",
-    "witness-region",
-    "mrsc-write-latency-ms",
-    "verbose",
-    "ttl",
-    "no-heal",
-  ].filter((k) => values[k] !== undefined);
+  const sandboxOnly = ["endpoint", ...OWN_SANDBOX_OPTIONS, "verbose", "ttl", "no-heal"].filter(
+    (k) => values[k] !== undefined,
+  );
   if (sandboxOnly.length > 0) {
     throw new UsageError(
       `--${sandboxOnly.join(", --")} not with --target aws (a deployed record's TTL is fixed; a drill never leaves a fault in place)`,
@@ -247,18 +248,8 @@ export function parseDrillArgs(
   if (target !== "aws" && strayAws.length > 0)
     throw new UsageError(`--${strayAws.join(", --")} belong to --target aws`);
   const endpoint = values.endpoint;
-  const ownOnly = [
-    "regions",
-    "lag",
-    "health-interval",
-    "health-threshold",
-    "policy",
-    "consistency",
-    "witness-region",
-    "mrsc-write-latency-ms",
-  ] as const;
   if (endpoint !== undefined) {
-    const given = ownOnly.filter((k) => values[k] !== undefined);
+    const given = OWN_SANDBOX_OPTIONS.filter((k) => values[k] !== undefined);
     if (given.length > 0) {
       throw new UsageError(
         `--${given.join(", --")} configure the drill's own sandbox; not with --endpoint`,
