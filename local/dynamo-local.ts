@@ -103,9 +103,12 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** A client for a DynamoDB Local endpoint, with short timeouts so a dead engine fails fast. */
-export function localClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
+/**
+ * Settings of an SDK client (DynamoDB or its streams) for a DynamoDB Local endpoint: one attempt
+ * and short timeouts, so a dead engine fails fast.
+ */
+export function localClientConfig(endpoint: string) {
+  return {
     endpoint,
     region: "us-east-1",
     credentials: LOCAL_CREDENTIALS,
@@ -115,7 +118,12 @@ export function localClient(endpoint: string): DynamoDBClient {
       requestTimeout: 5_000,
       throwOnRequestTimeout: true,
     },
-  });
+  };
+}
+
+/** A client for a DynamoDB Local endpoint, with short timeouts so a dead engine fails fast. */
+export function localClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient(localClientConfig(endpoint));
 }
 
 const JAVA_HINT =

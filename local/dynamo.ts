@@ -14,12 +14,20 @@ import {
   createTables,
   freePort,
   localClient,
+  localClientConfig,
   startDynamoLocal,
   LOCAL_CREDENTIALS,
   type DynamoLocal,
 } from "./dynamo-local";
 
-export { createTables, freePort, localClient, startDynamoLocal, LOCAL_CREDENTIALS };
+export {
+  createTables,
+  freePort,
+  localClient,
+  localClientConfig,
+  startDynamoLocal,
+  LOCAL_CREDENTIALS,
+};
 export type { DynamoLocal };
 
 /** Oldest Java major version DynamoDB Local runs on. */

@@ -26,7 +26,7 @@ import {
 
 export type { StreamRecord };
 import { tableSpec, type TableKey } from "../functions/tables";
-import { LOCAL_CREDENTIALS, localClient } from "./dynamo";
+import { localClient, localClientConfig } from "./dynamo";
 import type { Image } from "./replication-model";
 import type { ChangeRecord, RegionIO, TableIO } from "./replicator";
 
@@ -86,17 +86,7 @@ function toChange(rec: StreamRecord): ChangeRecord | undefined {
 export async function startStreamPoller(opts: StreamPollerOptions): Promise<StreamPoller> {
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
   const onError = opts.onError ?? (() => undefined);
-  const streams = new DynamoDBStreamsClient({
-    endpoint: opts.endpoint,
-    region: "us-east-1",
-    credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 1,
-    requestHandler: {
-      connectionTimeout: 1_000,
-      requestTimeout: 5_000,
-      throwOnRequestTimeout: true,
-    },
-  });
+  const streams = new DynamoDBStreamsClient(localClientConfig(opts.endpoint));
   const ddb = localClient(opts.endpoint);
   const described = await ddb.send(new DescribeTableCommand({ TableName: opts.tableName }));
   ddb.destroy();
@@ -299,16 +289,15 @@ const SCALAR_TYPES = ["S", "N", "B", "BOOL", "NULL"] as const;
  * list and map attributes are left out), or the item absent for an undefined candidate.
  */
 export function sameItemCondition(hashKey: string, candidates: readonly (Image | undefined)[]) {
-  const names: Record<string, string> = { "#k": hashKey };
-  const placeholders = new Map<string, string>();
-  const placeholder = (name: string): string => {
-    let p = placeholders.get(name);
-    if (p === undefined) {
-      p = `#a${placeholders.size}`;
-      placeholders.set(name, p);
-      names[p] = name;
+  // Attribute name -> its `#aN` alias in the expression.
+  const aliases = new Map<string, string>();
+  const alias = (name: string): string => {
+    let a = aliases.get(name);
+    if (a === undefined) {
+      a = `#a${aliases.size}`;
+      aliases.set(name, a);
     }
-    return p;
+    return a;
   };
   const values: Image = {};
   const alternatives = candidates.map((expected, c) => {
@@ -318,13 +307,16 @@ export function sameItemCondition(hashKey: string, candidates: readonly (Image |
       const v = value as unknown as Record<string, unknown>;
       if (!SCALAR_TYPES.some((t) => v[t] !== undefined)) return;
       values[`:v${c}_${i}`] = value;
-      terms.push(`${placeholder(name)} = :v${c}_${i}`);
+      terms.push(`${alias(name)} = :v${c}_${i}`);
     });
     return terms.join(" AND ");
   });
   return {
     ConditionExpression: alternatives.map((a) => `(${a})`).join(" OR "),
-    ExpressionAttributeNames: names,
+    ExpressionAttributeNames: {
+      "#k": hashKey,
+      ...Object.fromEntries([...aliases].map(([name, a]) => [a, name])),
+    },
     ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
   };
 }
