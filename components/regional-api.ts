@@ -14,7 +14,8 @@ import { ApiRevision } from "./api-deployment";
 import { accountLoggingRole } from "./api-account-logging";
 import { bundleFunction } from "./bundle";
 import { fisExtensionEnvironment, fisExtensionReadPolicy } from "./fis-plan";
-import { functionPolicy, serviceTrustPolicy } from "./policies";
+import { commonEnvironment, lambdaRole, tableEnvironment } from "./function-parts";
+import { functionPolicy } from "./policies";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 
 /** Lambda runtime of every function; bundles target the same Node.js version. */
@@ -24,7 +25,7 @@ export const LAMBDA_ARCHITECTURE = "arm64";
 /** Base path the stage is mapped under on a custom domain, unless customDomain.basePath says otherwise. */
 const DEFAULT_BASE_PATH = "v1";
 /** CloudWatch namespace of the functions' embedded-format metrics. */
-export const METRICS_NAMESPACE = "ResilientDynamo";
+export { METRICS_NAMESPACE } from "./function-parts";
 
 /** Fields of every access log line (JSON, one request a line). */
 export const ACCESS_LOG_FORMAT = JSON.stringify({
@@ -243,13 +244,11 @@ export class RegionalApi extends pulumi.ComponentResource {
         },
         parent,
       );
-      const role = new aws.iam.Role(
+      const role = lambdaRole(
         `${id}-role`,
         {
           description: `${fn} function of ${args.namePrefix} in ${region}`,
-          assumeRolePolicy: accountId.apply((account) =>
-            JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", account)),
-          ),
+          accountId,
           tags: args.tags,
         },
         parent,
@@ -278,16 +277,9 @@ export class RegionalApi extends pulumi.ComponentResource {
           )
         : undefined;
       const bundle = bundleFunction(spec.entry);
-      const tableEnv = pulumi.output(args.tableNames).apply((names) => {
-        const env: Record<string, string> = {};
-        for (const table of TABLES) {
-          if (!spec.access[table.key]) continue;
-          const physical = names[table.key];
-          if (!physical) throw new Error(`no table name for ${table.key}, which ${fn} uses`);
-          env[table.envVar] = physical;
-        }
-        return env;
-      });
+      const tableEnv = pulumi
+        .output(args.tableNames)
+        .apply((names) => tableEnvironment(TABLES, spec.access, names, fn));
       functions[fn] = new aws.lambda.Function(
         id,
         {
@@ -307,9 +299,7 @@ export class RegionalApi extends pulumi.ComponentResource {
           environment: {
             variables: pulumi.all([tableEnv, fis?.configBucketArn]).apply(([env, fisBucket]) => ({
               ...env,
-              POWERTOOLS_SERVICE_NAME: args.namePrefix,
-              POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-              NODE_OPTIONS: "--enable-source-maps",
+              ...commonEnvironment(args.namePrefix),
               ...(args.corsAllowOrigin ? { CORS_ALLOW_ORIGIN: args.corsAllowOrigin } : {}),
               ...(fisBucket ? fisExtensionEnvironment(fisBucket) : {}),
             })),

@@ -1,9 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TABLES, type TableKey } from "../functions/tables";
+import { TABLES } from "../functions/tables";
 import { bundleFunction } from "./bundle";
-import { serviceTrustPolicy, type PolicyDocument, type PolicyStatement } from "./policies";
-import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, METRICS_NAMESPACE } from "./regional-api";
+import { type PolicyDocument, type PolicyStatement } from "./policies";
+import { commonEnvironment, lambdaRole, tableEnvironment } from "./function-parts";
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from "./regional-api";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 
 /** Where a new event source mapping starts reading the stream. */
@@ -221,13 +222,11 @@ export class StreamFunction extends pulumi.ComponentResource {
       },
       parent,
     );
-    const role = new aws.iam.Role(
+    const role = lambdaRole(
       `${name}-role`,
       {
         description: `${name} stream function of ${args.namePrefix} in ${region}`,
-        assumeRolePolicy: accountId.apply((account) =>
-          JSON.stringify(serviceTrustPolicy("lambda.amazonaws.com", account)),
-        ),
+        accountId,
         tags: args.tags,
       },
       parent,
@@ -245,21 +244,10 @@ export class StreamFunction extends pulumi.ComponentResource {
       parent,
     );
     const bundle = bundleFunction(args.entry);
-    const env = pulumi.output(args.tableNames).apply((names) => {
-      const vars: Record<string, string> = {};
-      for (const table of TABLES) {
-        if (!args.access[table.key]) continue;
-        const physical = names[table.key as TableKey];
-        if (!physical) throw new Error(`no table name for ${table.key}, which ${name} uses`);
-        vars[table.envVar] = physical;
-      }
-      return {
-        ...vars,
-        POWERTOOLS_SERVICE_NAME: args.namePrefix,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: "--enable-source-maps",
-      };
-    });
+    const env = pulumi.output(args.tableNames).apply((names) => ({
+      ...tableEnvironment(TABLES, args.access, names, name),
+      ...commonEnvironment(args.namePrefix),
+    }));
     const fn = new aws.lambda.Function(
       name,
       {
