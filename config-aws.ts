@@ -4,7 +4,7 @@
  * itself (the ARC control plane's us-west-2 provider). Region is not copied: a provider here
  * names its own.
  */
-import type { ArcAssumeRoleArgs, ArcProviderSettingsArgs } from "./components";
+import type { ArcAssumeRoleArgs, ArcProviderSettingsArgs } from "resilient-dynamo";
 
 /** `aws:` keys whose values are JSON lists of strings. */
 const LIST_KEYS = [

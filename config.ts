@@ -5,8 +5,8 @@
  * config anywhere else.
  */
 import { z } from "zod";
-import type { ArcProviderSettingsArgs } from "./components";
-import { eventualWitnessProblem, mrscProblems } from "./components/mrsc";
+import type { ArcProviderSettingsArgs } from "resilient-dynamo";
+import { eventualWitnessProblem, mrscProblems } from "resilient-dynamo";
 import { awsProviderSettings } from "./config-aws";
 import { CANARY_ORDER_ID, CANARY_PRODUCT_ID } from "./functions/domain/canary-data";
 import { ID_MAX_LENGTH, ID_PATTERN } from "./functions/domain/validation";

@@ -3,7 +3,7 @@
  * stacks and operators need. Which parts a stack owns follows from config (`role`), never from
  * the stack's name. The cross-stack plumbing, routing and observability wiring live in stack/.
  */
-import { ApiAccountLogging, GlobalTableSet, RegionalApi, StreamFunction } from "./components";
+import { ApiAccountLogging, GlobalTableSet, RegionalApi, StreamFunction } from "resilient-dynamo";
 import { kmsKeysByRegion, loadStackConfig } from "./config";
 import { RECONCILER } from "./functions/stream-functions";
 import type { TableKey } from "./functions/tables";

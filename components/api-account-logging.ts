@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy } from "./policies";
 import { assertPlain, assertRegion } from "./validate";
+import { componentType } from "./component-type";
 
 /** AWS's managed policy for API Gateway's account-level logging role. */
 export const API_GATEWAY_PUSH_TO_CLOUDWATCH_POLICY =
@@ -55,7 +56,7 @@ export class ApiAccountLogging extends pulumi.ComponentResource {
   readonly roleArn: pulumi.Output<string>;
 
   constructor(name: string, args: ApiAccountLoggingArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("resilient-dynamo:index:ApiAccountLogging", name, {}, opts);
+    super(componentType("ApiAccountLogging"), name, {}, opts);
     assertPlain("regions", args.regions);
     const seen = new Set<string>();
     for (const r of args.regions) {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assertPlain, assertRegion } from "./validate";
+import { componentType, withPreviousType } from "./component-type";
 
 /**
  * Region whose endpoint serves ARC's configuration APIs (recovery control config and readiness).
@@ -176,7 +177,12 @@ export class ArcControlPlane extends pulumi.ComponentResource {
   readonly recoveryGroupArn: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: ArcControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("resilient-dynamo:routing:ArcControlPlane", name, {}, opts);
+    super(
+      componentType("ArcControlPlane"),
+      name,
+      {},
+      withPreviousType(opts, "resilient-dynamo:routing:ArcControlPlane"),
+    );
     validateArcControlPlaneArgs(args);
 
     const prefix = args.namePrefix ?? "resilient-dynamo";

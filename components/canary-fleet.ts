@@ -8,6 +8,7 @@ import { SYNTHETICS_NAMESPACE, canaryPolicy, serviceTrustPolicy } from "./polici
 import { privateBucket } from "./private-bucket";
 import { executeApiPath } from "./regional-api";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
+import { componentType, withPreviousType } from "./component-type";
 
 /** Newest Node.js Synthetics runtime AWS documents for a scripted canary (Puppeteer family). */
 export const DEFAULT_CANARY_RUNTIME = "syn-nodejs-puppeteer-15.0";
@@ -262,7 +263,12 @@ export class CanaryFleet extends pulumi.ComponentResource {
   readonly roleArn: pulumi.Output<string>;
 
   constructor(name: string, args: CanaryFleetArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("resilient-dynamo:observability:CanaryFleet", name, {}, opts);
+    super(
+      componentType("CanaryFleet"),
+      name,
+      {},
+      withPreviousType(opts, "resilient-dynamo:observability:CanaryFleet"),
+    );
     const names = validateCanaryFleetArgs(args);
     const region = args.region;
     const parent = { parent: this };

@@ -11,6 +11,7 @@ import {
 } from "./fis-plan";
 import { privateBucket } from "./private-bucket";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
+import { componentType, withPreviousType } from "./component-type";
 
 export interface FisLambdaTargetArgs {
   /** Region of the bucket and of the functions that read it. Plain value. */
@@ -32,7 +33,12 @@ export class FisLambdaTarget extends pulumi.ComponentResource {
   readonly layerArn: pulumi.Output<string>;
 
   constructor(name: string, args: FisLambdaTargetArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("resilient-dynamo:chaos:FisLambdaTarget", name, {}, opts);
+    super(
+      componentType("FisLambdaTarget"),
+      name,
+      {},
+      withPreviousType(opts, "resilient-dynamo:chaos:FisLambdaTarget"),
+    );
     assertPlain("region", args.region);
     assertRegion("region", args.region);
     const region = args.region;
@@ -151,7 +157,12 @@ export class ChaosExperiments extends pulumi.ComponentResource {
   readonly logGroupNames: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: ChaosExperimentsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("resilient-dynamo:chaos:ChaosExperiments", name, {}, opts);
+    super(
+      componentType("ChaosExperiments"),
+      name,
+      {},
+      withPreviousType(opts, "resilient-dynamo:chaos:ChaosExperiments"),
+    );
     validateChaosExperimentsArgs(args);
     const options = resolveFaultOptions(args);
     const parent = { parent: this };

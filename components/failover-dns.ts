@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
+import { componentType, withPreviousType } from "./component-type";
 
 /** Route 53 health checkers probe every 10 or 30 seconds; nothing else. */
 export const HEALTH_CHECK_INTERVALS = [10, 30] as const;
@@ -142,7 +143,12 @@ export class FailoverDns extends pulumi.ComponentResource {
   readonly serviceDomain: pulumi.Output<string>;
 
   constructor(name: string, args: FailoverDnsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("resilient-dynamo:routing:FailoverDns", name, {}, opts);
+    super(
+      componentType("FailoverDns"),
+      name,
+      {},
+      withPreviousType(opts, "resilient-dynamo:routing:FailoverDns"),
+    );
     validateFailoverDnsArgs(args);
 
     const parent = { parent: this };

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { TABLES, physicalTableName, type TableKey, type TableSpec } from "../functions/tables";
 import { eventualWitnessProblem, mrscProblems } from "./mrsc";
 import { assertPeerRegions, assertPlain, assertRegion } from "./validate";
+import { componentType, withPreviousType } from "./component-type";
 
 /** How the set's global tables replicate. */
 export const TableConsistency = {
@@ -125,7 +126,12 @@ export class GlobalTableSet extends pulumi.ComponentResource {
   readonly tables: Readonly<Record<string, aws.dynamodb.Table>>;
 
   constructor(name: string, args: GlobalTableSetArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("resilient-dynamo:data:GlobalTableSet", name, {}, opts);
+    super(
+      componentType("GlobalTableSet"),
+      name,
+      {},
+      withPreviousType(opts, "resilient-dynamo:data:GlobalTableSet"),
+    );
     validateGlobalTableSetArgs(args);
 
     const specs = args.tables ?? TABLES;

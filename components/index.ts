@@ -14,3 +14,7 @@ export * from "./fis-plan";
 export * from "./chaos-experiments";
 export * from "./mrsc";
 export * from "./stream-function";
+export * from "./regions";
+export * from "./component-type";
+export * from "./defaults";
+export * from "./bundle";

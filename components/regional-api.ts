@@ -17,6 +17,7 @@ import { fisExtensionEnvironment, fisExtensionReadPolicy } from "./fis-plan";
 import { commonEnvironment, lambdaRole, tableEnvironment } from "./function-parts";
 import { functionPolicy } from "./policies";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
+import { componentType, withPreviousType } from "./component-type";
 
 /** Lambda runtime of every function; bundles target the same Node.js version. */
 export const LAMBDA_RUNTIME = "nodejs22.x";
@@ -201,7 +202,12 @@ export class RegionalApi extends pulumi.ComponentResource {
   readonly roles: Readonly<Record<string, aws.iam.Role>>;
 
   constructor(name: string, args: RegionalApiArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("resilient-dynamo:api:RegionalApi", name, {}, opts);
+    super(
+      componentType("RegionalApi"),
+      name,
+      {},
+      withPreviousType(opts, "resilient-dynamo:api:RegionalApi"),
+    );
     validateRegionalApiArgs(args);
 
     const region = args.region;

@@ -14,6 +14,7 @@ import { operationsByTable } from "./dynamo-operations";
 import { SYNTHETICS_NAMESPACE } from "./policies";
 import { METRICS_NAMESPACE } from "./regional-api";
 import { assertPlain, assertRegion } from "./validate";
+import { componentType, withPreviousType } from "./component-type";
 
 /** The functions' client-observed latency metrics (functions/metrics.ts). */
 export const LATENCY_METRICS: readonly LatencyMetric[] = ["ReadTime", "WriteTime"];
@@ -254,7 +255,12 @@ export class RegionalDashboard extends pulumi.ComponentResource {
   readonly dashboardArn: pulumi.Output<string>;
 
   constructor(name: string, args: RegionalDashboardArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("resilient-dynamo:observability:RegionalDashboard", name, {}, opts);
+    super(
+      componentType("RegionalDashboard"),
+      name,
+      {},
+      withPreviousType(opts, "resilient-dynamo:observability:RegionalDashboard"),
+    );
     assertPlain("region", args.region);
     assertRegion("region", args.region);
     const body = pulumi

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { TABLE_KEYS, type TableKey } from "../functions/tables";
 import { writeOperationsByTable } from "./dynamo-operations";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
+import { componentType, withPreviousType } from "./component-type";
 
 /** Alarm thresholds; every field has a default (see DEFAULT_ALARM_THRESHOLDS). */
 export interface AlarmThresholds {
@@ -89,7 +90,12 @@ export class ServiceAlarms extends pulumi.ComponentResource {
   readonly alarmArns: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: ServiceAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("resilient-dynamo:observability:ServiceAlarms", name, {}, opts);
+    super(
+      componentType("ServiceAlarms"),
+      name,
+      {},
+      withPreviousType(opts, "resilient-dynamo:observability:ServiceAlarms"),
+    );
     assertPlain("region", args.region);
     assertRegion("region", args.region);
     assertPlain("receivingRegions", args.receivingRegions);

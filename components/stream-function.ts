@@ -6,6 +6,7 @@ import { type PolicyDocument, type PolicyStatement } from "./policies";
 import { commonEnvironment, lambdaRole, tableEnvironment } from "./function-parts";
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from "./regional-api";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
+import { componentType, withPreviousType } from "./component-type";
 
 /** Where a new event source mapping starts reading the stream. */
 export const StreamStartingPosition = {
@@ -193,7 +194,12 @@ export class StreamFunction extends pulumi.ComponentResource {
   readonly alarmArns: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: StreamFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("resilient-dynamo:functions:StreamFunction", name, {}, opts);
+    super(
+      componentType("StreamFunction"),
+      name,
+      {},
+      withPreviousType(opts, "resilient-dynamo:functions:StreamFunction"),
+    );
     validateStreamFunctionArgs(args);
     const parent = { parent: this };
     const region = args.region;

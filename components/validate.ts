@@ -1,13 +1,10 @@
 /** Pure argument checks shared by the components. Messages repeat the bad value and say what is allowed. */
-
-export const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+import { isRegion, REGION_DESCRIPTION } from "./regions";
 
 /** Throws unless `region` looks like an AWS region name. `what` names the argument. */
 export function assertRegion(what: string, region: unknown): asserts region is string {
-  if (typeof region !== "string" || !REGION_PATTERN.test(region)) {
-    throw new Error(
-      `${what} must be an AWS region name such as us-east-1: got ${JSON.stringify(region)}`,
-    );
+  if (!isRegion(region)) {
+    throw new Error(`${what} must be ${REGION_DESCRIPTION}: got ${JSON.stringify(region)}`);
   }
 }
 

@@ -4,7 +4,7 @@
  * over every routed region (`chaosExperiments`), reading the peers' FIS buckets and alarms.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ChaosExperiments, FisLambdaTarget, type ChaosRegionArgs } from "../components";
+import { ChaosExperiments, FisLambdaTarget, type ChaosRegionArgs } from "resilient-dynamo";
 import { kmsKeysByRegion, type StackConfig } from "../config";
 import { qualifiedStackName, type RegionView, type StackRefs } from "./references";
 

@@ -11,7 +11,7 @@ import {
   type DashboardCanary,
   type ReceivingRegion,
   type RegionalApi,
-} from "../components";
+} from "resilient-dynamo";
 import { kmsKeysByRegion, type StackConfig } from "../config";
 import { CANARY_ORDER_ID, CANARY_PRODUCT_ID } from "../functions/domain/canary-data";
 import { FUNCTION_NAMES } from "../functions/routes";

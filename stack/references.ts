@@ -4,7 +4,7 @@
  * program run and passes it in.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { RegionalApi, RegionalTableMap } from "../components";
+import type { RegionalApi, RegionalTableMap } from "resilient-dynamo";
 import { qualifyStackName, type SecondaryConfig, type StackConfig } from "../config";
 import type { TableKey } from "../functions/tables";
 

@@ -193,7 +193,7 @@ describe("ArcControlPlane", () => {
     for (const r of engine.resources.filter((r) => r.type !== "pulumi:providers:aws")) {
       if (r.type.startsWith("resilient-dynamo:")) continue;
       expect(parentTypes(urns, r.type, r.name), `${r.type} ${r.name}`).to.deep.equal([
-        "resilient-dynamo:routing:ArcControlPlane",
+        "resilient-dynamo:index:ArcControlPlane",
       ]);
     }
   });

@@ -302,7 +302,7 @@ describe("CanaryFleet", function () {
       expect(c.inputs["schedule"]).to.deep.equal({ expression: "rate(1 minute)" });
       expect(c.inputs["startCanary"]).to.equal(true);
       expect(parentTypes(urns, "aws:synthetics/canary:Canary", c.name)).to.deep.equal([
-        "resilient-dynamo:observability:CanaryFleet",
+        "resilient-dynamo:index:CanaryFleet",
       ]);
     }
   });

@@ -272,7 +272,7 @@ describe("ChaosExperiments (FIS) on the region stacks", function () {
 
     it("every resource of the component is its child", () => {
       const component = region2.engine.resources.find(
-        (r) => r.type === "resilient-dynamo:chaos:ChaosExperiments",
+        (r) => r.type === "resilient-dynamo:index:ChaosExperiments",
       );
       expect(component?.name).to.equal("chaos");
       for (const t of [...templates(), ...region2.engine.ofType(LOG_GROUP)]) {

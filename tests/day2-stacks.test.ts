@@ -188,7 +188,7 @@ describe("stack ownership on day 1 and day 2", function () {
           .map((p) => p.urn);
       expect(urns(run)).to.deep.equal(urns(region2));
       expect(urns(run)[0]).to.match(
-        /::resilient-dynamo:routing:ArcControlPlane\$pulumi:providers:aws::routing-arc-us-west-2$/,
+        /::resilient-dynamo:index:ArcControlPlane\$pulumi:providers:aws::routing-arc-us-west-2$/,
       );
       const cluster = run.engine.ofType("aws:route53recoverycontrol/cluster:Cluster")[0]!;
       expect(cluster.region).to.equal("us-west-2");

@@ -111,7 +111,7 @@ describe("FailoverDns", () => {
       const urns = await registeredUrns();
       for (const r of engine.ofType(RECORD)) {
         expect(parentTypes(urns, r.type, r.name)).to.deep.equal([
-          "resilient-dynamo:routing:FailoverDns",
+          "resilient-dynamo:index:FailoverDns",
         ]);
       }
     });

@@ -100,7 +100,7 @@ describe("GlobalTableSet", () => {
     const urns = await registeredUrns();
     for (const t of engine.ofType(TABLE)) {
       expect(parentTypes(urns, TABLE, t.name)).to.deep.equal([
-        "resilient-dynamo:data:GlobalTableSet",
+        "resilient-dynamo:index:GlobalTableSet",
       ]);
     }
   });

@@ -45,6 +45,8 @@ const COMPONENTS_USING_FUNCTIONS = [
 interface Edge {
   readonly from: string;
   readonly to: string;
+  /** Imported by package name (`resilient-dynamo`) rather than by a relative path. */
+  readonly byName?: boolean;
 }
 
 function importGraph(): Edge[] {
@@ -55,8 +57,14 @@ function importGraph(): Edge[] {
     ts
       .preProcessFile(readFileSync(join(ROOT, from), "utf8"), true, true)
       .importedFiles.map((i) => i.fileName)
-      .filter((spec) => spec.startsWith("."))
-      .map((spec) => ({ from, to: normalize(relative(ROOT, join(ROOT, dirname(from), spec))) })),
+      .flatMap((spec): Edge[] => {
+        // The component package, imported by its npm name, is the components/ folder.
+        const pkg = /^resilient-dynamo(\/.*)?$/.exec(spec);
+        if (pkg) return [{ from, to: `components${pkg[1] ?? "/index"}`, byName: true }];
+        if (!spec.startsWith(".")) return [];
+        const to = normalize(relative(ROOT, join(ROOT, dirname(from), spec)));
+        return [{ from, to, byName: false }];
+      }),
   );
 }
 
@@ -73,11 +81,24 @@ describe("imports run one way", () => {
 
   it("reads the graph (the check can see imports)", () => {
     expect(edges.length).to.be.greaterThan(300);
-    expect(edges).to.deep.include({ from: "local/sandbox.ts", to: "local/replicator" });
+    expect(edges).to.deep.include({
+      from: "local/sandbox.ts",
+      to: "local/replicator",
+      byName: false,
+    });
+    expect(edges).to.deep.include({ from: "index.ts", to: "components/index", byName: true });
   });
 
   it("each layer imports only the layers below it", () => {
     expect(violations(edges)).to.deep.equal([]);
+  });
+
+  it("outside its own folder and the tests, the component package is imported by its name", () => {
+    const wrong = edges
+      .filter((e) => layer(e.to) === "components" && !e.byName)
+      .filter((e) => !["components", "tests"].includes(layer(e.from)))
+      .map((e) => `${e.from} -> ${e.to}`);
+    expect(wrong).to.deep.equal([]);
   });
 
   it("no product module imports tests/", () => {

@@ -356,7 +356,7 @@ describe("plan cost estimate (price table)", () => {
       r("aws:dynamodb/table:Table", { replicas: [{ regionName: "x", consistencyMode: "STRONG" }] }),
       r("aws:iam/role:Role"),
       r("aws:somewhere/new:Thing"),
-      r("resilient-dynamo:routing:ArcControlPlane"),
+      r("resilient-dynamo:index:ArcControlPlane"),
     ];
     const cost = estimateCost(resources);
     const line = (type: string, basis?: RegExp) =>

@@ -205,7 +205,7 @@ describe("RegionalApi", function () {
     const urns = await registeredUrns();
     for (const r of engine.resources.filter((x) => !x.type.startsWith("resilient-dynamo:"))) {
       expect(parentTypes(urns, r.type, r.name), `${r.type} ${r.name}`).to.deep.equal([
-        "resilient-dynamo:api:RegionalApi",
+        "resilient-dynamo:index:RegionalApi",
       ]);
     }
   });

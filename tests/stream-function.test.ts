@@ -154,7 +154,7 @@ describe("StreamFunction", () => {
       (x) => x.type.startsWith("aws:") && x.name.startsWith("recon"),
     )) {
       expect(parentTypes(urns, r.type, r.name), r.name).to.deep.equal([
-        "resilient-dynamo:functions:StreamFunction",
+        "resilient-dynamo:index:StreamFunction",
       ]);
     }
   });

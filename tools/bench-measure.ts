@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { bundleFunction } from "../components/bundle";
+import { bundleFunction } from "resilient-dynamo";
 import { FUNCTIONS, FUNCTION_NAMES, type FunctionName } from "../functions/routes";
 import { createDocumentClient } from "../functions/runtime";
 import { TABLES } from "../functions/tables";

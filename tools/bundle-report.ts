@@ -3,7 +3,7 @@
  * bundle's size, so a change that drags in a large dependency shows up before it ships.
  */
 import { gzipSync } from "node:zlib";
-import { bundleFunction } from "../components/bundle";
+import { bundleFunction } from "resilient-dynamo";
 import { FUNCTIONS, FUNCTION_NAMES } from "../functions/routes";
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;

@@ -27,6 +27,8 @@ export interface RecordedResource {
   readonly region: string | undefined;
   /** The resource options the engine acts on in an update or a destroy. */
   readonly options: RecordedOptions;
+  /** Types the resource was registered under before (its aliases' `type`), for a moved component. */
+  readonly aliasTypes: string[];
   /** URN of its explicit provider; undefined on the default provider. */
   readonly provider: string | undefined;
 }
@@ -87,7 +89,7 @@ export class MockEngine implements pulumi.runtime.Mocks {
   /** URN and parent of registrations the monitor has announced but not yet handed over. */
   private readonly announced = new Map<
     string,
-    { urn: string; parent: string | undefined; options: RecordedOptions }[]
+    { urn: string; parent: string | undefined; options: RecordedOptions; aliasTypes: string[] }[]
   >();
 
   constructor(private readonly options: MockEngineOptions = {}) {}
@@ -118,10 +120,11 @@ export class MockEngine implements pulumi.runtime.Mocks {
     urn: string,
     parent: string | undefined,
     options: RecordedOptions = NO_OPTIONS,
+    aliasTypes: string[] = [],
   ): void {
     const key = `${type}::${name}`;
     const queue = this.announced.get(key) ?? [];
-    queue.push({ urn, parent, options });
+    queue.push({ urn, parent, options, aliasTypes });
     this.announced.set(key, queue);
   }
 
@@ -209,6 +212,7 @@ export class MockEngine implements pulumi.runtime.Mocks {
       state,
       region,
       options: where?.options ?? NO_OPTIONS,
+      aliasTypes: where?.aliasTypes ?? [],
       provider: explicitProvider(args.provider),
     });
   }
@@ -506,6 +510,7 @@ interface MonitorRequest {
   getProtect?(): boolean;
   getRetainondelete?(): boolean;
   getDeletebeforereplace?(): boolean;
+  getAliasesList?(): { getSpec(): { getType(): string } | undefined }[];
 }
 type MonitorMethod = (req: MonitorRequest, callback: unknown) => unknown;
 
@@ -535,11 +540,18 @@ function announceRegistrations(engine: MockEngine): void {
         req.getType(),
         req.getName(),
       );
-      engine.announce(req.getType(), req.getName(), urn, parent, {
-        protect: req.getProtect?.() ?? false,
-        retainOnDelete: req.getRetainondelete?.() ?? false,
-        deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
-      });
+      engine.announce(
+        req.getType(),
+        req.getName(),
+        urn,
+        parent,
+        {
+          protect: req.getProtect?.() ?? false,
+          retainOnDelete: req.getRetainondelete?.() ?? false,
+          deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
+        },
+        (req.getAliasesList?.() ?? []).flatMap((a) => a.getSpec()?.getType() || []),
+      );
       return (original as MonitorMethod).call(monitor, req, callback);
     };
     monitor[method] = wrapped;
