@@ -6,7 +6,7 @@ import {
   isReservedExampleDomain,
   parseStackConfig,
   qualifyStackName,
-} from "../config";
+} from "../stack/config";
 
 const primary = {
   "aws:region": "us-east-1",

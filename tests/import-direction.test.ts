@@ -1,6 +1,6 @@
 /**
- * Imports run one way: tests -> tools -> local -> functions, and the program (index.ts, config*.ts,
- * stack/) -> components. Read from the import graph of every TypeScript file git tracks.
+ * Imports run one way: tests -> tools -> local -> functions, and the program (index.ts) -> stack/
+ * -> components. Read from the import graph of every TypeScript file git tracks.
  * `COMPONENTS_USING_FUNCTIONS` lists the components that still import the service's own code:
  * the component package (issue 9) empties it; it may only shrink.
  */
@@ -25,9 +25,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   tools: ["local", "functions", "components", "stack", "program", "policy"],
   policy: [],
   components: ["functions"],
-  // stack/ reads the typed config (config.ts) it is handed by index.ts.
-  stack: ["components", "functions", "program"],
-  program: ["components", "functions", "stack"],
+  // stack/ binds the service (functions/) to the component package; it never imports index.ts.
+  stack: ["components", "functions"],
+  program: ["stack", "components", "functions"],
   tests: ["tools", "local", "functions", "components", "stack", "program", "policy"],
 };
 
