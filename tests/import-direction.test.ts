@@ -68,10 +68,14 @@ function importGraph(): Edge[] {
   );
 }
 
-/** Every import from one layer into another that the layer may not import. */
+/**
+ * Every import from one layer into another that the layer may not import. The package's region
+ * pattern (`resilient-dynamo/regions`, no Pulumi import) is the one every layer checks with.
+ */
 function violations(edges: readonly Edge[]): string[] {
   return edges
     .filter((e) => layer(e.from) !== layer(e.to))
+    .filter((e) => e.to !== "components/regions")
     .filter((e) => !(ALLOWED[layer(e.from)] ?? []).includes(layer(e.to)))
     .map((e) => `${e.from} -> ${e.to}`);
 }
@@ -124,11 +128,14 @@ describe("imports run one way", () => {
         { from: "local/sandbox.ts", to: "tools/drill" },
         { from: "components/bundle.ts", to: "stack/routing" },
         { from: "local/sandbox.ts", to: "local/replicator" },
+        { from: "local/sandbox.ts", to: "components/regions" },
+        { from: "local/sandbox.ts", to: "components/index" },
       ]),
     ).to.deep.equal([
       "functions/app.ts -> local/sandbox",
       "local/sandbox.ts -> tools/drill",
       "components/bundle.ts -> stack/routing",
+      "local/sandbox.ts -> components/index",
     ]);
   });
 });
