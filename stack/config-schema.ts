@@ -2,13 +2,31 @@
  * The keys of the stack config and what each accepts: the zod schema of the `resilient-dynamo:`
  * keys for each role, with the patterns and value lists they check against. One key at a time;
  * the rules between keys are in config-rules.ts, the parsing in config.ts.
+ *
+ * A key that sets a component argument defaults to that component's own default (the package's
+ * exported `<COMPONENT>_DEFAULTS`), so each default is written once; where config's default
+ * differs on purpose (manageAccountLogging), the key says why. Keys that choose what the stack
+ * builds (routing, fisLambdaExtension, chaosExperiments) have no component default.
  */
 import { z } from "zod";
-import { REGION_DESCRIPTION, REGION_PATTERN } from "resilient-dynamo";
+import {
+  ARC_CONTROL_PLANE_DEFAULTS,
+  CANARY_FLEET_DEFAULTS,
+  DEFAULT_NAME_PREFIX,
+  FAILOVER_DNS_DEFAULTS,
+  GLOBAL_TABLE_SET_DEFAULTS,
+  REGION_DESCRIPTION,
+  REGION_PATTERN,
+  REGIONAL_API_DEFAULTS,
+  SERVICE_ALARMS_DEFAULTS,
+} from "resilient-dynamo";
 import { ID_MAX_LENGTH, ID_PATTERN } from "../functions/domain/validation";
 import { CONSISTENCY_MODES } from "../functions/tables";
 
 export const PROJECT = "resilient-dynamo";
+
+/** ServiceAlarms' default thresholds: the defaults of the alarm keys. */
+const ALARM_DEFAULTS = SERVICE_ALARMS_DEFAULTS.thresholds;
 
 /** CloudWatch Logs accepts only these retention periods. */
 export const LOG_RETENTION_DAYS = [
@@ -60,16 +78,17 @@ const common = {
    */
   consistency: z
     .enum(CONSISTENCY_MODES as ["eventual", "strong"], `one of ${CONSISTENCY_MODES.join(", ")}`)
-    .default("eventual"),
+    .default(GLOBAL_TABLE_SET_DEFAULTS.consistency),
   /**
    * Set API Gateway's account-level CloudWatch role (one setting per account and region): on the
    * primary, in its region and every replica region; on a secondary, in its own region. Default:
    * on for the primary (the stack that owns the tables), off for the others, so exactly one stack
-   * owns each region's setting.
+   * owns each region's setting. (RegionalApi's own default, on, suits a single stack; a stack
+   * set needs one owner per region, hence the role decides here.)
    */
   manageAccountLogging: z.boolean("true or false").optional(),
   /** Deletion protection on every table and replica (the primary owns the tables). */
-  deletionProtection: z.boolean().default(true),
+  deletionProtection: z.boolean().default(GLOBAL_TABLE_SET_DEFAULTS.deletionProtection),
   /** Prefix of every physical name; tables are `${namePrefix}-${table}`. */
   namePrefix: z
     .string()
@@ -77,16 +96,25 @@ const common = {
       /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/,
       "3-32 lowercase letters, digits and dashes, starting with a letter",
     )
-    .default("resilient-dynamo"),
+    .default(DEFAULT_NAME_PREFIX),
   /** API Gateway stage name. */
   stageName: z
     .string()
     .regex(/^[A-Za-z0-9_]{1,64}$/, "letters, digits and underscores")
-    .default("prod"),
+    .default(REGIONAL_API_DEFAULTS.stageName),
   /** Steady-state requests per second the stage allows before throttling. */
-  throttleRateLimit: z.number().positive().max(10000).default(100),
+  throttleRateLimit: z
+    .number()
+    .positive()
+    .max(10000)
+    .default(REGIONAL_API_DEFAULTS.throttleRateLimit),
   /** Burst of requests the stage allows above the rate. */
-  throttleBurstLimit: z.number().int().positive().max(5000).default(200),
+  throttleBurstLimit: z
+    .number()
+    .int()
+    .positive()
+    .max(5000)
+    .default(REGIONAL_API_DEFAULTS.throttleBurstLimit),
   /** Retention of access logs and function logs. */
   logRetentionDays: z
     .number()
@@ -94,7 +122,7 @@ const common = {
     .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
       message: `one of ${LOG_RETENTION_DAYS.join(", ")}`,
     })
-    .default(30),
+    .default(REGIONAL_API_DEFAULTS.logRetentionDays),
   /** Service name served by every region's custom domain, e.g. orders.example.com. */
   domainName: z
     .string()
@@ -145,58 +173,69 @@ const common = {
       /^rate\((1 minute|([2-9]|[1-5]\d|60) minutes|1 hour)\)$/,
       "a rate from rate(1 minute) to rate(60 minutes), or rate(1 hour)",
     )
-    .default("rate(1 minute)"),
+    .default(CANARY_FLEET_DEFAULTS.schedule),
   /** Synthetics runtime of the canaries (a Node.js Puppeteer runtime: the script's layout). */
   canaryRuntimeVersion: z
     .string()
-    .regex(/^syn-nodejs-puppeteer-\d+\.\d+$/, "a runtime such as syn-nodejs-puppeteer-15.0")
-    .default("syn-nodejs-puppeteer-15.0"),
+    .regex(
+      /^syn-nodejs-puppeteer-\d+\.\d+$/,
+      `a runtime such as ${CANARY_FLEET_DEFAULTS.runtimeVersion}`,
+    )
+    .default(CANARY_FLEET_DEFAULTS.runtimeVersion),
   /** A canary alarms when its SuccessPercent averages below this. */
   canarySuccessPercentThreshold: z
     .number()
     .int()
     .min(1, "an integer from 1 to 100")
     .max(100, "an integer from 1 to 100")
-    .default(90),
+    .default(CANARY_FLEET_DEFAULTS.successPercentThreshold),
   /** Consecutive canary runs' periods below the threshold before its alarm fires. */
   canaryAlarmPeriods: z
     .number()
     .int()
     .min(1, "an integer from 1 to 60")
     .max(60, "an integer from 1 to 60")
-    .default(3),
+    .default(CANARY_FLEET_DEFAULTS.alarmPeriods),
   /** Replication latency (Maximum, ms) above which a table's replication alarms. */
   replicationLatencyAlarmMs: z
     .number()
     .int()
     .min(100, "an integer from 100 to 600000 (ms)")
     .max(600000, "an integer from 100 to 600000 (ms)")
-    .default(5000),
+    .default(ALARM_DEFAULTS.replicationLatencyMs),
   /** Minutes of writes with no replication reported before the stalled alarm fires. */
   replicationStalledMinutes: z
     .number()
     .int()
     .min(1, "an integer from 1 to 1440 (minutes)")
     .max(1440, "an integer from 1 to 1440 (minutes)")
-    .default(5),
+    .default(ALARM_DEFAULTS.replicationStalledMinutes),
   /** Share of API requests answered 5XX, in percent, above which the API alarms. */
   api5xxRatePercent: z
     .number()
     .int()
     .min(1, "an integer from 1 to 100")
     .max(100, "an integer from 1 to 100")
-    .default(5),
+    .default(ALARM_DEFAULTS.api5xxRatePercent),
   /** Lambda errors per minute at or above which a function alarms. */
-  lambdaErrorsThreshold: z.number().int().min(1, "a whole number of at least 1").default(1),
+  lambdaErrorsThreshold: z
+    .number()
+    .int()
+    .min(1, "a whole number of at least 1")
+    .default(ALARM_DEFAULTS.lambdaErrors),
   /** Lambda throttles per minute at or above which a function alarms. */
-  lambdaThrottlesThreshold: z.number().int().min(1, "a whole number of at least 1").default(1),
+  lambdaThrottlesThreshold: z
+    .number()
+    .int()
+    .min(1, "a whole number of at least 1")
+    .default(ALARM_DEFAULTS.lambdaThrottles),
   /** Consecutive one-minute periods over a threshold before a service alarm fires. */
   alarmPeriods: z
     .number()
     .int()
     .min(1, "an integer from 1 to 1440")
     .max(1440, "an integer from 1 to 1440")
-    .default(3),
+    .default(ALARM_DEFAULTS.alarmPeriods),
   /** SNS topic every alarm notifies (on alarm and on recovery); none when unset. */
   alarmTopicArn: z
     .string()
@@ -226,22 +265,22 @@ const common = {
   healthCheckIntervalSeconds: z
     .number()
     .refine((n) => n === 10 || n === 30, { message: "10 or 30" })
-    .default(10),
+    .default(FAILOVER_DNS_DEFAULTS.healthCheckIntervalSeconds),
   /** Consecutive failed checks before a region is unhealthy (routing healthcheck). */
   healthCheckFailureThreshold: z
     .number()
     .int("a whole number from 1 to 10")
     .min(1, "a whole number from 1 to 10")
     .max(10, "a whole number from 1 to 10")
-    .default(3),
+    .default(FAILOVER_DNS_DEFAULTS.healthCheckFailureThreshold),
   /** ARC assertion rule wait period, ms (routing arc). */
   safetyRuleWaitPeriodMs: z
     .number()
     .int("a whole number of milliseconds, 0 or more")
     .min(0, "a whole number of milliseconds, 0 or more")
-    .default(5000),
+    .default(ARC_CONTROL_PLANE_DEFAULTS.safetyRuleWaitPeriodMs),
   /** ARC readiness checks (routing arc); AWS no longer opens them to new customers. */
-  arcReadiness: z.boolean().default(false),
+  arcReadiness: z.boolean().default(ARC_CONTROL_PLANE_DEFAULTS.readiness),
   /**
    * Prepare this region's functions for AWS FIS Lambda actions: the FIS extension layer, its
    * environment and a FIS configuration bucket in this region (exported as fisConfigBucketArn).

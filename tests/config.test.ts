@@ -1,5 +1,17 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { expect } from "chai";
-import { readProject } from "../tools/stack-config";
+import {
+  ARC_CONTROL_PLANE_DEFAULTS,
+  CANARY_FLEET_DEFAULTS,
+  DEFAULT_NAME_PREFIX,
+  FAILOVER_DNS_DEFAULTS,
+  GLOBAL_TABLE_SET_DEFAULTS,
+  REGIONAL_API_DEFAULTS,
+  SERVICE_ALARMS_DEFAULTS,
+} from "resilient-dynamo";
+import { parse } from "yaml";
+import { PROJECT_DIR, readProject } from "../tools/stack-config";
 import {
   ConfigError,
   assertDeployableDomain,
@@ -210,7 +222,7 @@ describe("stack config", () => {
     );
   });
 
-  it("Pulumi.yaml declares every routing key, with the defaults config.ts applies", () => {
+  it("Pulumi.yaml declares every routing key, with the defaults stack/config.ts applies", () => {
     const { defaults } = readProject();
     for (const key of [
       "routing",
@@ -350,5 +362,119 @@ describe("consistency config (MRSC limits, docs/mrsc-limits.md)", () => {
     expect(parseStackConfig({ ...defaults, ...primary }, "region1")).to.deep.include({
       consistency: "eventual",
     });
+  });
+});
+
+/** Config keys that set a component argument, and the default that component applies. */
+const COMPONENT_DEFAULTS: Readonly<Record<string, string | number | boolean>> = {
+  consistency: GLOBAL_TABLE_SET_DEFAULTS.consistency,
+  deletionProtection: GLOBAL_TABLE_SET_DEFAULTS.deletionProtection,
+  namePrefix: DEFAULT_NAME_PREFIX,
+  stageName: REGIONAL_API_DEFAULTS.stageName,
+  throttleRateLimit: REGIONAL_API_DEFAULTS.throttleRateLimit,
+  throttleBurstLimit: REGIONAL_API_DEFAULTS.throttleBurstLimit,
+  logRetentionDays: REGIONAL_API_DEFAULTS.logRetentionDays,
+  canarySchedule: CANARY_FLEET_DEFAULTS.schedule,
+  canaryRuntimeVersion: CANARY_FLEET_DEFAULTS.runtimeVersion,
+  canarySuccessPercentThreshold: CANARY_FLEET_DEFAULTS.successPercentThreshold,
+  canaryAlarmPeriods: CANARY_FLEET_DEFAULTS.alarmPeriods,
+  replicationLatencyAlarmMs: SERVICE_ALARMS_DEFAULTS.thresholds.replicationLatencyMs,
+  replicationStalledMinutes: SERVICE_ALARMS_DEFAULTS.thresholds.replicationStalledMinutes,
+  api5xxRatePercent: SERVICE_ALARMS_DEFAULTS.thresholds.api5xxRatePercent,
+  lambdaErrorsThreshold: SERVICE_ALARMS_DEFAULTS.thresholds.lambdaErrors,
+  lambdaThrottlesThreshold: SERVICE_ALARMS_DEFAULTS.thresholds.lambdaThrottles,
+  alarmPeriods: SERVICE_ALARMS_DEFAULTS.thresholds.alarmPeriods,
+  routingPolicy: FAILOVER_DNS_DEFAULTS.routingPolicy,
+  healthCheckIntervalSeconds: FAILOVER_DNS_DEFAULTS.healthCheckIntervalSeconds,
+  healthCheckFailureThreshold: FAILOVER_DNS_DEFAULTS.healthCheckFailureThreshold,
+  safetyRuleWaitPeriodMs: ARC_CONTROL_PLANE_DEFAULTS.safetyRuleWaitPeriodMs,
+  arcReadiness: ARC_CONTROL_PLANE_DEFAULTS.readiness,
+};
+
+/** A key as Pulumi.yaml declares it. */
+interface Declaration {
+  readonly default?: unknown;
+  readonly description?: string;
+}
+
+/** Pulumi.yaml's key declarations, by short key. */
+function declaredKeys(): Record<string, Declaration> {
+  const project = parse(readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as {
+    config: Record<string, Declaration>;
+  };
+  return project.config;
+}
+
+/**
+ * Every key whose declaration does not document `defaults[key]`: not declared, a `default:` that
+ * is not empty and differs (Pulumi would hand the program that value), or a description that does
+ * not state it as "Default <value>" (or "<value> (default", for a list of choices).
+ */
+function undocumentedDefaults(
+  declared: Readonly<Record<string, Declaration>>,
+  defaults: Readonly<Record<string, string | number | boolean>>,
+): string[] {
+  return Object.entries(defaults).flatMap(([key, value]): string[] => {
+    const decl = declared[key];
+    if (decl === undefined) return [`${key}: not declared`];
+    const problems: string[] = [];
+    const given = decl.default;
+    if (given !== undefined && given !== "" && given !== value) {
+      problems.push(`${key}: default ${JSON.stringify(given)}, the component's is ${value}`);
+    }
+    const v = String(value).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const states = new RegExp(`(\\bdefault:? ${v}|${v} \\(default)(?![\\w-])`, "i");
+    if (!states.test(decl.description ?? "")) {
+      problems.push(`${key}: the description does not state the default ${value}`);
+    }
+    return problems;
+  });
+}
+
+describe("component defaults in config and Pulumi.yaml", () => {
+  it("config applies the component's default for every key that sets a component argument", () => {
+    const cfg: Record<string, unknown> = parseStackConfig(primary, "region1");
+    for (const [key, value] of Object.entries(COMPONENT_DEFAULTS)) {
+      // routingPolicy stays unset (it is refused without routing); the routing stack passes it on.
+      if (key === "routingPolicy") expect(cfg[key], key).to.equal(undefined);
+      else expect(cfg[key], key).to.equal(value);
+    }
+  });
+
+  it("Pulumi.yaml states, for every such key, the default the component applies", () => {
+    expect(undocumentedDefaults(declaredKeys(), COMPONENT_DEFAULTS)).to.deep.equal([]);
+  });
+
+  it("the documentation check reports a changed default until Pulumi.yaml says it", () => {
+    const declared = {
+      throttleRateLimit: { default: 100, description: "Steady requests per second. Default 100." },
+      canarySchedule: { default: "", description: "How often. Default rate(1 minute)." },
+      healthCheckIntervalSeconds: { default: 10, description: "Seconds. Default 10." },
+      consistency: { default: "", description: "eventual (default: MREC) or strong." },
+    };
+    expect(
+      undocumentedDefaults(declared, {
+        throttleRateLimit: 150,
+        canarySchedule: "rate(5 minutes)",
+        healthCheckIntervalSeconds: 1,
+        consistency: "eventual",
+        stageName: "prod",
+      }),
+    ).to.deep.equal([
+      "throttleRateLimit: default 100, the component's is 150",
+      "throttleRateLimit: the description does not state the default 150",
+      "canarySchedule: the description does not state the default rate(5 minutes)",
+      "healthCheckIntervalSeconds: default 10, the component's is 1",
+      "healthCheckIntervalSeconds: the description does not state the default 1",
+      "stageName: not declared",
+    ]);
+    expect(
+      undocumentedDefaults(declared, {
+        throttleRateLimit: 100,
+        canarySchedule: "rate(1 minute)",
+        healthCheckIntervalSeconds: 10,
+        consistency: "eventual",
+      }),
+    ).to.deep.equal([]);
   });
 });
