@@ -130,12 +130,15 @@ describe("imports run one way", () => {
         { from: "local/sandbox.ts", to: "local/replicator" },
         { from: "local/sandbox.ts", to: "components/regions" },
         { from: "local/sandbox.ts", to: "components/index" },
+        { from: "stack/routing.ts", to: "index" },
+        { from: "index.ts", to: "stack/config" },
       ]),
     ).to.deep.equal([
       "functions/app.ts -> local/sandbox",
       "local/sandbox.ts -> tools/drill",
       "components/bundle.ts -> stack/routing",
       "local/sandbox.ts -> components/index",
+      "stack/routing.ts -> index",
     ]);
   });
 });
