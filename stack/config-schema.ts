@@ -240,7 +240,7 @@ const common = {
   alarmTopicArn: z
     .string()
     .regex(
-      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+      new RegExp(`^arn:aws[a-z-]*:sns:${REGION_IN_TEXT}:\\d{12}:[A-Za-z0-9_-]{1,256}$`),
       "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:oncall",
     )
     .optional(),

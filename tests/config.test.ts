@@ -3,10 +3,12 @@ import * as path from "node:path";
 import { expect } from "chai";
 import {
   ARC_CONTROL_PLANE_DEFAULTS,
+  isRegion,
   CANARY_FLEET_DEFAULTS,
   DEFAULT_NAME_PREFIX,
   FAILOVER_DNS_DEFAULTS,
   GLOBAL_TABLE_SET_DEFAULTS,
+  REGION_PATTERN,
   REGIONAL_API_DEFAULTS,
   SERVICE_ALARMS_DEFAULTS,
 } from "resilient-dynamo";
@@ -476,5 +478,64 @@ describe("component defaults in config and Pulumi.yaml", () => {
         consistency: "eventual",
       }),
     ).to.deep.equal([]);
+  });
+});
+
+describe("config checks region names with the package's one region pattern", () => {
+  const names = [
+    "eu-west-1",
+    "ap-southeast-7",
+    "us-gov-west-1",
+    "us-east1",
+    "useast-1",
+    "xx-east-1",
+  ];
+  const kmsArn = (r: string) =>
+    `arn:aws:kms:${r}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const accepts = (raw: Record<string, string>) => {
+    try {
+      parseStackConfig(raw, "s");
+      return true;
+    } catch (e) {
+      expect(e).to.be.instanceOf(ConfigError);
+      return false;
+    }
+  };
+
+  it("the pattern tells the names apart (the cases below are not all accepted or all refused)", () => {
+    expect(names.map((r) => REGION_PATTERN.test(r))).to.deep.equal([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  for (const r of names) {
+    it(`${r}: aws:region, observerRegion, a KMS key's and an SNS topic's region agree with isRegion`, () => {
+      expect(accepts({ ...primary, "aws:region": r }), "aws:region").to.equal(isRegion(r));
+      expect(
+        accepts({ ...primary, "resilient-dynamo:observerRegion": r }),
+        "observerRegion",
+      ).to.equal(isRegion(r));
+      const keys = JSON.stringify([kmsArn("us-east-1"), kmsArn("us-west-2"), kmsArn(r)]);
+      const withKeys = { ...primary, "resilient-dynamo:kmsKeyArns": keys };
+      expect(accepts(withKeys), "kmsKeyArns").to.equal(isRegion(r));
+      const topic = `arn:aws:sns:${r}:123456789012:oncall`;
+      expect(
+        accepts({ ...primary, "resilient-dynamo:alarmTopicArn": topic }),
+        "alarmTopicArn",
+      ).to.equal(isRegion(r));
+    });
+  }
+
+  it("names the key of a KMS key ARN whose region is a typo", () => {
+    const raw = { ...primary, "resilient-dynamo:kmsKeyArns": JSON.stringify([kmsArn("useast-1")]) };
+    expect(() => parseStackConfig(raw, "s")).to.throw(
+      ConfigError,
+      /resilient-dynamo:kmsKeyArns\.0: got "arn:aws:kms:useast-1:[^"]*"; expected a KMS key ARN/,
+    );
   });
 });
