@@ -4,7 +4,7 @@
  * the stack's name. The cross-stack plumbing, routing and observability wiring live in stack/.
  */
 import { ApiAccountLogging, GlobalTableSet, RegionalApi, StreamFunction } from "resilient-dynamo";
-import { kmsKeysByRegion, loadStackConfig } from "./config";
+import { kmsKeysByRegion, loadStackConfig } from "./stack/config";
 import { RECONCILER } from "./functions/stream-functions";
 import type { TableKey } from "./functions/tables";
 import { canaryItems } from "./stack/canary-data";
@@ -74,7 +74,7 @@ const api = new RegionalApi(`orders-${cfg.region}`, {
   tags,
 });
 // The primary sets API Gateway's account logging role in the replica regions too, so each
-// region's setting has one owner (see manageAccountLogging in config.ts).
+// region's setting has one owner (see manageAccountLogging in stack/config-schema.ts).
 if (cfg.role === "primary" && cfg.manageAccountLogging) {
   new ApiAccountLogging("apigw-account-logging", { regions: cfg.replicaRegions, tags });
 }

@@ -11,6 +11,7 @@
  */
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { REGION_PATTERN } from "resilient-dynamo/regions";
 import { createApp } from "../functions/app";
 import { depsFromEnv, type ApiHandler } from "../functions/runtime";
 import { TABLES, TABLE_KEYS, type ConsistencyMode, type TableKey } from "../functions/tables";
@@ -49,9 +50,6 @@ import { DEFAULT_POLL_MS, dynamoRegionIO, startStreamPoller, type StreamPoller }
 
 export const DEFAULT_REGIONS: readonly string[] = ["us-east-1", "us-west-2"];
 export const DEFAULT_TABLE_PREFIX = "resilient-dynamo";
-
-/** AWS-style region names: "us-east-1", "eu-central-2", "ap-southeast-4". */
-const REGION_NAME = /^[a-z]{2}(-gov)?-[a-z]+-\d{1,2}$/;
 
 export interface SandboxOptions {
   /** Two or more region names. @default ["us-east-1", "us-west-2"] */
@@ -199,7 +197,7 @@ export function checkRegions(regions: readonly string[]): readonly string[] {
   }
   const seen = new Set<string>();
   for (const r of regions) {
-    if (!REGION_NAME.test(r))
+    if (!REGION_PATTERN.test(r))
       throw new Error(`not a region name: ${JSON.stringify(r)} (expected e.g. us-east-1)`);
     if (seen.has(r)) throw new Error(`duplicate region ${r}`);
     seen.add(r);

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ChaosExperiments, FisLambdaTarget, type ChaosRegionArgs } from "resilient-dynamo";
-import { kmsKeysByRegion, type StackConfig } from "../config";
+import { kmsKeysByRegion, type StackConfig } from "./config";
 import { qualifiedStackName, type RegionView, type StackRefs } from "./references";
 
 /**

@@ -12,7 +12,7 @@ import {
   type ReceivingRegion,
   type RegionalApi,
 } from "resilient-dynamo";
-import { kmsKeysByRegion, type StackConfig } from "../config";
+import { kmsKeysByRegion, type StackConfig } from "./config";
 import { CANARY_ORDER_ID, CANARY_PRODUCT_ID } from "../functions/domain/canary-data";
 import { FUNCTION_NAMES } from "../functions/routes";
 import { TABLES } from "../functions/tables";

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { RegionalApi, RegionalTableMap } from "resilient-dynamo";
-import { qualifyStackName, type SecondaryConfig, type StackConfig } from "../config";
+import { qualifyStackName, type SecondaryConfig, type StackConfig } from "./config";
 import type { TableKey } from "../functions/tables";
 
 /** The fully qualified name (org/project/stack) of a stack this program references. */

@@ -5,7 +5,7 @@
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { ArcControlPlane, FailoverDns, type DnsRegionArgs } from "resilient-dynamo";
-import type { StackConfig } from "../config";
+import type { StackConfig } from "./config";
 import { readPeer, type RegionView, type StackRefs } from "./references";
 
 /**

@@ -17,7 +17,7 @@ import {
   validateChaosExperimentsArgs,
   type ChaosExperimentsArgs,
 } from "../components";
-import { ConfigError, parseStackConfig } from "../config";
+import { ConfigError, parseStackConfig } from "../stack/config";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import { MOCK_ACCOUNT_ID, type RecordedResource } from "../tools/mock-engine";
 import { formatPlan, planStack } from "../tools/plan";

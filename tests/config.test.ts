@@ -1,12 +1,26 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { expect } from "chai";
-import { readProject } from "../tools/stack-config";
+import {
+  ARC_CONTROL_PLANE_DEFAULTS,
+  isRegion,
+  CANARY_FLEET_DEFAULTS,
+  DEFAULT_NAME_PREFIX,
+  FAILOVER_DNS_DEFAULTS,
+  GLOBAL_TABLE_SET_DEFAULTS,
+  REGION_PATTERN,
+  REGIONAL_API_DEFAULTS,
+  SERVICE_ALARMS_DEFAULTS,
+} from "resilient-dynamo";
+import { parse } from "yaml";
+import { PROJECT_DIR, readProject } from "../tools/stack-config";
 import {
   ConfigError,
   assertDeployableDomain,
   isReservedExampleDomain,
   parseStackConfig,
   qualifyStackName,
-} from "../config";
+} from "../stack/config";
 
 const primary = {
   "aws:region": "us-east-1",
@@ -210,7 +224,7 @@ describe("stack config", () => {
     );
   });
 
-  it("Pulumi.yaml declares every routing key, with the defaults config.ts applies", () => {
+  it("Pulumi.yaml declares every routing key, with the defaults stack/config.ts applies", () => {
     const { defaults } = readProject();
     for (const key of [
       "routing",
@@ -350,5 +364,178 @@ describe("consistency config (MRSC limits, docs/mrsc-limits.md)", () => {
     expect(parseStackConfig({ ...defaults, ...primary }, "region1")).to.deep.include({
       consistency: "eventual",
     });
+  });
+});
+
+/** Config keys that set a component argument, and the default that component applies. */
+const COMPONENT_DEFAULTS: Readonly<Record<string, string | number | boolean>> = {
+  consistency: GLOBAL_TABLE_SET_DEFAULTS.consistency,
+  deletionProtection: GLOBAL_TABLE_SET_DEFAULTS.deletionProtection,
+  namePrefix: DEFAULT_NAME_PREFIX,
+  stageName: REGIONAL_API_DEFAULTS.stageName,
+  throttleRateLimit: REGIONAL_API_DEFAULTS.throttleRateLimit,
+  throttleBurstLimit: REGIONAL_API_DEFAULTS.throttleBurstLimit,
+  logRetentionDays: REGIONAL_API_DEFAULTS.logRetentionDays,
+  canarySchedule: CANARY_FLEET_DEFAULTS.schedule,
+  canaryRuntimeVersion: CANARY_FLEET_DEFAULTS.runtimeVersion,
+  canarySuccessPercentThreshold: CANARY_FLEET_DEFAULTS.successPercentThreshold,
+  canaryAlarmPeriods: CANARY_FLEET_DEFAULTS.alarmPeriods,
+  replicationLatencyAlarmMs: SERVICE_ALARMS_DEFAULTS.thresholds.replicationLatencyMs,
+  replicationStalledMinutes: SERVICE_ALARMS_DEFAULTS.thresholds.replicationStalledMinutes,
+  api5xxRatePercent: SERVICE_ALARMS_DEFAULTS.thresholds.api5xxRatePercent,
+  lambdaErrorsThreshold: SERVICE_ALARMS_DEFAULTS.thresholds.lambdaErrors,
+  lambdaThrottlesThreshold: SERVICE_ALARMS_DEFAULTS.thresholds.lambdaThrottles,
+  alarmPeriods: SERVICE_ALARMS_DEFAULTS.thresholds.alarmPeriods,
+  routingPolicy: FAILOVER_DNS_DEFAULTS.routingPolicy,
+  healthCheckIntervalSeconds: FAILOVER_DNS_DEFAULTS.healthCheckIntervalSeconds,
+  healthCheckFailureThreshold: FAILOVER_DNS_DEFAULTS.healthCheckFailureThreshold,
+  safetyRuleWaitPeriodMs: ARC_CONTROL_PLANE_DEFAULTS.safetyRuleWaitPeriodMs,
+  arcReadiness: ARC_CONTROL_PLANE_DEFAULTS.readiness,
+};
+
+/** A key as Pulumi.yaml declares it. */
+interface Declaration {
+  readonly default?: unknown;
+  readonly description?: string;
+}
+
+/** Pulumi.yaml's key declarations, by short key. */
+function declaredKeys(): Record<string, Declaration> {
+  const project = parse(readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as {
+    config: Record<string, Declaration>;
+  };
+  return project.config;
+}
+
+/**
+ * Every key whose declaration does not document `defaults[key]`: not declared, a `default:` that
+ * is not empty and differs (Pulumi would hand the program that value), or a description that does
+ * not state it as "Default <value>" (or "<value> (default", for a list of choices).
+ */
+function undocumentedDefaults(
+  declared: Readonly<Record<string, Declaration>>,
+  defaults: Readonly<Record<string, string | number | boolean>>,
+): string[] {
+  return Object.entries(defaults).flatMap(([key, value]): string[] => {
+    const decl = declared[key];
+    if (decl === undefined) return [`${key}: not declared`];
+    const problems: string[] = [];
+    const given = decl.default;
+    if (given !== undefined && given !== "" && given !== value) {
+      problems.push(`${key}: default ${JSON.stringify(given)}, the component's is ${value}`);
+    }
+    const v = String(value).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const states = new RegExp(`(\\bdefault:? ${v}|${v} \\(default)(?![\\w-])`, "i");
+    if (!states.test(decl.description ?? "")) {
+      problems.push(`${key}: the description does not state the default ${value}`);
+    }
+    return problems;
+  });
+}
+
+describe("component defaults in config and Pulumi.yaml", () => {
+  it("config applies the component's default for every key that sets a component argument", () => {
+    const cfg: Record<string, unknown> = parseStackConfig(primary, "region1");
+    for (const [key, value] of Object.entries(COMPONENT_DEFAULTS)) {
+      // routingPolicy stays unset (it is refused without routing); the routing stack passes it on.
+      if (key === "routingPolicy") expect(cfg[key], key).to.equal(undefined);
+      else expect(cfg[key], key).to.equal(value);
+    }
+  });
+
+  it("Pulumi.yaml states, for every such key, the default the component applies", () => {
+    expect(undocumentedDefaults(declaredKeys(), COMPONENT_DEFAULTS)).to.deep.equal([]);
+  });
+
+  it("the documentation check reports a changed default until Pulumi.yaml says it", () => {
+    const declared = {
+      throttleRateLimit: { default: 100, description: "Steady requests per second. Default 100." },
+      canarySchedule: { default: "", description: "How often. Default rate(1 minute)." },
+      healthCheckIntervalSeconds: { default: 10, description: "Seconds. Default 10." },
+      consistency: { default: "", description: "eventual (default: MREC) or strong." },
+    };
+    expect(
+      undocumentedDefaults(declared, {
+        throttleRateLimit: 150,
+        canarySchedule: "rate(5 minutes)",
+        healthCheckIntervalSeconds: 1,
+        consistency: "eventual",
+        stageName: "prod",
+      }),
+    ).to.deep.equal([
+      "throttleRateLimit: default 100, the component's is 150",
+      "throttleRateLimit: the description does not state the default 150",
+      "canarySchedule: the description does not state the default rate(5 minutes)",
+      "healthCheckIntervalSeconds: default 10, the component's is 1",
+      "healthCheckIntervalSeconds: the description does not state the default 1",
+      "stageName: not declared",
+    ]);
+    expect(
+      undocumentedDefaults(declared, {
+        throttleRateLimit: 100,
+        canarySchedule: "rate(1 minute)",
+        healthCheckIntervalSeconds: 10,
+        consistency: "eventual",
+      }),
+    ).to.deep.equal([]);
+  });
+});
+
+describe("config checks region names with the package's one region pattern", () => {
+  const names = [
+    "eu-west-1",
+    "ap-southeast-7",
+    "us-gov-west-1",
+    "us-east1",
+    "useast-1",
+    "xx-east-1",
+  ];
+  const kmsArn = (r: string) =>
+    `arn:aws:kms:${r}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const accepts = (raw: Record<string, string>) => {
+    try {
+      parseStackConfig(raw, "s");
+      return true;
+    } catch (e) {
+      expect(e).to.be.instanceOf(ConfigError);
+      return false;
+    }
+  };
+
+  it("the pattern tells the names apart (the cases below are not all accepted or all refused)", () => {
+    expect(names.map((r) => REGION_PATTERN.test(r))).to.deep.equal([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  for (const r of names) {
+    it(`${r}: aws:region, observerRegion, a KMS key's and an SNS topic's region agree with isRegion`, () => {
+      expect(accepts({ ...primary, "aws:region": r }), "aws:region").to.equal(isRegion(r));
+      expect(
+        accepts({ ...primary, "resilient-dynamo:observerRegion": r }),
+        "observerRegion",
+      ).to.equal(isRegion(r));
+      const keys = JSON.stringify([kmsArn("us-east-1"), kmsArn("us-west-2"), kmsArn(r)]);
+      const withKeys = { ...primary, "resilient-dynamo:kmsKeyArns": keys };
+      expect(accepts(withKeys), "kmsKeyArns").to.equal(isRegion(r));
+      const topic = `arn:aws:sns:${r}:123456789012:oncall`;
+      expect(
+        accepts({ ...primary, "resilient-dynamo:alarmTopicArn": topic }),
+        "alarmTopicArn",
+      ).to.equal(isRegion(r));
+    });
+  }
+
+  it("names the key of a KMS key ARN whose region is a typo", () => {
+    const raw = { ...primary, "resilient-dynamo:kmsKeyArns": JSON.stringify([kmsArn("useast-1")]) };
+    expect(() => parseStackConfig(raw, "s")).to.throw(
+      ConfigError,
+      /resilient-dynamo:kmsKeyArns\.0: got "arn:aws:kms:useast-1:[^"]*"; expected a KMS key ARN/,
+    );
   });
 });

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { ARC_NAME_PREFIX_PATTERN, safetyRuleName } from "../components";
-import { parseStackConfig } from "../config";
+import { parseStackConfig } from "../stack/config";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import type { RecordedResource } from "../tools/mock-engine";
 import { rejection } from "./support/errors";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { canaryName } from "../components";
-import { ConfigError, parseStackConfig } from "../config";
+import { ConfigError, parseStackConfig } from "../stack/config";
 import { TABLES } from "../functions/tables";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import { readStackConfig } from "../tools/stack-config";

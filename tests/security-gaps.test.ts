@@ -14,7 +14,7 @@ import {
   type CanaryFleetArgs,
   type RegionalApiArgs,
 } from "../components";
-import { ConfigError, kmsKeysByRegion, parseStackConfig } from "../config";
+import { ConfigError, kmsKeysByRegion, parseStackConfig } from "../stack/config";
 import { TABLES, type TableKey } from "../functions/tables";
 import { MOCK_ACCOUNT_ID } from "../tools/mock-engine";
 import type { StackEvaluation } from "../tools/evaluate-stack";

@@ -11,6 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { RoutingControlState } from "@aws-sdk/client-route53-recovery-cluster";
+import { REGION_PATTERN } from "resilient-dynamo/regions";
 import {
   ArcCluster,
   AwsFailure,
@@ -93,7 +94,6 @@ export interface ArcTarget {
   readonly controlPanelArn?: string;
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ROUTING_CONTROL_ARN =
   /^arn:aws[a-z-]*:route53-recovery-control::\d{12}:controlpanel\/[A-Za-z0-9]+\/routingcontrol\/[A-Za-z0-9]+$/;
 
@@ -186,7 +186,7 @@ function checkEndpoint(value: ClusterEndpoint, where: string): ClusterEndpoint {
   if (url.protocol !== "https:") {
     throw new UsageError(`${where}: endpoint ${value.endpoint} must be an https URL`);
   }
-  if (!REGION.test(value.region)) {
+  if (!REGION_PATTERN.test(value.region)) {
     throw new UsageError(
       `${where}: region ${JSON.stringify(value.region)} is not an AWS region name such as us-east-1`,
     );
@@ -198,7 +198,7 @@ function checkControls(controls: Record<string, string>, where: string): Record<
   const entries = Object.entries(controls);
   if (entries.length === 0) throw new UsageError(`${where}: no routing controls`);
   for (const [region, arn] of entries) {
-    if (!REGION.test(region)) {
+    if (!REGION_PATTERN.test(region)) {
       throw new UsageError(
         `${where}: ${JSON.stringify(region)} is not an AWS region name such as us-east-1`,
       );

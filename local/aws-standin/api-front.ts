@@ -41,7 +41,7 @@ import {
 import { SignatureVerifier, type StandInCredentials } from "./sigv4-verify";
 
 export const EXECUTE_API = "execute-api";
-/** The stage name in invoke URLs, as config.ts's default. */
+/** The stage name in invoke URLs, as stack/config.ts's default. */
 export const DEFAULT_STAGE = "prod";
 /** The custom domain's base path, as components/regional-api.ts's default. */
 export const DEFAULT_BASE_PATH = "v1";

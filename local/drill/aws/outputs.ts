@@ -5,9 +5,8 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
+import { REGION_PATTERN } from "resilient-dynamo/regions";
 import { z } from "zod";
-
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /** The scenarios that start FIS experiments, and the template (fault key) each starts. */
 export const FIS_FAULTS = {
@@ -16,7 +15,7 @@ export const FIS_FAULTS = {
 } as const;
 export type FisScenario = keyof typeof FIS_FAULTS;
 
-const regionName = z.string().regex(REGION, "is not an AWS region name such as us-east-1");
+const regionName = z.string().regex(REGION_PATTERN, "is not an AWS region name such as us-east-1");
 const httpUrl = z.url({ protocol: /^https?$/ });
 
 /** One stack's outputs: only what the drill reads; anything else is ignored. */
