@@ -18,7 +18,7 @@ export interface DrillRun {
   readonly t0: number;
   /** Epoch ms the load stopped (every request in flight answered). */
   readonly endedAt: number;
-  /** Ms after t0 the fault went in (the planned time if the run ended before). */
+  /** Ms after t0 the fault went in. */
   readonly faultAt: number;
   /** Regions still running: all but the lost one after a region loss. */
   readonly surviving: string[];
@@ -55,7 +55,7 @@ export async function loadUnderFault(
   target: DrillTarget,
   plan: DrillPlan,
   setup: DrillSetup,
-  say: RunReporting,
+  reporting: RunReporting,
 ): Promise<DrillRun> {
   const { regions, faultRegion, durationMs, faultAtMs, rate, clientsPerRegion, shape } = plan;
   const runId = Date.now().toString(36).slice(-5);
@@ -68,11 +68,13 @@ export async function loadUnderFault(
   const t0 = Date.now();
   const intervalMs = (1000 * clientsPerRegion) / rate;
   const { pairs } = setup;
-  const { notes } = say;
+  const { notes } = reporting;
   const load = new Load({ target, clients, clientsPerRegion, pairs, intervalMs, shape, t0, notes });
   let faultAt: number | undefined;
 
-  say.step(`running ${durationMs / 1000} s of load; ${say.faultText} at ${faultAtMs / 1000} s`);
+  reporting.step(
+    `running ${durationMs / 1000} s of load; ${reporting.faultText} at ${faultAtMs / 1000} s`,
+  );
   load.start(
     clientOffsets(clients.length, regions.length, clientsPerRegion, intervalMs, {
       ttlMs: (setup.settings.ttlSeconds ?? 0) * 1000,
@@ -81,7 +83,8 @@ export async function loadUnderFault(
   );
 
   const progressTimer = setInterval(() => {
-    if (say.onProgress) say.onProgress(progressOf(load, regions, durationMs, faultAtMs, faultAt));
+    if (reporting.onProgress)
+      reporting.onProgress(progressOf(load, regions, durationMs, faultAtMs, faultAt));
   }, 1_000);
 
   const heal: (() => Promise<void>)[] = [];
@@ -90,7 +93,7 @@ export async function loadUnderFault(
     await sleep(t0 + faultAtMs - Date.now());
     faultAt = load.rel(Date.now());
     surviving = await injectFault(target, plan.scenario, faultRegion, setup.initialControls, heal);
-    say.step(`fault injected at ${(faultAt / 1000).toFixed(1)} s: ${say.faultText}`);
+    reporting.step(`fault injected at ${(faultAt / 1000).toFixed(1)} s: ${reporting.faultText}`);
     if (plan.scenario === "region-loss" && plan.resellWindowMs > 0) {
       // Selling goes on: what the lost region sold just before the loss is offered again.
       load.resell(
