@@ -14,7 +14,7 @@ import {
   type RegionTables,
 } from "../local/drill/anomalies";
 import { isContended } from "../local/drill/load";
-import { soldBefore } from "../local/drill/run";
+import { soldBefore } from "../local/drill/under-fault";
 import type { ApiCall, ApiResult, DrillTarget } from "../local/drill/target";
 import { checkData, readRegions, repairData, repairLine, settleData } from "../local/drill/verify";
 import { repairCounts, repairSalesWith } from "../functions/data/repair";

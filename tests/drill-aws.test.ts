@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAwsStandIn, type AwsStandIn } from "../local/aws-standin";
 import { anomalyCounts } from "../local/drill/anomalies";
-import { drill, type DrillCliOptions } from "../tools/drill";
+import { drill } from "../tools/drill";
+import type { DrillCliOptions } from "../tools/drill-args";
 import { useSandbox } from "./support/sandbox";
 
 const EAST = "us-east-1";

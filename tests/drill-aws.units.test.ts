@@ -35,7 +35,7 @@ import { probeLag, Prober } from "../local/drill/aws/replication";
 import { TtlResolver } from "../local/drill/aws/resolver";
 import { sigV4aSigner, sigV4Signer } from "../local/drill/aws/signing";
 import { connectAws } from "../local/drill/aws/target";
-import { parseDrillArgs } from "../tools/drill";
+import { parseDrillArgs } from "../tools/drill-args";
 
 const EAST = "us-east-1";
 const WEST = "us-west-2";

@@ -8,13 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { drill } from "../tools/drill";
 import { anomalyCounts } from "../local/drill/anomalies";
-import {
-  attemptFailed,
-  formatReport,
-  type DrillReport,
-  type OpRecord,
-} from "../local/drill/report";
-import { runDrill, type DrillOptions } from "../local/drill/run";
+import type { DrillOptions } from "../local/drill/plan";
+import { attemptFailed, type DrillReport, type OpRecord } from "../local/drill/report";
+import { formatReport } from "../local/drill/report-text";
+import { runDrill } from "../local/drill/run";
 import { connectSandbox } from "../local/drill/sandbox-target";
 import type { Sandbox } from "../local/sandbox";
 import { TEST_SANDBOX, useSandbox } from "./support/sandbox";

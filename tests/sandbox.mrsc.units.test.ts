@@ -8,7 +8,7 @@ import { UsageError } from "../local/cli-args";
 import { parseConsistencyOptions } from "../local/mrsc/cli";
 import { majority, planMrscTopology, quorumRefusal } from "../local/mrsc/model";
 import { classify, dynamoError } from "../local/mrsc/protocol";
-import { parseDrillArgs } from "../tools/drill";
+import { parseDrillArgs } from "../tools/drill-args";
 
 const strong = new Map([
   ["p-products", "products" as const],

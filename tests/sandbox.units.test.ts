@@ -13,12 +13,12 @@ import { parseStartArgs } from "../local/cli";
 import {
   computeRto,
   countRequests,
-  formatReport,
   recoveredAt,
   servedOverTime,
   type DrillReport,
   type OpRecord,
 } from "../local/drill/report";
+import { formatReport } from "../local/drill/report-text";
 import { findAnomalies } from "../local/drill/anomalies";
 import { javaMajor } from "../local/dynamo";
 import { toProxyEvent } from "../local/regional-server";
@@ -40,7 +40,7 @@ import {
 } from "../local/routing";
 import { checkRegions, regionEnv } from "../local/sandbox";
 import { percentile, summarize } from "../local/stats";
-import { parseDrillArgs } from "../tools/drill";
+import { parseDrillArgs } from "../tools/drill-args";
 import { PROJECT_DIR } from "../tools/stack-config";
 
 const A = "us-east-1";

@@ -1,6 +1,6 @@
 /**
- * The drill's numbers, computed from what its clients observed (pure functions), and the report
- * in JSON and text.
+ * The drill's numbers, computed from what its clients observed (pure functions), and the shape of
+ * its JSON report. The text form of the report is report-text.ts.
  *
  * Definitions (all client-observed, times from the moment the fault was injected):
  * - affected clients: those whose last successful request before the fault was served by the
@@ -15,9 +15,9 @@
  *   order got a 4xx (a product sold out, an order id in use): the service answered, correctly.
  */
 import { percentile, summarize, type Summary } from "../stats";
-import { anomalyCounts, type Anomalies } from "./anomalies";
-import { compensationLine, type CompensationReport } from "./compensation";
-import { repairLine, type RepairSummary } from "./verify";
+import type { Anomalies } from "./anomalies";
+import type { CompensationReport } from "./compensation";
+import type { RepairSummary } from "./verify";
 import type { ConsistencySetting } from "./target";
 
 export const SCENARIOS = ["switch", "region-loss", "replication-pause"] as const;
@@ -318,156 +318,4 @@ export interface DrillReport {
   readonly notes: readonly string[];
   /** Every operation, when asked for (`--ops`); times in ms since `startedAt`. */
   readonly ops?: readonly OpRecord[];
-}
-
-const pad = (s: string, n: number): string => s.padStart(n);
-const secs = (ms: number | null | undefined): string =>
-  ms === null || ms === undefined
-    ? "n/a"
-    : ms < 1000
-      ? `${Math.round(ms)} ms`
-      : `${(ms / 1000).toFixed(1)} s`;
-const n = (v: number | undefined): string => (v === undefined ? "-" : String(v));
-
-/** Up to three ids of each anomaly that happened, for the text report. */
-function anomalyExamples(a: Anomalies): string[] {
-  const few = (ids: string[]): string =>
-    ids.slice(0, 3).join(", ") + (ids.length > 3 ? `, ... (${ids.length})` : "");
-  const out: string[] = [];
-  const add = (name: string, ids: string[]): void => {
-    if (ids.length > 0) out.push(`${name}: ${few(ids)}`);
-  };
-  add(
-    "double-sold products",
-    a.doubleSold.products.map((p) => p.productId),
-  );
-  add(
-    "resold products",
-    a.resold.products.map((p) => p.productId),
-  );
-  add(
-    "overwritten orders",
-    a.overwrittenAcknowledged.orders.map((o) => o.orderId),
-  );
-  add("products sold without order", [
-    ...new Set(a.soldWithoutOrder.products.map((p) => p.productId)),
-  ]);
-  add("lost orders", a.lostAcknowledged.orderIds);
-  return out;
-}
-
-/** Mode, its members and what a write costs: acknowledged orders' latency, p50 and p99. */
-export function consistencyLine(r: DrillReport): string {
-  const c = r.settings.consistency;
-  const create = r.requests.latencyMs.create;
-  const cost = `write latency (acknowledged orders) p50 ${n(create.p50)} ms, p99 ${n(create.p99)} ms`;
-  if (c === undefined || c.mode === "eventual")
-    return `consistency eventual (MREC, last writer wins); ${cost}`;
-  const members = (c.members ?? []).map((m) =>
-    m.role === "witness" ? `witness ${m.name}` : m.name,
-  );
-  return (
-    `consistency strong (MRSC: ${members.join(", ")}; +${c.writeLatencyMs ?? "?"} ms cross-region ` +
-    `per write); ${cost}`
-  );
-}
-
-/** The report as text, for the terminal. */
-export function formatReport(r: DrillReport, bucketS = 5): string {
-  const s = r.settings;
-  const lines: string[] = [];
-  lines.push(`Failover drill: ${r.scenario} (${r.fault} at ${s.faultAtS} s)`);
-  lines.push(
-    `target ${r.target}; regions ${r.regions.join(", ")}; TTL ${s.ttlSeconds ?? "?"} s; ` +
-      `policy ${s.policy ?? "?"}; health check ${s.healthCheck ? `${s.healthCheck.intervalMs} ms x ${s.healthCheck.failureThreshold}` : "?"}; ` +
-      `replication lag ${s.replicationLag ?? "?"}`,
-  );
-  lines.push(
-    `load ${s.ratePerRegion} order/s per region (create, then read back) from ${s.clientsPerRegion} client(s) per region; ` +
-      `${s.durationS} s; client failover ${s.clientFailover ? "on" : "off"}`,
-  );
-  lines.push(
-    `shapes: contention ${s.contention} (spread ${s.contentionSpreadMs} ms, ${r.load.rivalOrders} rival orders); ` +
-      `retry elsewhere ${s.retryElsewhere ? `after ${s.retryAfterMs} ms (${r.load.retriedElsewhere} retried)` : "off"}; ` +
-      `resale after loss ${r.scenario === "region-loss" ? `${r.load.resaleOrders} offers` : "n/a"}`,
-  );
-  lines.push(consistencyLine(r));
-  lines.push("");
-  lines.push("RTO (client-observed, from the fault)");
-  if (r.scenario === "replication-pause") {
-    lines.push("  traffic moved                   n/a (replication-pause moves no traffic)");
-  } else {
-    const moved = Object.entries(r.rto.movedMsByClient);
-    const detail =
-      moved.length === 0
-        ? "no client was on it"
-        : moved.length <= 3
-          ? moved.map(([c, v]) => `${c} ${secs(v)}`).join(", ")
-          : `${moved.length} clients: first ${secs(r.rto.firstMovedMs)}, median ${secs(r.rto.medianMovedMs)}`;
-    lines.push(
-      `  traffic moved off ${r.faultRegion.padEnd(13)} ${secs(r.rto.trafficMovedMs)} (slowest client; ${detail})`,
-    );
-  }
-  lines.push(`  99% of requests succeeding     ${secs(r.rto.recovered99Ms)}`);
-  lines.push("");
-  const q = r.requests;
-  lines.push("Requests");
-  lines.push(
-    `  ${q.ops} operations: ${q.ok} ok, ${q.failed} failed, ${q.refused} refused, ${q.staleReads} stale reads; ${q.attempts} HTTP requests, ${q.failedAttempts} failed`,
-  );
-  lines.push(
-    `  after the fault: ${q.afterFault.ops} operations, ${q.afterFault.failed} failed, ${q.afterFault.failedAttempts} failed requests, ${q.afterFault.staleReads} stale reads` +
-      (s.clientFailover ? `; ${q.savedByClientFailover} saved by client failover` : ""),
-  );
-  lines.push(
-    `  latency ms: create p50 ${n(q.latencyMs.create.p50)} p99 ${n(q.latencyMs.create.p99)}; read p50 ${n(q.latencyMs.read.p50)} p99 ${n(q.latencyMs.read.p99)}`,
-  );
-  lines.push("");
-  lines.push("Replication lag (ms), changes applied during the run");
-  lines.push(
-    `  ${"table".padEnd(10)}${pad("p50", 7)}${pad("p95", 7)}${pad("p99", 7)}${pad("max", 7)}${pad("count", 7)}`,
-  );
-  for (const [table, l] of Object.entries(r.replicationLagMs)) {
-    lines.push(
-      `  ${table.padEnd(10)}${pad(n(l.p50), 7)}${pad(n(l.p95), 7)}${pad(n(l.p99), 7)}${pad(n(l.max), 7)}${pad(String(l.count), 7)}`,
-    );
-  }
-  lines.push("");
-  const p = r.rpo;
-  lines.push(
-    `RPO (after ${p.converged ? "replication converged" : "replication did NOT converge"}, ${secs(p.convergenceWaitMs)})`,
-  );
-  lines.push(
-    `  acknowledged orders ${p.acknowledgedOrders}; lost writes (missing from ${p.survivingRegions.join(", ")}): ${p.lostWrites}`,
-  );
-  lines.push("");
-  lines.push(`Anomalies (checked against ${p.checkedAgainst})`);
-  if (r.repair !== undefined) lines.push(`  ${repairLine(r.repair)}`);
-  lines.push(`  ${anomalyCounts(r.anomalies)}${r.repair?.ran === true ? " (after repair)" : ""}`);
-  for (const line of anomalyExamples(r.anomalies)) lines.push(`  ${line}`);
-  const c = r.compensation;
-  if (c !== undefined) {
-    lines.push("");
-    lines.push(`Compensation (after ${secs(c.settleWaitMs)} more)`);
-    lines.push(`  ${compensationLine(c)}`);
-    const few = [...new Set(c.outstandingProducts.map((p) => p.productId))];
-    if (few.length > 0) lines.push(`  outstanding: ${few.slice(0, 3).join(", ")}`);
-  }
-  lines.push("");
-  lines.push(
-    `Requests served per region (${bucketS} s buckets; t = seconds since start, fault at ${s.faultAtS} s)`,
-  );
-  lines.push(`  ${"t".padStart(7)}${r.regions.map((x) => pad(x, 12)).join("")}${pad("failed", 8)}`);
-  const per = Math.max(1, Math.round(bucketS));
-  for (let i = 0; i < r.servedPerRegion.length; i += per) {
-    const group = r.servedPerRegion.slice(i, i + per);
-    const from = group[0]?.t ?? 0;
-    const sum = (f: (b: Bucket) => number): number => group.reduce((a, b) => a + f(b), 0);
-    const mark = s.faultAtS >= from && s.faultAtS < from + per ? " <- fault" : "";
-    lines.push(
-      `  ${`${from}-${from + per}`.padStart(7)}${r.regions.map((x) => pad(String(sum((b) => b.byRegion[x] ?? 0)), 12)).join("")}${pad(String(sum((b) => b.failed)), 8)}${mark}`,
-    );
-  }
-  for (const note of r.notes) lines.push(`note: ${note}`);
-  return lines.join("\n");
 }

@@ -1,5 +1,9 @@
-/** Drill setup: customer/product pairs, visible in every region before the clock starts. */
-import type { DrillTarget } from "./target";
+/**
+ * Drill setup, before the clock starts: the target's baseline (every routing control On, the TTL
+ * set, its settings read) and customer/product pairs, visible in every region.
+ */
+import type { DrillPlan } from "./plan";
+import type { ControlState, DrillTarget, TargetSettings } from "./target";
 
 export interface Pair {
   readonly customerId: string;
@@ -62,4 +66,39 @@ export async function createPairs(
   const settled = await target.replication.waitConverged(30_000);
   if (!settled.converged) notes.push(`setup data had not fully converged: ${settled.detail ?? ""}`);
   return pairs;
+}
+
+/** What setup leaves for the run: the target as found, and the pairs to order. */
+export interface DrillSetup {
+  /** Every routing control as found (all On): what healing a switch restores. */
+  readonly initialControls: Record<string, ControlState>;
+  /** What the target says of itself, after the TTL was set. */
+  readonly settings: TargetSettings;
+  readonly pairs: Pair[];
+}
+
+/**
+ * Checks that every routing control is On, sets the TTL when asked (`ttlSeconds`), reads the
+ * target's settings, then creates the plan's pairs.
+ */
+export async function setUpDrill(
+  target: DrillTarget,
+  plan: DrillPlan,
+  ttlSeconds: number | undefined,
+  step: (line: string) => void,
+  notes: string[],
+): Promise<DrillSetup> {
+  const initialControls = await target.controls.get();
+  const off = plan.regions.filter((r) => initialControls[r] !== "On");
+  if (off.length > 0) {
+    throw new Error(`every routing control must be On before a drill; Off: ${off.join(", ")}`);
+  }
+  if (ttlSeconds !== undefined) {
+    if (!target.setTtl) throw new Error(`${target.name} does not let the drill set the TTL`);
+    await target.setTtl(ttlSeconds);
+  }
+  const settings = await target.settings();
+  step(`creating ${plan.pairs} customer/product pairs`);
+  const pairs = await createPairs(target, plan.pairs, notes);
+  return { initialControls, settings, pairs };
 }

@@ -1,6 +1,6 @@
 /**
  * What the drill needs from the system it tests, as small interfaces. The measuring code
- * (run.ts, report.ts) only talks to a `DrillTarget`; `SandboxTarget` implements it over the
+ * (run.ts and its phases, report.ts) only talks to a `DrillTarget`; `SandboxTarget` implements it over the
  * sandbox's global endpoint and control API. A deployed pair of stacks plugs in as another
  * implementation: SigV4-signed requests to the service name and the regional invoke URLs for
  * `ServiceEndpoints`, the ARC cluster client (trying each cluster endpoint) for

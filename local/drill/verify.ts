@@ -1,4 +1,7 @@
-/** After the run: read what every surviving region holds and compare it with the ledger. */
+/**
+ * After the run: let replication converge, run the repair step, then read what every surviving
+ * region holds and compare it with the ledger, item by item, until compensation settles.
+ */
 import {
   findAnomalies,
   type AckedOrder,
@@ -8,8 +11,12 @@ import {
   type RegionTables,
 } from "./anomalies";
 import { findCompensation, type CompensationReport } from "./compensation";
-import type { DrillTarget } from "./target";
+import { COMPENSATION_TIMEOUT_DEFAULT_MS, nonNegative } from "./plan";
+import type { Scenario } from "./report";
+import type { ConvergenceResult, DrillTarget } from "./target";
+import type { DrillRun } from "./under-fault";
 import type { RepairCounts } from "../../functions/data/repair";
+import type { Summary } from "../stats";
 
 export type CheckedAgainst = "region tables" | "acknowledged orders";
 
@@ -159,4 +166,77 @@ export async function settleData(
     await new Promise((r) => setTimeout(r, Math.min(SETTLE_POLL_MS, left)));
     await target.replication.waitConverged(Math.max(1, timeoutMs - (Date.now() - started)));
   }
+}
+
+/** What the checks after the run take besides the run itself. */
+export interface VerifyOptions {
+  readonly scenario: Scenario;
+  /** This drill's products: the anomalies are counted over these only. */
+  readonly drillProducts: ReadonlySet<string>;
+  /** How long to wait for replication to converge. @default 30000 */
+  readonly settleTimeoutMs?: number | undefined;
+  /** How long to keep looking while double sales are outstanding. @default COMPENSATION_TIMEOUT_DEFAULT_MS */
+  readonly compensationTimeoutMs?: number | undefined;
+}
+
+/** What the checks after the run found. */
+export interface Verification {
+  readonly convergence: ConvergenceResult;
+  readonly repair: RepairSummary;
+  readonly data: DataCheck & { readonly settleWaitMs: number };
+  /** Replication lag per table over the changes applied since the run started. */
+  readonly lag: Record<string, Summary>;
+}
+
+/**
+ * The checks after the run: resumes replication after a pause, waits for it to converge, runs
+ * the repair step in the surviving regions, then counts anomalies and compensation (`settleData`)
+ * and reads the replication lag. What did not settle goes into `notes`.
+ */
+export async function verifyRun(
+  target: DrillTarget,
+  run: DrillRun,
+  opts: VerifyOptions,
+  step: (line: string) => void,
+  notes: string[],
+): Promise<Verification> {
+  if (opts.scenario === "replication-pause") {
+    step("resuming replication");
+    await target.faults.resumeReplication?.(undefined, undefined);
+  }
+  step("waiting for replication to converge");
+  const convergence = await target.replication.waitConverged(opts.settleTimeoutMs ?? 30_000);
+  if (!convergence.converged)
+    notes.push(`replication did not converge: ${convergence.detail ?? ""}`);
+
+  const { surviving, t0 } = run;
+  const { ledger } = run.load;
+  step("repairing sales left without their order, in every surviving region");
+  const repair = await repairData(
+    target,
+    surviving,
+    ledger,
+    opts.drillProducts,
+    opts.settleTimeoutMs ?? 30_000,
+  );
+  step("reading every surviving region's tables (waiting for compensation to settle)");
+  const data = await settleData(
+    target,
+    surviving,
+    ledger,
+    opts.drillProducts,
+    t0,
+    nonNegative(
+      "compensation timeout",
+      opts.compensationTimeoutMs,
+      COMPENSATION_TIMEOUT_DEFAULT_MS,
+    ),
+  );
+  if (data.compensation.outstanding > 0) {
+    notes.push(
+      `${data.compensation.outstanding} double sales still not compensated after ${data.settleWaitMs} ms`,
+    );
+  }
+  const lag = await target.replication.lag(t0);
+  return { convergence, repair, data, lag };
 }

@@ -2,7 +2,8 @@
  * Faults the AWS target causes, and a ledger of those still in place so a drill never leaves one
  * behind: FIS experiments (started from the ChaosExperiments templates, stopped at the end, on
  * Ctrl-C, or when the drill fails) and routing controls turned Off. When an undo fails, the
- * ledger says what is still faulted and the command that undoes it.
+ * ledger says what is still faulted and the command that undoes it. `fisFaultInjector` is the
+ * drill's `FaultInjector` over those experiments.
  */
 import {
   FisClient,
@@ -11,6 +12,8 @@ import {
   StartExperimentCommand,
   StopExperimentCommand,
 } from "@aws-sdk/client-fis";
+import type { FaultInjector } from "../target";
+import { fisTemplate, type DeployedOutputs } from "./outputs";
 
 export interface ActiveFault {
   /** In words: "FIS experiment EXP123 (pause-replication in us-east-1)". */
@@ -165,4 +168,62 @@ export class FisFaults {
       reason: out.experiment?.state?.reason,
     };
   }
+}
+
+export interface FisInjectorOptions {
+  readonly fis: FisFaults;
+  readonly outputs: DeployedOutputs;
+  /** The drill's fault region: what "replication from it" pauses when no region is named. */
+  readonly faultRegion: string;
+  /** Where a note goes when an experiment had already ended before the drill stopped it. */
+  readonly note: (line: string) => void;
+}
+
+/**
+ * The deployed target's faults: a region lost is FIS making every Lambda invocation fail there,
+ * replication paused is FIS pausing replication into a region's replicas; both are undone by
+ * stopping the experiments.
+ */
+export function fisFaultInjector(o: FisInjectorOptions): FaultInjector {
+  const { fis, outputs, faultRegion, note } = o;
+  const regions = outputs.regions.map((r) => r.region);
+  const fault = (scenario: "region-loss" | "replication-pause", region: string) => ({
+    id: fisTemplate(outputs, scenario, region),
+    region,
+    what: `${scenario === "region-loss" ? "every Lambda invocation fails" : "replication into it paused"} in ${region}`,
+  });
+  const pauses = new Set<string>();
+  return {
+    describe: (scenario, region) =>
+      scenario === "switch"
+        ? `routing control of ${region} turned Off (ARC)`
+        : scenario === "region-loss"
+          ? `every Lambda invocation fails in ${region} (FIS lambda-errors)`
+          : `replication to and from ${region} paused (FIS replication-pause in every region)`,
+    stopRegion: async (region) => {
+      const f = fault("region-loss", region);
+      await fis.start(f.id, f.region, f.what);
+    },
+    startRegion: async (region) => {
+      const n = await fis.stop(fault("region-loss", region).id);
+      if (n) note(n);
+    },
+    // FIS pauses replication INTO a region's replicas: "to X" is X's template; "from X" is
+    // every other region's (with three regions that also pauses the other two's exchange).
+    pauseReplication: async (from, to) => {
+      const into = to !== undefined ? [to] : regions.filter((r) => r !== (from ?? faultRegion));
+      for (const region of into) {
+        const f = fault("replication-pause", region);
+        pauses.add(f.id);
+        await fis.start(f.id, f.region, f.what);
+      }
+    },
+    resumeReplication: async () => {
+      for (const id of pauses) {
+        const n = await fis.stop(id);
+        if (n) note(n);
+      }
+      pauses.clear();
+    },
+  };
 }

@@ -11,10 +11,10 @@ import { FisClient } from "@aws-sdk/client-fis";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { ArcCluster } from "../../arc-cluster";
 import type { Scenario } from "../report";
-import type { DrillTarget, TargetSettings } from "../target";
+import type { DrillTarget, RoutingControlClient, TargetSettings } from "../target";
 import { arcControls } from "./controls";
 import { awsEndpoints } from "./endpoints";
-import { FaultLedger, FisFaults } from "./faults";
+import { FaultLedger, fisFaultInjector, FisFaults } from "./faults";
 import { fisTemplate, loadOutputs, type DeployedOutputs } from "./outputs";
 import { awsReplication, Prober } from "./replication";
 import { systemDnsServer, TtlResolver, type DnsServer } from "./resolver";
@@ -88,6 +88,60 @@ export async function connectAws(o: AwsTargetOptions): Promise<AwsDrillTarget> {
   const note = o.onNote ?? (() => undefined);
 
   const ledger = new FaultLedger();
+  const controls = await routingControlsAllOn(outputs, ledger, credentials, note);
+  const fis = new FisFaults({
+    client: o.fisClient ?? fisClients(credentials, o.fisEndpoint),
+    ledger,
+  });
+  for (const [region, template] of templates) {
+    const live = await fis.liveExperiments(region, [template]);
+    if (live.length > 0)
+      throw new Error(`an experiment is already running: ${live.join(", ")}; stop it first`);
+  }
+  const dnsServer = o.dnsServer ?? systemDnsServer();
+  const ttlSeconds = await serviceTtl(outputs.serviceDomain, dnsServer);
+
+  const endpoints = awsEndpoints({ outputs, credentials, dnsServer, onNote: note });
+  const prober = new Prober({ endpoints, runId: Date.now().toString(36) });
+  const replication = awsReplication({
+    endpoints,
+    prober,
+    cloudWatch: {
+      clients: o.cloudWatchClients ?? cloudWatchClients(regions, credentials, o.cloudWatchEndpoint),
+      tableNames: new Map(outputs.regions.map((r) => [r.region, r.tableNames])),
+    },
+    onNote: note,
+  });
+  prober.start(o.probeEveryMs ?? 5_000);
+
+  return {
+    name: `aws ${outputs.serviceDomain}`,
+    outputs,
+    ledger,
+    endpoints,
+    controls,
+    faults: fisFaultInjector({ fis, outputs, faultRegion, note }),
+    replication,
+    settings: async (): Promise<TargetSettings> => ({
+      ttlSeconds: endpoints.lastTtlSeconds() ?? ttlSeconds,
+      policy: `${outputs.routing} routing controls`,
+      lag: "deployed (probes and CloudWatch)",
+    }),
+    undoAll: () => ledger.undoAll(),
+    close: () => prober.stop(),
+  };
+}
+
+/**
+ * The ARC routing controls, through the cluster's data plane; refuses when one is already Off
+ * (a drill starts from every region serving).
+ */
+async function routingControlsAllOn(
+  outputs: DeployedOutputs,
+  ledger: FaultLedger,
+  credentials: CredentialSource,
+  note: (line: string) => void,
+): Promise<RoutingControlClient> {
   const cluster = new ArcCluster(outputs.arcClusterEndpoints, {
     connectTimeoutMs: 2_000,
     requestTimeoutMs: 5_000,
@@ -107,116 +161,47 @@ export async function connectAws(o: AwsTargetOptions): Promise<AwsDrillTarget> {
       `routing control already Off: ${off.map(([r]) => r).join(", ")}; turn it on first (npm run arc -- set REGION on --outputs ${outputs.routingFile})`,
     );
   }
+  return controls;
+}
 
-  const fisClients = new Map<string, FisClient>();
-  const fisClient = (region: string): FisClient => {
-    let c = fisClients.get(region);
+/** A FIS client per region, made when first asked for. */
+function fisClients(
+  credentials: CredentialSource,
+  endpoint: string | undefined,
+): (region: string) => FisClient {
+  const clients = new Map<string, FisClient>();
+  return (region) => {
+    let c = clients.get(region);
     if (!c) {
-      c = new FisClient({
-        region,
-        credentials,
-        ...(o.fisEndpoint ? { endpoint: o.fisEndpoint } : {}),
-      });
-      fisClients.set(region, c);
+      c = new FisClient({ region, credentials, ...(endpoint ? { endpoint } : {}) });
+      clients.set(region, c);
     }
     return c;
   };
-  const fis = new FisFaults({ client: o.fisClient ?? fisClient, ledger });
-  for (const [region, template] of templates) {
-    const live = await fis.liveExperiments(region, [template]);
-    if (live.length > 0)
-      throw new Error(`an experiment is already running: ${live.join(", ")}; stop it first`);
-  }
+}
 
-  const dnsServer = o.dnsServer ?? systemDnsServer();
-  let ttlSeconds: number;
+/** A CloudWatch client for each region. */
+function cloudWatchClients(
+  regions: readonly string[],
+  credentials: CredentialSource,
+  endpoint: string | undefined,
+): Map<string, CloudWatchClient> {
+  return new Map(
+    regions.map((r) => [
+      r,
+      new CloudWatchClient({ region: r, credentials, ...(endpoint ? { endpoint } : {}) }),
+    ]),
+  );
+}
+
+/** The service name's TTL, as `dnsServer` answers it; refuses when the name does not resolve. */
+async function serviceTtl(serviceDomain: string, dnsServer: DnsServer): Promise<number> {
   try {
-    ttlSeconds = (await new TtlResolver(dnsServer).resolve(outputs.serviceDomain)).ttlSeconds;
+    return (await new TtlResolver(dnsServer).resolve(serviceDomain)).ttlSeconds;
   } catch (err) {
     throw new Error(
-      `the service name ${outputs.serviceDomain} does not resolve at ${dnsServer.host}:${dnsServer.port}: ${(err as Error).message}`,
+      `the service name ${serviceDomain} does not resolve at ${dnsServer.host}:${dnsServer.port}: ${(err as Error).message}`,
       { cause: err },
     );
   }
-
-  const endpoints = awsEndpoints({ outputs, credentials, dnsServer, onNote: note });
-  const prober = new Prober({ endpoints, runId: Date.now().toString(36) });
-  const cloudWatchClients =
-    o.cloudWatchClients ??
-    new Map(
-      regions.map((r) => [
-        r,
-        new CloudWatchClient({
-          region: r,
-          credentials,
-          ...(o.cloudWatchEndpoint ? { endpoint: o.cloudWatchEndpoint } : {}),
-        }),
-      ]),
-    );
-  const replication = awsReplication({
-    endpoints,
-    prober,
-    cloudWatch: {
-      clients: cloudWatchClients,
-      tableNames: new Map(outputs.regions.map((r) => [r.region, r.tableNames])),
-    },
-    onNote: note,
-  });
-  prober.start(o.probeEveryMs ?? 5_000);
-
-  const fault = (scenario: "region-loss" | "replication-pause", region: string) => ({
-    id: fisTemplate(outputs, scenario, region),
-    region,
-    what: `${scenario === "region-loss" ? "every Lambda invocation fails" : "replication into it paused"} in ${region}`,
-  });
-  const pauses = new Set<string>();
-
-  return {
-    name: `aws ${outputs.serviceDomain}`,
-    outputs,
-    ledger,
-    endpoints,
-    controls,
-    faults: {
-      describe: (scenario, region) =>
-        scenario === "switch"
-          ? `routing control of ${region} turned Off (ARC)`
-          : scenario === "region-loss"
-            ? `every Lambda invocation fails in ${region} (FIS lambda-errors)`
-            : `replication to and from ${region} paused (FIS replication-pause in every region)`,
-      stopRegion: async (region) => {
-        const f = fault("region-loss", region);
-        await fis.start(f.id, f.region, f.what);
-      },
-      startRegion: async (region) => {
-        const n = await fis.stop(fault("region-loss", region).id);
-        if (n) note(n);
-      },
-      // FIS pauses replication INTO a region's replicas: "to X" is X's template; "from X" is
-      // every other region's (with three regions that also pauses the other two's exchange).
-      pauseReplication: async (from, to) => {
-        const into = to !== undefined ? [to] : regions.filter((r) => r !== (from ?? faultRegion));
-        for (const region of into) {
-          const f = fault("replication-pause", region);
-          pauses.add(f.id);
-          await fis.start(f.id, f.region, f.what);
-        }
-      },
-      resumeReplication: async () => {
-        for (const id of pauses) {
-          const n = await fis.stop(id);
-          if (n) note(n);
-        }
-        pauses.clear();
-      },
-    },
-    replication,
-    settings: async (): Promise<TargetSettings> => ({
-      ttlSeconds: endpoints.lastTtlSeconds() ?? ttlSeconds,
-      policy: `${outputs.routing} routing controls`,
-      lag: "deployed (probes and CloudWatch)",
-    }),
-    undoAll: () => ledger.undoAll(),
-    close: () => prober.stop(),
-  };
 }
