@@ -14,6 +14,13 @@ export const TableConsistency = {
 } as const;
 export type TableConsistency = (typeof TableConsistency)[keyof typeof TableConsistency];
 
+/** What GlobalTableSet uses for each optional argument left unset. */
+export const GLOBAL_TABLE_SET_DEFAULTS = {
+  deletionProtection: true,
+  pointInTimeRecovery: true,
+  consistency: TableConsistency.Eventual,
+} as const;
+
 /** Table ARNs (or stream ARNs) by region, then by logical table. */
 export type RegionalTableMap = Record<string, Record<TableKey, string>>;
 
@@ -73,7 +80,7 @@ export function validateGlobalTableSetArgs(args: GlobalTableSetArgs): void {
   }
   assertPlain("consistency", args.consistency);
   assertPlain("witnessRegion", args.witnessRegion);
-  const consistency = args.consistency ?? TableConsistency.Eventual;
+  const consistency = args.consistency ?? GLOBAL_TABLE_SET_DEFAULTS.consistency;
   if (consistency !== TableConsistency.Eventual && consistency !== TableConsistency.Strong) {
     throw new Error(
       `consistency must be eventual or strong: got ${JSON.stringify(args.consistency)}`,
@@ -135,9 +142,10 @@ export class GlobalTableSet extends pulumi.ComponentResource {
     validateGlobalTableSetArgs(args);
 
     const specs = args.tables ?? TABLES;
-    const deletionProtection = args.deletionProtection ?? true;
-    const pitr = args.pointInTimeRecovery ?? true;
-    const consistency = args.consistency ?? TableConsistency.Eventual;
+    const deletionProtection =
+      args.deletionProtection ?? GLOBAL_TABLE_SET_DEFAULTS.deletionProtection;
+    const pitr = args.pointInTimeRecovery ?? GLOBAL_TABLE_SET_DEFAULTS.pointInTimeRecovery;
+    const consistency = args.consistency ?? GLOBAL_TABLE_SET_DEFAULTS.consistency;
     this.regions = [args.region, ...args.replicaRegions];
     this.consistency = consistency;
     const strongKeys: TableKey[] = [];

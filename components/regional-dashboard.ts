@@ -229,6 +229,12 @@ export function regionalDashboardWidgets(data: RegionalDashboardData): Widget[] 
   return widgets;
 }
 
+/** What RegionalDashboard uses for each optional argument left unset. */
+export const REGIONAL_DASHBOARD_DEFAULTS = {
+  /** No canary widgets. */
+  canaries: [],
+} as const;
+
 export interface RegionalDashboardArgs {
   /** Region the dashboard describes. Plain value. */
   region: string;
@@ -280,7 +286,7 @@ export class RegionalDashboard extends pulumi.ComponentResource {
             apiName,
             stageName,
             functionNames,
-            canaries: args.canaries ?? [],
+            canaries: args.canaries ?? REGIONAL_DASHBOARD_DEFAULTS.canaries,
             replicationLatencyAlarmMs: args.replicationLatencyAlarmMs,
           }),
         ),

@@ -5,7 +5,7 @@ import { writeOperationsByTable } from "./dynamo-operations";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 import { componentType, withPreviousType } from "./component-type";
 
-/** Alarm thresholds; every field has a default (see DEFAULT_ALARM_THRESHOLDS). */
+/** Alarm thresholds; every field has a default (SERVICE_ALARMS_DEFAULTS.thresholds). */
 export interface AlarmThresholds {
   /** Replication latency (Maximum, ms) above which a table's replication alarms. */
   replicationLatencyMs: number;
@@ -21,18 +21,23 @@ export interface AlarmThresholds {
   alarmPeriods: number;
 }
 
-export const DEFAULT_ALARM_THRESHOLDS: Readonly<AlarmThresholds> = {
-  replicationLatencyMs: 5000,
-  replicationStalledMinutes: 5,
-  api5xxRatePercent: 5,
-  lambdaErrors: 1,
-  lambdaThrottles: 1,
-  alarmPeriods: 3,
-};
+/** What ServiceAlarms uses for each optional argument (and each threshold) left unset. */
+export const SERVICE_ALARMS_DEFAULTS = {
+  thresholds: {
+    replicationLatencyMs: 5000,
+    replicationStalledMinutes: 5,
+    api5xxRatePercent: 5,
+    lambdaErrors: 1,
+    lambdaThrottles: 1,
+    alarmPeriods: 3,
+  },
+  /** Every table is eventual. */
+  strongTables: [],
+} as const;
 
 /** Checks thresholds; returns them with defaults applied. */
 export function resolveThresholds(partial: Partial<AlarmThresholds> = {}): AlarmThresholds {
-  const t = { ...DEFAULT_ALARM_THRESHOLDS, ...partial };
+  const t: AlarmThresholds = { ...SERVICE_ALARMS_DEFAULTS.thresholds, ...partial };
   if (!(t.replicationLatencyMs > 0)) {
     throw new Error(`replicationLatencyMs must be above 0: got ${t.replicationLatencyMs}`);
   }
@@ -71,7 +76,7 @@ export interface ServiceAlarmsArgs {
   stageName: pulumi.Input<string>;
   /** Physical function names by logical name; the logical names (plain) name the alarms. */
   functions: Record<string, pulumi.Input<string>>;
-  /** Thresholds; each missing one takes its DEFAULT_ALARM_THRESHOLDS value. */
+  /** Thresholds; each missing one takes its SERVICE_ALARMS_DEFAULTS.thresholds value. */
   thresholds?: Partial<AlarmThresholds>;
   /** SNS topic notified on alarm and recovery. @default none */
   alarmTopicArn?: pulumi.Input<string>;
@@ -116,7 +121,7 @@ export class ServiceAlarms extends pulumi.ComponentResource {
     const arns: Record<string, pulumi.Output<string>> = {};
     const writes = writeOperationsByTable();
 
-    const strong = new Set(args.strongTables ?? []);
+    const strong = new Set<string>(args.strongTables ?? SERVICE_ALARMS_DEFAULTS.strongTables);
     for (const table of TABLE_KEYS.filter((k) => !strong.has(k))) {
       const tableName = tableNames.apply((n) => n[table]);
       for (const to of args.receivingRegions) {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import {
-  DEFAULT_ALARM_THRESHOLDS,
+  SERVICE_ALARMS_DEFAULTS,
   ServiceAlarms,
   resolveThresholds,
   writeOperationsByTable,
@@ -95,7 +95,7 @@ describe("ServiceAlarms", function () {
         metricName: "ReplicationLatency",
         statistic: "Maximum",
         period: 60,
-        threshold: DEFAULT_ALARM_THRESHOLDS.replicationLatencyMs,
+        threshold: SERVICE_ALARMS_DEFAULTS.thresholds.replicationLatencyMs,
         evaluationPeriods: 3,
         comparisonOperator: "GreaterThanThreshold",
         treatMissingData: "notBreaching",
@@ -129,8 +129,8 @@ describe("ServiceAlarms", function () {
       expect(a.inputs).to.deep.include({
         threshold: 1,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
-        evaluationPeriods: DEFAULT_ALARM_THRESHOLDS.replicationStalledMinutes,
-        datapointsToAlarm: DEFAULT_ALARM_THRESHOLDS.replicationStalledMinutes,
+        evaluationPeriods: SERVICE_ALARMS_DEFAULTS.thresholds.replicationStalledMinutes,
+        datapointsToAlarm: SERVICE_ALARMS_DEFAULTS.thresholds.replicationStalledMinutes,
         treatMissingData: "notBreaching",
       });
     }
