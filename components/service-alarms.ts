@@ -139,7 +139,8 @@ function validateServiceAlarmsArgs(args: ServiceAlarmsArgs): void {
   }
   assertPlain("strongTables", args.strongTables);
   const tableKeys = args.tables.map((t) => t.key);
-  const stray = (args.strongTables ?? []).filter((k) => !tableKeys.includes(k));
+  const strongTables: readonly string[] = args.strongTables ?? SERVICE_ALARMS_DEFAULTS.strongTables;
+  const stray = strongTables.filter((k) => !tableKeys.includes(k));
   if (stray.length) {
     throw new Error(
       `strongTables names ${stray.join(", ")}, not in tables (${tableKeys.join(", ")})`,
