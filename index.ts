@@ -10,6 +10,7 @@ import type { TableKey } from "./functions/tables";
 import { canaryItems } from "./stack/canary-data";
 import { chaosExperiments, fisLambdaTarget } from "./stack/chaos";
 import { observability } from "./stack/observability";
+import { SERVICE_TABLES, serviceTableOutputs } from "./stack/service-data";
 import {
   agreedConsistency,
   peerView,
@@ -29,16 +30,19 @@ const kmsKeys = kmsKeysByRegion(cfg);
 
 const tables: TableOutputs =
   cfg.role === "primary"
-    ? new GlobalTableSet("orders-data", {
-        region: cfg.region,
-        replicaRegions: cfg.replicaRegions,
-        namePrefix: cfg.namePrefix,
-        deletionProtection: cfg.deletionProtection,
-        kmsKeyArns: kmsKeys,
-        consistency: cfg.consistency,
-        witnessRegion: cfg.witnessRegion,
-        tags,
-      })
+    ? serviceTableOutputs(
+        new GlobalTableSet("orders-data", {
+          region: cfg.region,
+          replicaRegions: cfg.replicaRegions,
+          namePrefix: cfg.namePrefix,
+          tables: SERVICE_TABLES,
+          deletionProtection: cfg.deletionProtection,
+          kmsKeyArns: kmsKeys,
+          consistency: cfg.consistency,
+          witnessRegion: cfg.witnessRegion,
+          tags,
+        }),
+      )
     : primaryTables(refs, cfg);
 // The canaries' own order, product and customer, replicated with the tables.
 if (cfg.role === "primary") canaryItems(cfg.region, tables.tableNames);

@@ -1,99 +1,110 @@
 /**
- * Which DynamoDB API operations each function calls on each table: the values of the `Operation`
- * dimension of DynamoDB's CloudWatch metrics. functions/routes.ts lists IAM actions, which do not
- * always name the API operation (BatchWriteItem needs PutItem-like permissions of its own), so the
- * operations are written here and a test checks each against the function's IAM actions.
+ * DynamoDB API operations (the values of the `Operation` dimension of DynamoDB's CloudWatch
+ * metrics, such as SuccessfulRequestLatency) and the tables ServiceAlarms and RegionalDashboard
+ * watch, each with the operations a service calls on it. Which function calls what is the
+ * service's own knowledge: the program passes it in as `WatchedTable`s.
  */
-import type { DynamoAction, FunctionName } from "../functions/routes";
-import { FUNCTIONS } from "../functions/routes";
-import { TABLE_KEYS, type TableKey } from "../functions/tables";
 
-export type DynamoOperation = "GetItem" | "PutItem" | "UpdateItem" | "Scan" | "BatchWriteItem";
+/** A DynamoDB API operation, as the `Operation` dimension of DynamoDB's CloudWatch metrics names it. */
+export const DynamoOperation = {
+  /** Reads one item. */
+  GetItem: "GetItem",
+  /** Reads up to 100 items of one or more tables. */
+  BatchGetItem: "BatchGetItem",
+  /** Reads the items of one partition key. */
+  Query: "Query",
+  /** Reads the whole table. */
+  Scan: "Scan",
+  /** Writes (creates or replaces) one item. */
+  PutItem: "PutItem",
+  /** Changes attributes of one item, creating it when absent. */
+  UpdateItem: "UpdateItem",
+  /** Deletes one item. */
+  DeleteItem: "DeleteItem",
+  /** Puts or deletes up to 25 items of one or more tables. */
+  BatchWriteItem: "BatchWriteItem",
+} as const;
+export type DynamoOperation = (typeof DynamoOperation)[keyof typeof DynamoOperation];
 
-export const FUNCTION_OPERATIONS: Readonly<
-  Record<FunctionName, Readonly<Partial<Record<TableKey, readonly DynamoOperation[]>>>>
-> = {
-  // No transactions (MRSC refuses them): read the customer and the order id, claim the product
-  // (or release it), put the order.
-  createOrder: {
-    customers: ["GetItem"],
-    products: ["UpdateItem"],
-    orders: ["GetItem", "PutItem"],
-  },
-  // A read may write the order a claim describes when its own put never happened.
-  readOrder: {
-    products: ["GetItem"],
-    orders: ["GetItem", "PutItem"],
-  },
-  fill: {
-    customers: ["BatchWriteItem"],
-    products: ["BatchWriteItem"],
-    orders: ["BatchWriteItem"],
-  },
-  products: { products: ["GetItem", "Scan"] },
-  kv: { kv: ["GetItem", "PutItem"] },
-  health: {
-    customers: ["GetItem"],
-    products: ["GetItem"],
-    orders: ["GetItem"],
-    kv: ["GetItem"],
-  },
-};
-
-/** IAM actions that write an item (as opposed to reading or only checking a condition). */
-const WRITING_ACTIONS: readonly DynamoAction[] = [
-  "dynamodb:PutItem",
-  "dynamodb:UpdateItem",
-  "dynamodb:BatchWriteItem",
+/** The operations that change items, so replication has something to carry. */
+export const WRITE_OPERATIONS: readonly DynamoOperation[] = [
+  DynamoOperation.PutItem,
+  DynamoOperation.UpdateItem,
+  DynamoOperation.DeleteItem,
+  DynamoOperation.BatchWriteItem,
 ];
 
-/** IAM actions an operation may need; an operation is allowed when the function has one. */
-export const OPERATION_ACTIONS: Readonly<Record<DynamoOperation, readonly DynamoAction[]>> = {
-  GetItem: ["dynamodb:GetItem"],
-  PutItem: ["dynamodb:PutItem"],
-  UpdateItem: ["dynamodb:UpdateItem"],
-  Scan: ["dynamodb:Scan"],
-  BatchWriteItem: ["dynamodb:BatchWriteItem"],
-};
+/**
+ * IAM actions an operation may need; a caller may run the operation when it holds one of them.
+ * Each operation's IAM action has the operation's name (DynamoDB API permissions reference).
+ */
+export const OPERATION_ACTIONS: Readonly<Record<DynamoOperation, readonly string[]>> =
+  Object.fromEntries(
+    Object.values(DynamoOperation).map((op) => [op, [`dynamodb:${op}`]]),
+  ) as unknown as Record<DynamoOperation, readonly string[]>;
 
-const WRITE_OPERATIONS: readonly DynamoOperation[] = ["PutItem", "UpdateItem", "BatchWriteItem"];
-
-/** The operations, per table and sorted, of every function's calls that `keep` accepts. */
-function collect(
-  keep: (fn: FunctionName, table: TableKey, op: DynamoOperation) => boolean,
-): Record<TableKey, DynamoOperation[]> {
-  const out = Object.fromEntries(TABLE_KEYS.map((t) => [t, new Set<DynamoOperation>()])) as Record<
-    TableKey,
-    Set<DynamoOperation>
-  >;
-  for (const [fn, byTable] of Object.entries(FUNCTION_OPERATIONS) as [
-    FunctionName,
-    Partial<Record<TableKey, readonly DynamoOperation[]>>,
-  ][]) {
-    for (const [table, ops] of Object.entries(byTable) as [TableKey, DynamoOperation[]][]) {
-      for (const op of ops) if (keep(fn, table, op)) out[table].add(op);
-    }
-  }
-  return Object.fromEntries(TABLE_KEYS.map((t) => [t, [...out[t]].sort()])) as Record<
-    TableKey,
-    DynamoOperation[]
-  >;
-}
-
-/** Every operation called on each table by any function, sorted. */
-export function operationsByTable(): Record<TableKey, DynamoOperation[]> {
-  return collect(() => true);
+/** A table ServiceAlarms and RegionalDashboard watch, with the DynamoDB operations called on it. */
+export interface WatchedTable {
+  /** Logical table name: a key of the component's `tableNames`; names the alarms and graph lines. */
+  key: string;
+  /** Every operation the service calls on the table, in graph order (the dashboard graphs each). */
+  operations: DynamoOperation[];
+  /**
+   * The operations among `operations` that write items from this region. ServiceAlarms' stalled-
+   * replication alarm counts them; a table with none gets no stalled alarm.
+   */
+  writeOperations: DynamoOperation[];
 }
 
 /**
- * Operations that write items to each table from this region (so replication has something to
- * carry): a write operation by a function whose IAM actions on that table include a writing one.
- * A read by a function that also writes elsewhere (createOrder's GetItem on customers) is not one.
+ * Throws unless `tables` is a non-empty list of distinct tables whose operations are DynamoDB
+ * operations and whose write operations are writing operations among them. `what` names the
+ * argument in the message.
  */
-export function writeOperationsByTable(): Record<TableKey, DynamoOperation[]> {
-  return collect(
-    (fn, table, op) =>
-      WRITE_OPERATIONS.includes(op) &&
-      (FUNCTIONS[fn].access[table] ?? []).some((a) => WRITING_ACTIONS.includes(a)),
-  );
+export function validateWatchedTables(what: string, tables: unknown): void {
+  if (!Array.isArray(tables) || tables.length === 0) {
+    throw new Error(
+      `${what} must list at least one table (key, operations, writeOperations): got ${JSON.stringify(tables)}`,
+    );
+  }
+  const known = Object.values(DynamoOperation) as string[];
+  const seen = new Set<string>();
+  for (const t of tables as WatchedTable[]) {
+    if (typeof t?.key !== "string" || t.key === "") {
+      throw new Error(`${what}: every table needs a non-empty key: got ${JSON.stringify(t)}`);
+    }
+    if (seen.has(t.key)) throw new Error(`${what}: duplicate table ${t.key}`);
+    seen.add(t.key);
+    for (const list of ["operations", "writeOperations"] as const) {
+      const ops: unknown = t[list];
+      if (!Array.isArray(ops)) {
+        throw new Error(`${what}: table ${t.key} needs a ${list} list: got ${JSON.stringify(ops)}`);
+      }
+      const unknownOp = ops.find((op) => !known.includes(op as string));
+      if (unknownOp !== undefined) {
+        throw new Error(
+          `${what}: table ${t.key} ${list} has ${JSON.stringify(unknownOp)}, not one of ${known.join(", ")}`,
+        );
+      }
+    }
+    const notWrite = t.writeOperations.find(
+      (op) => !WRITE_OPERATIONS.includes(op) || !t.operations.includes(op),
+    );
+    if (notWrite !== undefined) {
+      throw new Error(
+        `${what}: table ${t.key} writeOperations has ${notWrite}, which is not a writing operation among its operations (${t.operations.join(", ")})`,
+      );
+    }
+  }
+}
+
+/** The physical name of a watched table; throws when `tableNames` has none for it. */
+export function watchedTableName(tableNames: Record<string, string>, key: string): string {
+  const name = tableNames[key];
+  if (name === undefined) {
+    throw new Error(
+      `tableNames has no table ${key} (it names ${Object.keys(tableNames).join(", ") || "none"})`,
+    );
+  }
+  return name;
 }

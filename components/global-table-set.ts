@@ -1,6 +1,5 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TABLES, physicalTableName, type TableKey, type TableSpec } from "../functions/tables";
 import { eventualWitnessProblem, mrscProblems } from "./mrsc";
 import { assertPeerRegions, assertPlain, assertRegion } from "./validate";
 import { componentType, withPreviousType } from "./component-type";
@@ -22,8 +21,29 @@ export const GLOBAL_TABLE_SET_DEFAULTS = {
 } as const;
 
 /** Table ARNs (or stream ARNs) by region, then by logical table. */
-export type RegionalTableMap = Record<string, Record<TableKey, string>>;
+export type RegionalTableMap = Record<string, Record<string, string>>;
 
+/** One table of the set: its logical name, its key and how it replicates. */
+export interface TableSpec {
+  /** Logical name; the physical name is `${namePrefix}-${key}` in every region. */
+  key: string;
+  /** Partition key attribute (a string); the tables have no sort key. */
+  hashKey: string;
+  /** Attribute DynamoDB uses for time-to-live expiry. @default none (no expiry) */
+  ttlAttribute?: string;
+  /**
+   * Whether the table needs multi-Region strong consistency: with consistency `strong` it becomes
+   * an MRSC global table; otherwise (and always when false) it stays eventual. @default false
+   */
+  strong?: boolean;
+}
+
+/** A table's physical name under a name prefix: the same in every region. */
+export function physicalTableName(namePrefix: string, key: string): string {
+  return `${namePrefix}-${key}`;
+}
+
+/** Arguments of GlobalTableSet. */
 export interface GlobalTableSetArgs {
   /** Region of the tables themselves (the stack's region). Plain value. */
   region: string;
@@ -31,8 +51,8 @@ export interface GlobalTableSetArgs {
   replicaRegions: string[];
   /** Physical names are `${namePrefix}-${table.key}`; identical in every region. */
   namePrefix: string;
-  /** The tables to create. @default TABLES from functions/tables.ts */
-  tables?: readonly TableSpec[];
+  /** The tables to create: at least one, keys distinct. Plain value. */
+  tables: TableSpec[];
   /** Deletion protection on every table and replica. @default true */
   deletionProtection?: boolean;
   /** Point-in-time recovery on every table and replica. @default true */
@@ -60,6 +80,25 @@ export interface GlobalTableSetArgs {
   witnessRegion?: string;
 }
 
+/** Throws unless `tables` lists at least one table, each with a key and hash key, keys distinct. */
+function validateTableSpecs(tables: unknown): asserts tables is TableSpec[] {
+  if (!Array.isArray(tables) || tables.length === 0) {
+    throw new Error(
+      `tables must list at least one table spec ({ key, hashKey, ttlAttribute?, strong? }): got ${JSON.stringify(tables)}`,
+    );
+  }
+  const keys = new Set<string>();
+  for (const t of tables as TableSpec[]) {
+    for (const field of ["key", "hashKey"] as const) {
+      if (typeof t?.[field] !== "string" || t[field] === "") {
+        throw new Error(`tables: every table needs a non-empty ${field}: got ${JSON.stringify(t)}`);
+      }
+    }
+    if (keys.has(t.key)) throw new Error(`duplicate table ${t.key} in tables`);
+    keys.add(t.key);
+  }
+}
+
 /** Checks GlobalTableSetArgs before any resource exists. */
 export function validateGlobalTableSetArgs(args: GlobalTableSetArgs): void {
   assertPlain("region", args.region);
@@ -71,13 +110,9 @@ export function validateGlobalTableSetArgs(args: GlobalTableSetArgs): void {
     );
   }
   assertPeerRegions("replicaRegions", args.region, args.replicaRegions);
-  const tables = args.tables ?? TABLES;
-  if (tables.length === 0) throw new Error("tables must not be empty");
-  const keys = new Set<string>();
-  for (const t of tables) {
-    if (keys.has(t.key)) throw new Error(`duplicate table ${t.key} in tables`);
-    keys.add(t.key);
-  }
+  assertPlain("tables", args.tables);
+  validateTableSpecs(args.tables);
+  const tables = args.tables;
   assertPlain("consistency", args.consistency);
   assertPlain("witnessRegion", args.witnessRegion);
   const consistency = args.consistency ?? GLOBAL_TABLE_SET_DEFAULTS.consistency;
@@ -118,7 +153,7 @@ export function validateGlobalTableSetArgs(args: GlobalTableSetArgs): void {
  */
 export class GlobalTableSet extends pulumi.ComponentResource {
   /** Physical table names by logical table; the same in every region. */
-  readonly tableNames: pulumi.Output<Record<TableKey, string>>;
+  readonly tableNames: pulumi.Output<Record<string, string>>;
   /** Table ARNs by region (home and replicas), then by logical table. */
   readonly tableArns: pulumi.Output<RegionalTableMap>;
   /** Stream ARNs by region, then by logical table. */
@@ -128,9 +163,9 @@ export class GlobalTableSet extends pulumi.ComponentResource {
   /** `eventual` or `strong`, as built. */
   readonly consistency: TableConsistency;
   /** The logical tables built as MRSC global tables (none in eventual mode). */
-  readonly strongTables: TableKey[];
+  readonly strongTables: string[];
   /** The table resources, by logical table. */
-  readonly tables: Readonly<Record<string, aws.dynamodb.Table>>;
+  readonly tables: Record<string, aws.dynamodb.Table>;
 
   constructor(name: string, args: GlobalTableSetArgs, opts?: pulumi.ComponentResourceOptions) {
     super(
@@ -141,18 +176,18 @@ export class GlobalTableSet extends pulumi.ComponentResource {
     );
     validateGlobalTableSetArgs(args);
 
-    const specs = args.tables ?? TABLES;
+    const specs = args.tables;
     const deletionProtection =
       args.deletionProtection ?? GLOBAL_TABLE_SET_DEFAULTS.deletionProtection;
     const pitr = args.pointInTimeRecovery ?? GLOBAL_TABLE_SET_DEFAULTS.pointInTimeRecovery;
     const consistency = args.consistency ?? GLOBAL_TABLE_SET_DEFAULTS.consistency;
     this.regions = [args.region, ...args.replicaRegions];
     this.consistency = consistency;
-    const strongKeys: TableKey[] = [];
+    const strongKeys: string[] = [];
 
     const tables: Record<string, aws.dynamodb.Table> = {};
     for (const spec of specs) {
-      const strong = consistency === TableConsistency.Strong && spec.strong;
+      const strong = consistency === TableConsistency.Strong && spec.strong === true;
       if (strong) strongKeys.push(spec.key);
       tables[spec.key] = new aws.dynamodb.Table(
         `${name}-${spec.key}`,
@@ -190,7 +225,7 @@ export class GlobalTableSet extends pulumi.ComponentResource {
     const entries = specs.map((s) => [s.key, tables[s.key] as aws.dynamodb.Table] as const);
     this.tableNames = pulumi.all(
       Object.fromEntries(entries.map(([key, t]) => [key, t.name])),
-    ) as pulumi.Output<Record<TableKey, string>>;
+    ) as pulumi.Output<Record<string, string>>;
 
     const byRegion = (pick: (t: aws.dynamodb.Table) => pulumi.Output<Record<string, string>>) =>
       pulumi
@@ -198,7 +233,7 @@ export class GlobalTableSet extends pulumi.ComponentResource {
         .apply((pairs) => {
           const out: RegionalTableMap = {};
           for (const region of this.regions) {
-            out[region] = {} as Record<TableKey, string>;
+            out[region] = {};
             for (const [key, m] of pairs) {
               const value = m[region];
               if (!value) throw new Error(`table ${key} reports no ARN for region ${region}`);

@@ -6,6 +6,7 @@ export * from "./canary-fleet";
 export * from "./dashboard-widgets";
 export * from "./dynamo-operations";
 export * from "./regional-dashboard";
+export * from "./regional-dashboard-widgets";
 export * from "./service-alarms";
 export * from "./arc-control-plane";
 export * from "./failover-dns";

@@ -15,8 +15,8 @@ import {
 import { kmsKeysByRegion, type StackConfig } from "./config";
 import { CANARY_ORDER_ID, CANARY_PRODUCT_ID } from "../functions/domain/canary-data";
 import { FUNCTION_NAMES } from "../functions/routes";
-import { TABLES } from "../functions/tables";
 import { peerView, type RegionView, type StackRefs, type TableOutputs } from "./references";
+import { SERVICE_WATCHED_TABLES, serviceClientLatency, strongTableKeys } from "./service-data";
 
 export interface ObservabilityArgs {
   readonly config: StackConfig;
@@ -155,9 +155,9 @@ export function observability(args: ObservabilityArgs): ObservabilityOutputs {
   const alarms = new ServiceAlarms(`alarms-${cfg.region}`, {
     region: cfg.region,
     tableNames: tables.tableNames,
+    tables: SERVICE_WATCHED_TABLES,
     receivingRegions: receivingRegions(args, tableRegions),
-    strongTables:
-      cfg.consistency === "strong" ? TABLES.filter((t) => t.strong).map((t) => t.key) : [],
+    strongTables: strongTableKeys(cfg.consistency),
     apiName: api.apiName,
     stageName: api.stageName,
     functions: Object.fromEntries(FUNCTION_NAMES.map((f) => [f, functionNames.apply((n) => n[f])])),
@@ -180,12 +180,14 @@ export function observability(args: ObservabilityArgs): ObservabilityOutputs {
     region: cfg.region,
     namePrefix: cfg.namePrefix,
     tableNames: tables.tableNames,
+    tables: SERVICE_WATCHED_TABLES,
     receivingRegions: tableRegions,
     apiName: api.apiName,
     stageName: api.stageName,
     functionNames: api.functionNames as pulumi.Output<Record<string, string>>,
     canaries: dashboardCanaries,
     replicationLatencyAlarmMs: cfg.replicationLatencyAlarmMs,
+    clientLatency: serviceClientLatency(cfg.region),
   });
 
   return {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { GlobalTableSet, validateGlobalTableSetArgs, type GlobalTableSetArgs } from "../components";
 import { TABLES } from "../functions/tables";
+import { SERVICE_TABLES } from "../stack/service-data";
 import {
   parentTypes,
   promiseOf,
@@ -24,6 +25,7 @@ describe("GlobalTableSet", () => {
           region: "us-east-1",
           replicaRegions: ["us-west-2", "eu-west-1"],
           namePrefix: "shop",
+          tables: SERVICE_TABLES,
         }),
     ));
   });
@@ -113,6 +115,7 @@ describe("GlobalTableSet", () => {
           region: "us-east-1",
           replicaRegions: ["us-west-2"],
           namePrefix: "x",
+          tables: SERVICE_TABLES,
           deletionProtection: false,
           pointInTimeRecovery: false,
         }),
@@ -135,6 +138,7 @@ describe("GlobalTableSet", () => {
           region: "us-east-1",
           replicaRegions: ["us-west-2"],
           namePrefix: "k",
+          tables: SERVICE_TABLES,
           kmsKeyArns: keys,
         }),
     );
@@ -147,11 +151,78 @@ describe("GlobalTableSet", () => {
     }
   });
 
+  it("builds a set from another service's tables: one sessions table, keyed and named as given", async () => {
+    const { engine: e, result } = await underMocks(
+      "eu-west-1",
+      () =>
+        new GlobalTableSet("sessions", {
+          region: "eu-west-1",
+          replicaRegions: ["eu-central-1"],
+          namePrefix: "acme",
+          tables: [{ key: "sessions", hashKey: "SessionId", ttlAttribute: "ExpiresAt" }],
+        }),
+    );
+    const tables = e.ofType(TABLE);
+    expect(tables.map((t) => t.inputs["name"])).to.deep.equal(["acme-sessions"]);
+    expect(tables[0]?.inputs).to.deep.include({
+      region: "eu-west-1",
+      hashKey: "SessionId",
+      attributes: [{ name: "SessionId", type: "S" }],
+      ttl: { attributeName: "ExpiresAt", enabled: true },
+      deletionProtectionEnabled: true,
+    });
+    expect(tables[0]?.inputs["replicas"].map((r: any) => r.regionName)).to.deep.equal([
+      "eu-central-1",
+    ]);
+    expect(await promiseOf(result.tableNames)).to.deep.equal({ sessions: "acme-sessions" });
+    const arns = await promiseOf(result.tableArns);
+    expect(Object.keys(arns)).to.deep.equal(["eu-west-1", "eu-central-1"]);
+    expect(arns["eu-central-1"]).to.deep.equal({
+      sessions: "arn:aws:dynamodb:eu-central-1:000000000000:table/acme-sessions",
+    });
+    expect(Object.keys(result.tables)).to.deep.equal(["sessions"]);
+    expect(result.strongTables).to.deep.equal([]);
+  });
+
+  describe("refuses a missing or empty tables list, naming the argument and creating nothing", () => {
+    const base = { region: "us-east-1", replicaRegions: ["us-west-2"], namePrefix: "p" };
+    const refused: [string, unknown, RegExp][] = [
+      ["no tables", undefined, /^tables must list at least one table spec .*: got undefined$/],
+      ["an empty list", [], /^tables must list at least one table spec .*: got \[\]$/],
+      ["a table without a key", [{ hashKey: "Id" }], /^tables: every table needs a non-empty key/],
+      [
+        "a table without a hash key",
+        [{ key: "sessions", hashKey: "" }],
+        /^tables: every table needs a non-empty hashKey/,
+      ],
+      [
+        "a repeated table",
+        [
+          { key: "sessions", hashKey: "Id" },
+          { key: "sessions", hashKey: "Id" },
+        ],
+        /duplicate table sessions in tables/,
+      ],
+    ];
+    for (const [what, tables, message] of refused) {
+      it(what, async () => {
+        const { error, engine: e } = await refusedUnderMocks(
+          "us-east-1",
+          () =>
+            new GlobalTableSet("bad", { ...base, tables: tables as GlobalTableSetArgs["tables"] }),
+        );
+        expect(error.message).to.match(message);
+        expect(e.ofType(TABLE)).to.be.empty;
+      });
+    }
+  });
+
   describe("rejects bad args before creating anything", () => {
     const base: GlobalTableSetArgs = {
       region: "us-east-1",
       replicaRegions: ["us-west-2"],
       namePrefix: "p",
+      tables: SERVICE_TABLES,
     };
     const cases: [string, Partial<GlobalTableSetArgs>, RegExp][] = [
       ["no replica region", { replicaRegions: [] }, /at least one peer region/],
@@ -187,6 +258,7 @@ describe("GlobalTableSet", () => {
             region: "us-east-1",
             replicaRegions: ["us-west-2"],
             namePrefix: "m",
+            tables: SERVICE_TABLES,
             consistency: "strong",
             witnessRegion: "us-east-2",
           }),
@@ -225,6 +297,7 @@ describe("GlobalTableSet", () => {
             region: "us-east-1",
             replicaRegions: ["us-west-2", "us-east-2"],
             namePrefix: "t",
+            tables: SERVICE_TABLES,
             consistency: "strong",
           }),
       );
@@ -252,6 +325,7 @@ describe("GlobalTableSet", () => {
       region: "us-east-1",
       replicaRegions: ["us-west-2"],
       namePrefix: "p",
+      tables: SERVICE_TABLES,
       consistency: "strong",
       witnessRegion: "us-east-2",
     };
@@ -293,7 +367,6 @@ describe("GlobalTableSet", () => {
             {
               key: "kv",
               hashKey: "Key",
-              envVar: "TABLE_KV",
               ttlAttribute: "ExpiresAt",
               strong: true,
             },

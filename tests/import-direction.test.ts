@@ -33,12 +33,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
 
 const COMPONENTS_USING_FUNCTIONS = [
   "components/canary-fleet.ts",
-  "components/dynamo-operations.ts",
-  "components/global-table-set.ts",
   "components/policies.ts",
   "components/regional-api.ts",
-  "components/regional-dashboard.ts",
-  "components/service-alarms.ts",
   "components/stream-function.ts",
 ];
 

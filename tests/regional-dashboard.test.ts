@@ -1,20 +1,22 @@
 import { expect } from "chai";
 import {
-  FUNCTION_OPERATIONS,
   OPERATION_ACTIONS,
   RegionalDashboard,
   dashboardBody,
   layout,
   metricArray,
   metricWidget,
-  operationsByTable,
   regionalDashboardWidgets,
   textWidget,
-  writeOperationsByTable,
   type RegionalDashboardData,
 } from "../components";
 import { FUNCTIONS, FUNCTION_NAMES } from "../functions/routes";
 import { TABLES, TABLE_KEYS, type TableKey } from "../functions/tables";
+import {
+  FUNCTION_OPERATIONS,
+  SERVICE_WATCHED_TABLES,
+  serviceClientLatency,
+} from "../stack/service-data";
 import { promiseOf, underMocks } from "./support/pulumi";
 
 const tableNames = Object.fromEntries(TABLES.map((t) => [t.key, `shop-${t.key}`])) as Record<
@@ -26,6 +28,7 @@ const functionNames = Object.fromEntries(FUNCTION_NAMES.map((f) => [f, `shop-${f
 const data: RegionalDashboardData = {
   region: "us-east-1",
   tableNames,
+  tables: SERVICE_WATCHED_TABLES,
   receivingRegions: ["us-east-1", "us-west-2", "eu-west-1"],
   apiName: "shop-api",
   stageName: "prod",
@@ -35,7 +38,12 @@ const data: RegionalDashboardData = {
     { name: "shop-obs-region1", region: "us-east-2", label: "obs-region1" },
   ],
   replicationLatencyAlarmMs: 5000,
+  clientLatency: serviceClientLatency("us-east-1"),
 };
+
+/** Each watched table's operations (or write operations), by table. */
+const byTable = (pick: "operations" | "writeOperations") =>
+  Object.fromEntries(SERVICE_WATCHED_TABLES.map((t) => [t.key, t[pick]]));
 
 /** Every metric array of every widget of a parsed body. */
 function metricsOf(body: any): unknown[][] {
@@ -109,7 +117,7 @@ describe("DynamoDB operations on the dashboard", () => {
   it("every operation a function is listed with is allowed by its IAM actions on that table", () => {
     for (const fn of FUNCTION_NAMES) {
       for (const [table, ops] of Object.entries(FUNCTION_OPERATIONS[fn])) {
-        const actions = FUNCTIONS[fn].access[table as TableKey] ?? [];
+        const actions: readonly string[] = FUNCTIONS[fn].access[table as TableKey] ?? [];
         expect(actions, `${fn} has no access to ${table}`).not.to.be.empty;
         for (const op of ops) {
           expect(
@@ -130,7 +138,7 @@ describe("DynamoDB operations on the dashboard", () => {
   });
 
   it("writes to a table are the operations that put items there", () => {
-    expect(writeOperationsByTable()).to.deep.equal({
+    expect(byTable("writeOperations")).to.deep.equal({
       customers: ["BatchWriteItem"],
       products: ["BatchWriteItem", "UpdateItem"],
       orders: ["BatchWriteItem", "PutItem"],
@@ -163,8 +171,10 @@ describe("regional dashboard body", () => {
   });
 
   it("graphs latency and counts of every operation the functions call, table by table", () => {
-    const ops = operationsByTable();
-    const expected = TABLE_KEYS.flatMap((t) => ops[t].map((op) => `shop-${t}:${op}`)).sort();
+    const ops = byTable("operations");
+    const expected = TABLE_KEYS.flatMap((t) =>
+      (ops[t] ?? []).map((op) => `shop-${t}:${op}`),
+    ).sort();
     for (const stat of ["Average", "SampleCount"]) {
       const got = metrics
         .filter((m) => m.name === "SuccessfulRequestLatency" && m.opts["stat"] === stat)
@@ -227,6 +237,47 @@ describe("regional dashboard body", () => {
     }
   });
 
+  it("leaves out the client latency graph and counts when the service publishes none", () => {
+    const { clientLatency: _c, ...withoutClient } = data;
+    void _c;
+    const none = JSON.parse(dashboardBody(regionalDashboardWidgets(withoutClient)));
+    expect(none.widgets.map((w: any) => w.properties.title)).not.to.include(
+      "Client-observed latency: ReadTime / WriteTime (ms)",
+    );
+    expect(body.widgets.map((w: any) => w.properties.title)).to.include(
+      "Client-observed latency: ReadTime / WriteTime (ms)",
+    );
+    const names = metricsOf(none)
+      .map(parse)
+      .map((m) => m.name);
+    expect(names).to.include("Count");
+    expect(names).not.to.include("ReadTime");
+    expect(names).not.to.include("WriteTime");
+  });
+
+  it("graphs another service's tables and operations, and refuses a table it has no name for", () => {
+    const sessions = {
+      ...data,
+      tableNames: { sessions: "acme-sessions" },
+      tables: [{ key: "sessions", operations: ["GetItem" as const], writeOperations: [] }],
+    };
+    const got = metricsOf(JSON.parse(dashboardBody(regionalDashboardWidgets(sessions))))
+      .map(parse)
+      .filter((m) => m.ns === "AWS/DynamoDB")
+      .map(
+        (m) =>
+          `${m.name} ${m.dims["TableName"]} ${m.dims["Operation"] ?? m.dims["ReceivingRegion"]}`,
+      );
+    expect([...new Set(got)].sort()).to.deep.equal([
+      "ReplicationLatency acme-sessions eu-west-1",
+      "ReplicationLatency acme-sessions us-west-2",
+      "SuccessfulRequestLatency acme-sessions GetItem",
+    ]);
+    expect(() =>
+      regionalDashboardWidgets({ ...sessions, tableNames: { carts: "acme-carts" } }),
+    ).to.throw(/tableNames has no table sessions \(it names carts\)/);
+  });
+
   it("leaves out the canary widgets when there is no canary", () => {
     const none = JSON.parse(dashboardBody(regionalDashboardWidgets({ ...data, canaries: [] })));
     expect(
@@ -246,6 +297,7 @@ describe("RegionalDashboard", function () {
         region: "us-west-2",
         namePrefix: "shop",
         tableNames,
+        tables: SERVICE_WATCHED_TABLES,
         receivingRegions: ["us-east-1", "us-west-2"],
         apiName: "shop-api",
         stageName: "prod",

@@ -3,12 +3,12 @@ import {
   SERVICE_ALARMS_DEFAULTS,
   ServiceAlarms,
   resolveThresholds,
-  writeOperationsByTable,
   type AlarmThresholds,
   type ServiceAlarmsArgs,
 } from "../components";
 import { FUNCTION_NAMES } from "../functions/routes";
 import { TABLES, TABLE_KEYS, type TableKey } from "../functions/tables";
+import { SERVICE_WATCHED_TABLES } from "../stack/service-data";
 import { underMocks, type MockEngine, type RecordedResource } from "./support/pulumi";
 
 const TOPIC = "arn:aws:sns:us-east-1:000000000000:oncall";
@@ -19,6 +19,7 @@ const tableNames = Object.fromEntries(TABLES.map((t) => [t.key, `shop-${t.key}`]
 const args: ServiceAlarmsArgs = {
   region: "us-east-1",
   tableNames,
+  tables: SERVICE_WATCHED_TABLES,
   receivingRegions: [
     { key: "us-west-2", region: "us-west-2" },
     { key: "eu-west-1", region: "eu-west-1" },
@@ -49,6 +50,10 @@ describe("alarm thresholds", () => {
     [{ lambdaErrors: 0.5 }, /lambdaErrors must be an integer/],
     [{ lambdaThrottles: 0 }, /lambdaThrottles/],
     [{ alarmPeriods: 0 }, /alarmPeriods/],
+    [
+      { replicationLatency: 100 } as AlarmThresholds,
+      /thresholds has no replicationLatency: the thresholds are replicationLatencyMs, /,
+    ],
   ];
   for (const [patch, message] of bad) {
     it(`reject ${JSON.stringify(patch)}`, () => {
@@ -105,7 +110,9 @@ describe("ServiceAlarms", function () {
 
   it("alarms when a table is written here but replication reports nothing for N minutes", () => {
     const stalled = named("stalled");
-    const writes = writeOperationsByTable();
+    const writes = Object.fromEntries(
+      SERVICE_WATCHED_TABLES.map((t) => [t.key, t.writeOperations]),
+    );
     expect(stalled).to.have.length(TABLE_KEYS.length * 2);
     for (const a of stalled) {
       const queries = a.inputs["metricQueries"] as any[];
@@ -192,6 +199,42 @@ describe("ServiceAlarms", function () {
     for (const a of errors) expect(a.inputs["threshold"]).to.equal(5);
   });
 
+  it("alarms on another service's tables: replication and stalled alarms for one sessions table", async () => {
+    const { engine: e } = await underMocks(
+      "eu-west-1",
+      () =>
+        new ServiceAlarms("acme", {
+          region: "eu-west-1",
+          tableNames: { sessions: "acme-sessions" },
+          tables: [
+            { key: "sessions", operations: ["GetItem", "PutItem"], writeOperations: ["PutItem"] },
+          ],
+          receivingRegions: [{ key: "eu-central-1", region: "eu-central-1" }],
+          apiName: "acme-api",
+          stageName: "v1",
+          functions: { login: "acme-login" },
+        }),
+    );
+    const names = e.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.name);
+    expect(names.sort()).to.deep.equal(
+      [
+        "acme-api-5xx-rate",
+        "acme-lambda-errors-login",
+        "acme-lambda-throttles-login",
+        "acme-replication-sessions-eu-central-1",
+        "acme-stalled-sessions-eu-central-1",
+      ].sort(),
+    );
+    const stalled = e
+      .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+      .find((a) => a.name.includes("stalled"));
+    expect(
+      (stalled?.inputs["metricQueries"] as any[])
+        .filter((q) => q.id.startsWith("w"))
+        .map((q) => q.metric.dimensions),
+    ).to.deep.equal([{ TableName: "acme-sessions", Operation: "PutItem" }]);
+  });
+
   it("rejects a repeated receiving region key and a bad region", async () => {
     const repeated = {
       ...args,
@@ -206,6 +249,20 @@ describe("ServiceAlarms", function () {
         (err: Error) => err.message,
       );
     expect(await failure(repeated)).to.match(/duplicate receiving region key in x, x/);
+    expect(await failure({ ...args, tables: [] })).to.match(
+      /^tables must list at least one table \(key, operations, writeOperations\): got \[\]/,
+    );
+    expect(await failure({ ...args, strongTables: ["carts"] })).to.match(
+      /strongTables names carts, not in tables \(customers, products, orders, kv\)/,
+    );
+    const kv = { key: "kv", operations: ["GetItem" as const], writeOperations: [] };
+    expect(
+      await failure({ ...args, tables: [{ ...kv, operations: ["Delete" as never] }] }),
+    ).to.match(/tables: table kv operations has "Delete", not one of GetItem, /);
+    expect(
+      await failure({ ...args, tables: [{ ...kv, writeOperations: ["GetItem" as const] }] }),
+    ).to.match(/tables: table kv writeOperations has GetItem, which is not a writing operation/);
+    expect(await failure({ ...args, tables: [kv, kv] })).to.match(/tables: duplicate table kv/);
     expect(await failure({ ...args, region: "moon" })).to.match(
       /region must be an AWS region name such as us-east-1: got "moon"/,
     );
