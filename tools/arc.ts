@@ -18,7 +18,7 @@ import {
   refuseAllOff,
   type ClusterEndpoint,
 } from "../local/arc-cluster";
-import { UsageError, intOption, parseCommandLine, runCli } from "../local/cli-args";
+import { UsageError, intOption, parseCommandLine, runCli } from "./cli-args";
 
 export {
   ArcCluster,

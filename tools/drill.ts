@@ -18,7 +18,7 @@ import {
   optionsOrExitCode,
   runCli,
   seconds,
-} from "../local/cli-args";
+} from "./cli-args";
 import { formatReport, SCENARIOS, type DrillReport, type Scenario } from "../local/drill/report";
 import { anomalyCounts } from "../local/drill/anomalies";
 import { compensationLine } from "../local/drill/compensation";
@@ -34,7 +34,7 @@ import { connectAws, type AwsDrillTarget } from "../local/drill/aws/target";
 import { parseDnsServer } from "../local/drill/aws/resolver";
 import type { DrillTarget } from "../local/drill/target";
 import { checkJava } from "../local/dynamo";
-import { parseConsistencyOptions, type ConsistencyCliOptions } from "../local/mrsc/cli";
+import { parseConsistencyOptions, type ConsistencyCliOptions } from "./consistency-options";
 import { DEFAULT_MRSC_WRITE_LATENCY_MS } from "../local/mrsc/model";
 import { parseLag, type LagRange } from "../local/replication-model";
 import { ROUTING_POLICIES, type RoutingPolicy } from "../local/routing";

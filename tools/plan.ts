@@ -13,7 +13,7 @@
  */
 import { readdirSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { UsageError, optionsOrExitCode, parseCommandLine, runCli } from "../local/cli-args";
+import { UsageError, optionsOrExitCode, parseCommandLine, runCli } from "./cli-args";
 import { evaluateStack, settle, stackRefName, type StackEvaluation } from "./evaluate-stack";
 import type { RecordedResource } from "./mock-engine";
 import {
