@@ -20,8 +20,10 @@ import {
 import { ConfigError, parseStackConfig } from "../config";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import { MOCK_ACCOUNT_ID, type RecordedResource } from "../tools/mock-engine";
-import { formatPlan, planStack } from "../tools/plan";
-import { PRICES, fisActionMinutes, priceOf } from "../tools/prices";
+import { fisActionMinutes, priceOf } from "../tools/cost-estimate";
+import { formatPlan } from "../tools/plan-format";
+import { planStack } from "../tools/planner";
+import { PRICES } from "../tools/prices";
 import { rejection } from "./support/errors";
 import { configOf, sharedEvaluation } from "./support/stacks";
 
