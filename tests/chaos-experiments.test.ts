@@ -19,7 +19,8 @@ import {
 } from "../components";
 import { ConfigError, parseStackConfig } from "../config";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
-import { MOCK_ACCOUNT_ID, type RecordedResource } from "../tools/mock-engine";
+import type { RecordedResource } from "../tools/mock-engine";
+import { MOCK_ACCOUNT_ID } from "../tools/mock-outputs";
 import { fisActionMinutes, priceOf } from "../tools/cost-estimate";
 import { formatPlan } from "../tools/plan-format";
 import { planStack } from "../tools/planner";
