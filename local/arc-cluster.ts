@@ -11,15 +11,19 @@ import {
   type RoutingControlState,
 } from "@aws-sdk/client-route53-recovery-cluster";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { UsageError } from "./cli-args";
 
 export interface ClusterEndpoint {
   readonly endpoint: string;
   readonly region: string;
 }
 
-/** A change refused because it would leave no region on. */
-export class RefusedError extends UsageError {}
+/**
+ * A change refused because it would leave no region on: the caller's mistake, not AWS's
+ * (`npm run arc` exits with its usage code).
+ */
+export class RefusedError extends Error {
+  override readonly name = "RefusedError";
+}
 
 /** Throws RefusedError when `result` would have every region off. */
 export function refuseAllOff(
@@ -100,7 +104,7 @@ export class ArcCluster {
     readonly endpoints: readonly ClusterEndpoint[],
     private readonly options: ClusterOptions,
   ) {
-    if (endpoints.length === 0) throw new UsageError("no cluster endpoints");
+    if (endpoints.length === 0) throw new Error("no cluster endpoints");
     this.clients = endpoints.map(
       (e) =>
         new Route53RecoveryClusterClient({

@@ -21,8 +21,8 @@ import {
   parseArcArgs,
   plannedStates,
   runArc,
-  targetFromOutputs,
 } from "../tools/arc";
+import { targetFromOutputs } from "../tools/arc-target";
 
 const ARN = {
   "us-east-1":

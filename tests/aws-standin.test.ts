@@ -28,11 +28,8 @@ import { SignatureV4a } from "@aws-sdk/signature-v4a";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { expect } from "chai";
 import { startAwsStandIn, type AwsStandIn } from "../local/aws-standin";
-import {
-  SignatureVerifier,
-  regionSetCovers,
-  type StandInCredentials,
-} from "../local/aws-standin/sigv4-verify";
+import { SignatureVerifier, type StandInCredentials } from "../local/aws-standin/sigv4-verify";
+import { regionSetCovers } from "../local/aws-standin/sigv4a";
 import { eventually, fill, http, useSandbox } from "./support/sandbox";
 import { withEnv } from "./support/env";
 import { rejection } from "./support/errors";

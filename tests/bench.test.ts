@@ -3,7 +3,7 @@
  * benchmark's job, not a test's).
  */
 import { expect } from "chai";
-import { UsageError } from "../local/cli-args";
+import { UsageError } from "../tools/cli-args";
 import { DEFAULT_OUT, DEFAULT_SPAWNS, parseBenchArgs } from "../tools/bench";
 import { BUDGET, median, parseMochaOutput, quantile, verdict } from "../tools/bench-stats";
 

@@ -19,9 +19,12 @@ import {
 } from "../components";
 import { ConfigError, parseStackConfig } from "../stack/config";
 import { evaluateStack, stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
-import { MOCK_ACCOUNT_ID, type RecordedResource } from "../tools/mock-engine";
-import { formatPlan, planStack } from "../tools/plan";
-import { PRICES, fisActionMinutes, priceOf } from "../tools/prices";
+import type { RecordedResource } from "../tools/mock-engine";
+import { MOCK_ACCOUNT_ID } from "../tools/mock-outputs";
+import { fisActionMinutes, priceOf } from "../tools/cost-estimate";
+import { formatPlan } from "../tools/plan-format";
+import { planStack } from "../tools/planner";
+import { PRICES } from "../tools/prices";
 import { rejection } from "./support/errors";
 import { configOf, sharedEvaluation } from "./support/stacks";
 

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { RecordedResource } from "../tools/mock-engine";
-import { planStack, withConsistency } from "../tools/plan";
+import { planStack, withConsistency } from "../tools/planner";
 import { readStackConfig } from "../tools/stack-config";
 
 const PROJECT_PREFIX = (stack: string): string => `urn:pulumi:${stack}::resilient-dynamo::`;

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
-import { main, planStack, parsePlanArgs } from "../tools/plan";
+import { main, parsePlanArgs } from "../tools/plan";
+import { planStack } from "../tools/planner";
 import {
   comparePlans,
   readSavedPlan,

@@ -4,27 +4,18 @@ import { expect } from "chai";
 import { stackRefName, type StackEvaluation } from "../tools/evaluate-stack";
 import { sharedEvaluation } from "./support/stacks";
 import type { RecordedResource } from "../tools/mock-engine";
+import { canaryRunsPerMonth, estimateCost, usd } from "../tools/cost-estimate";
+import { parsePlanArgs } from "../tools/plan";
+import { formatPlan, money, planJson } from "../tools/plan-format";
 import {
   PlanError,
   STACK_REFERENCE,
-  estimateCost,
-  formatPlan,
   listStacks,
-  money,
-  parsePlanArgs,
-  planJson,
   planStack,
   withConsistency,
   type StackPlan,
-} from "../tools/plan";
-import {
-  HOURS_PER_MONTH,
-  MRSC_TABLE_DRIVERS,
-  PRICES,
-  USAGE_BASED,
-  canaryRunsPerMonth,
-  usd,
-} from "../tools/prices";
+} from "../tools/planner";
+import { HOURS_PER_MONTH, MRSC_TABLE_DRIVERS, PRICES, USAGE_BASED } from "../tools/prices";
 import { PROJECT_DIR, readStackConfig } from "../tools/stack-config";
 import { rejection } from "./support/errors";
 

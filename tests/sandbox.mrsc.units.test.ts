@@ -3,9 +3,9 @@
  * quorum arithmetic and its message, how a request is classified, and the CLI's refusals.
  */
 import { expect } from "chai";
-import { parseStartArgs } from "../local/cli";
-import { UsageError } from "../local/cli-args";
-import { parseConsistencyOptions } from "../local/mrsc/cli";
+import { parseStartArgs } from "../tools/start";
+import { UsageError } from "../tools/cli-args";
+import { parseConsistencyOptions } from "../tools/consistency-options";
 import { majority, planMrscTopology, quorumRefusal } from "../local/mrsc/model";
 import { classify, dynamoError } from "../local/mrsc/protocol";
 import { parseDrillArgs } from "../tools/drill-args";

@@ -8,8 +8,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { depsFromEnv } from "../functions/runtime";
 import { TABLES } from "../functions/tables";
-import { UsageError } from "../local/cli-args";
-import { parseStartArgs } from "../local/cli";
+import { UsageError } from "../tools/cli-args";
+import { parseStartArgs } from "../tools/start";
 import {
   computeRto,
   countRequests,

@@ -16,7 +16,7 @@ import {
 } from "../components";
 import { ConfigError, kmsKeysByRegion, parseStackConfig } from "../stack/config";
 import { TABLES, type TableKey } from "../functions/tables";
-import { MOCK_ACCOUNT_ID } from "../tools/mock-engine";
+import { MOCK_ACCOUNT_ID } from "../tools/mock-outputs";
 import type { StackEvaluation } from "../tools/evaluate-stack";
 import { json, underMocks, type MockEngine } from "./support/pulumi";
 import { KMS_TEST_KEYS, REGION1_KEYS, REGION2_KEYS, sharedEvaluation } from "./support/stacks";

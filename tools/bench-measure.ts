@@ -240,7 +240,7 @@ export async function measureStackEvaluation(
   const t0 = performance.now();
   // Loaded here, not at the top, so its module load (Pulumi, the program) is timed on its own.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { planStack } = require("./plan") as typeof import("./plan");
+  const { planStack } = require("./planner") as typeof import("./planner");
   const loadMs = round(performance.now() - t0, 0);
   const results: StackEvalResult[] = [];
   for (const stack of stacks) {

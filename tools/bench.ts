@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { UsageError, intOption, optionsOrExitCode, parseOptions, runCli } from "../local/cli-args";
+import { UsageError, intOption, optionsOrExitCode, parseOptions, runCli } from "./cli-args";
 import {
   measureBundles,
   measureSandbox,

@@ -9,14 +9,14 @@ import {
   intOption,
   listOption,
   numberOption,
-} from "../local/cli-args";
+} from "./cli-args";
 import {
   CONTENTION_SPREAD_DEFAULT_MS,
   RESELL_WINDOW_DEFAULT_MS,
   RETRY_AFTER_DEFAULT_MS,
 } from "../local/drill/plan";
 import { SCENARIOS, type Scenario } from "../local/drill/report";
-import { parseConsistencyOptions, type ConsistencyCliOptions } from "../local/mrsc/cli";
+import { parseConsistencyOptions, type ConsistencyCliOptions } from "./consistency-options";
 import { DEFAULT_MRSC_WRITE_LATENCY_MS } from "../local/mrsc/model";
 import { parseLag, type LagRange } from "../local/replication-model";
 import { ROUTING_POLICIES, type RoutingPolicy } from "../local/routing";

@@ -8,7 +8,7 @@
  *   npm run drill -- --help
  */
 import { writeFileSync } from "node:fs";
-import { optionsOrExitCode, runCli, seconds } from "../local/cli-args";
+import { optionsOrExitCode, runCli, seconds } from "./cli-args";
 import { anomalyCounts } from "../local/drill/anomalies";
 import { connectAws, type AwsDrillTarget } from "../local/drill/aws/target";
 import { parseDnsServer } from "../local/drill/aws/resolver";

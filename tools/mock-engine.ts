@@ -3,13 +3,10 @@
  * it records every resource and invoke, fills in the outputs AWS would compute (ARNs, ids, domain
  * names) from the inputs, answers StackReferences from a map of stack outputs, and refuses any
  * invoke it does not know. The component tests and the `plan` tool share it, so what the tests
- * assert is what `plan` prints.
+ * assert is what `plan` prints. The outputs each resource type gets are in mock-outputs.ts.
  */
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-
-/** The account id the mocks put in ARNs; never a real account. */
-export const MOCK_ACCOUNT_ID = "000000000000";
+import { MOCK_ACCOUNT_ID, computedOutputs, shortHash } from "./mock-outputs";
 
 export interface RecordedResource {
   readonly type: string;
@@ -56,18 +53,6 @@ export interface MockEngineOptions {
   readonly defaultRegion?: string;
   /** Outputs of the stacks a StackReference may name, keyed by the full stack name. */
   readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
-}
-
-function shortHash(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 7);
-}
-
-/** `arn:aws:...` split into fields; region is field 3. */
-export function arnWithRegion(arn: string, region: string): string {
-  const parts = arn.split(":");
-  if (parts.length < 6 || parts[0] !== "arn") throw new Error(`not an ARN: ${arn}`);
-  parts[3] = region;
-  return parts.join(":");
 }
 
 /**
@@ -155,7 +140,7 @@ export class MockEngine implements pulumi.runtime.Mocks {
     if (args.type.startsWith("pulumi:providers:")) {
       this.providerRegions.set(id, inputs["region"] as string | undefined);
     }
-    const state = { ...inputs, ...this.computed(args.type, args.name, id, inputs, region) };
+    const state = { ...inputs, ...computedOutputs(args.type, args.name, id, inputs, region) };
     this.record(args, id, state, region);
     // Component resources (ours, and awsx's remote ones) have no provider id.
     const component = args.type.startsWith("resilient-dynamo:") || args.type.startsWith("awsx:");
@@ -215,242 +200,6 @@ export class MockEngine implements pulumi.runtime.Mocks {
       aliasTypes: where?.aliasTypes ?? [],
       provider: explicitProvider(args.provider),
     });
-  }
-
-  /** Outputs AWS computes for the resource types this project creates. */
-  private computed(
-    type: string,
-    name: string,
-    id: string,
-    inputs: Record<string, any>,
-    region: string | undefined,
-  ): Record<string, any> {
-    const account = MOCK_ACCOUNT_ID;
-    const physical = (inputs["name"] as string | undefined) ?? `${name}-${shortHash(type + name)}`;
-    switch (type) {
-      case "aws:dynamodb/table:Table": {
-        const arn = `arn:aws:dynamodb:${region}:${account}:table/${physical}`;
-        const label = "2026-01-01T00:00:00.000";
-        const replicas = ((inputs["replicas"] as Record<string, any>[] | undefined) ?? []).map(
-          (r) => ({
-            ...r,
-            arn: arnWithRegion(arn, r["regionName"]),
-            streamArn: `${arnWithRegion(arn, r["regionName"])}/stream/${label}`,
-            streamLabel: label,
-          }),
-        );
-        return {
-          name: physical,
-          arn,
-          streamArn: `${arn}/stream/${label}`,
-          streamLabel: label,
-          replicas,
-        };
-      }
-      case "aws:iam/role:Role":
-        return {
-          name: physical,
-          arn: `arn:aws:iam::${account}:role/${physical}`,
-          uniqueId: shortHash(physical),
-        };
-      case "aws:iam/policy:Policy":
-        return { name: physical, arn: `arn:aws:iam::${account}:policy/${physical}` };
-      case "aws:cloudwatch/logGroup:LogGroup":
-        return { name: physical, arn: `arn:aws:logs:${region}:${account}:log-group:${physical}` };
-      case "aws:lambda/function:Function": {
-        const arn = `arn:aws:lambda:${region}:${account}:function:${physical}`;
-        return {
-          name: physical,
-          arn,
-          qualifiedArn: `${arn}:$LATEST`,
-          invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
-        };
-      }
-      case "aws:apigateway/restApi:RestApi":
-        return {
-          name: physical,
-          rootResourceId: `${id}-root`,
-          arn: `arn:aws:apigateway:${region}::/restapis/${id}`,
-          executionArn: `arn:aws:execute-api:${region}:${account}:${id}`,
-        };
-      case "aws:apigateway/resource:Resource":
-        return { path: inputs["pathPart"] ? `/${inputs["pathPart"]}` : "/" };
-      case "aws:apigateway/stage:Stage": {
-        const api = String(inputs["restApi"]);
-        const stage = String(inputs["stageName"]);
-        return {
-          arn: `arn:aws:apigateway:${region}::/restapis/${api}/stages/${stage}`,
-          executionArn: `arn:aws:execute-api:${region}:${account}:${api}/${stage}`,
-          invokeUrl: `https://${api}.execute-api.${region}.amazonaws.com/${stage}`,
-        };
-      }
-      case "aws:apigateway/domainName:DomainName":
-        return {
-          arn: `arn:aws:apigateway:${region}::/domainnames/${inputs["domainName"]}`,
-          regionalDomainName: `d-${shortHash(String(region) + inputs["domainName"])}.execute-api.${region}.amazonaws.com`,
-          regionalZoneId: `Z${shortHash(String(region)).toUpperCase()}APIGW`,
-        };
-      case "aws:acm/certificate:Certificate": {
-        const domain = String(inputs["domainName"]);
-        return {
-          arn: `arn:aws:acm:${region}:${account}:certificate/${shortHash(domain + region)}`,
-          domainValidationOptions: [
-            {
-              domainName: domain,
-              resourceRecordName: `_${shortHash(domain)}.${domain}.`,
-              resourceRecordType: "CNAME",
-              resourceRecordValue: `_${shortHash(domain + "v")}.acm-validations.aws.`,
-            },
-          ],
-        };
-      }
-      case "aws:acm/certificateValidation:CertificateValidation":
-        return {};
-      case "aws:kms/key:Key":
-        return {
-          arn: `arn:aws:kms:${region}:${account}:key/${shortHash(name)}`,
-          keyId: shortHash(name),
-        };
-      case "aws:s3/bucket:Bucket":
-      case "aws:s3/bucketV2:BucketV2": {
-        const bucket = (inputs["bucket"] as string | undefined) ?? physical;
-        return {
-          bucket,
-          arn: `arn:aws:s3:::${bucket}`,
-          bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`,
-        };
-      }
-      case "aws:s3/bucketObjectv2:BucketObjectv2": {
-        const key = String(inputs["key"] ?? name);
-        return {
-          key,
-          arn: `arn:aws:s3:::${inputs["bucket"]}/${key}`,
-          versionId: shortHash(key),
-          etag: shortHash(`${inputs["bucket"]}/${key}`),
-        };
-      }
-      case "aws:synthetics/canary:Canary": {
-        const canary = String(inputs["name"] ?? physical);
-        return {
-          name: canary,
-          arn: `arn:aws:synthetics:${region}:${account}:canary:${canary}`,
-          engineArn: `arn:aws:lambda:${region}:${account}:function:cwsyn-${canary}-${shortHash(canary)}`,
-          sourceLocationArn: `arn:aws:lambda:${region}:${account}:layer:cwsyn-${canary}-${shortHash(canary)}`,
-          status: "RUNNING",
-        };
-      }
-      case "aws:sns/topic:Topic":
-        return { name: physical, arn: `arn:aws:sns:${region}:${account}:${physical}` };
-      case "aws:sqs/queue:Queue":
-        return {
-          name: physical,
-          arn: `arn:aws:sqs:${region}:${account}:${physical}`,
-          url: `https://sqs.${region}.amazonaws.com/${account}/${physical}`,
-        };
-      case "aws:cloudwatch/metricAlarm:MetricAlarm":
-        return { name: physical, arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${physical}` };
-      case "aws:cloudwatch/dashboard:Dashboard":
-        return {
-          dashboardArn: `arn:aws:cloudwatch::${account}:dashboard/${inputs["dashboardName"] ?? physical}`,
-        };
-      case "aws:route53recoverycontrol/cluster:Cluster": {
-        // Every ARC cluster has five regional endpoints, one per cluster region.
-        const clusterRegions = [
-          "us-east-1",
-          "us-west-2",
-          "eu-west-1",
-          "ap-northeast-1",
-          "ap-southeast-2",
-        ];
-        return {
-          name: physical,
-          arn: `arn:aws:route53-recovery-control::${account}:cluster/${shortHash(name)}`,
-          status: "DEPLOYED",
-          networkType: "IPV4",
-          clusterEndpoints: clusterRegions.map((r) => ({
-            region: r,
-            endpoint: `https://${shortHash(name + r)}.route53-recovery-cluster.${r}.amazonaws.com/v1`,
-          })),
-        };
-      }
-      case "aws:route53recoverycontrol/controlPanel:ControlPanel":
-        return {
-          name: physical,
-          arn: `arn:aws:route53-recovery-control::${account}:controlpanel/${shortHash(name)}`,
-          status: "DEPLOYED",
-          defaultControlPanel: false,
-          routingControlCount: 0,
-        };
-      case "aws:route53recoverycontrol/routingControl:RoutingControl":
-        return {
-          name: physical,
-          arn: `${inputs["controlPanelArn"]}/routingcontrol/${shortHash(name)}`,
-          status: "DEPLOYED",
-        };
-      case "aws:route53recoverycontrol/safetyRule:SafetyRule":
-        return {
-          name: physical,
-          arn: `${inputs["controlPanelArn"]}/safetyrule/${shortHash(name)}`,
-          status: "DEPLOYED",
-        };
-      case "aws:route53/healthCheck:HealthCheck":
-        return { arn: `arn:aws:route53:::healthcheck/${id}` };
-      case "aws:route53recoveryreadiness/cell:Cell":
-        return {
-          arn: `arn:aws:route53-recovery-readiness::${account}:cell/${inputs["cellName"]}`,
-          parentReadinessScopes: [],
-        };
-      case "aws:route53recoveryreadiness/recoveryGroup:RecoveryGroup":
-        return {
-          arn: `arn:aws:route53-recovery-readiness::${account}:recovery-group/${inputs["recoveryGroupName"]}`,
-        };
-      case "aws:route53recoveryreadiness/resourceSet:ResourceSet":
-        return {
-          arn: `arn:aws:route53-recovery-readiness::${account}:resource-set/${inputs["resourceSetName"]}`,
-        };
-      case "aws:route53recoveryreadiness/readinessCheck:ReadinessCheck":
-        return {
-          arn: `arn:aws:route53-recovery-readiness::${account}:readiness-check/${inputs["readinessCheckName"]}`,
-        };
-      case "aws:route53/zone:Zone": {
-        const zoneId = `Z${shortHash(name).toUpperCase()}ZONE`;
-        return {
-          zoneId,
-          arn: `arn:aws:route53:::hostedzone/${zoneId}`,
-          nameServers: inputs["vpcs"]?.length
-            ? []
-            : [1, 2, 3, 4].map((n) => `ns-${n}.awsdns-mock.net`),
-        };
-      }
-      case "aws:route53/record:Record":
-        return { fqdn: String(inputs["name"]).replace(/\.$/, "") };
-      case "awsx:ec2:Vpc": {
-        // awsx's Vpc is a remote component: its children are created by the awsx plugin, so the
-        // mocks answer with what the component outputs.
-        const azs = ["a", "b", "c"]
-          .slice(0, (inputs["numberOfAvailabilityZones"] as number | undefined) ?? 3)
-          .map((s) => `${region}${s}`);
-        const specs = (
-          (inputs["subnetSpecs"] as { type: string }[] | undefined) ?? [
-            { type: "Public" },
-            { type: "Private" },
-          ]
-        ).map((s) => s.type);
-        const subnetIds = (type: string) =>
-          specs.includes(type) ? azs.map((az) => `subnet-${shortHash(name + type + az)}`) : [];
-        return {
-          vpcId: `vpc-${shortHash(name + region)}${shortHash(name)}`,
-          publicSubnetIds: subnetIds("Public"),
-          privateSubnetIds: subnetIds("Private"),
-          isolatedSubnetIds: subnetIds("Isolated"),
-        };
-      }
-      default:
-        return {
-          name: physical,
-          arn: `arn:aws:mock:${region ?? ""}:${account}:${type}/${physical}`,
-        };
-    }
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * The one price table of `npm run plan`: list prices (USD, us-east-1, no free tier, no discounts)
- * of what AWS bills by the hour, the month or the scheduled run, and how a recorded resource maps
- * onto them. Everything billed by use (requests, storage, data transfer) is named as such and not
- * estimated. A resource type this file does not name is reported as unpriced, never as free.
+ * of what AWS bills by the hour, the month or the scheduled run; the resource types billed by use
+ * only (requests, storage, data transfer), named as such and not estimated; and those with no
+ * charge of their own. How a recorded resource maps onto the table is tools/cost-estimate.ts; a
+ * resource type neither file names is reported as unpriced, never as free.
  *
  * Each price says where it comes from, when it was checked and how: "official" (read on the AWS
  * pricing page), "secondary" (the figure found in a dated third-party write-up quoting the AWS
@@ -211,170 +212,6 @@ export function monthly(price: UnitPrice, runs = 0): number {
   }
 }
 
-/** What one recorded resource costs, as the plan classifies it. */
-export type Pricing =
-  | {
-      readonly kind: "fixed";
-      /** USD per month for this resource. */
-      readonly monthlyUsd: number;
-      /** How the figure is made, e.g. "$0.75 + 2 features x $2.00". Resources with equal basis are one line. */
-      readonly basis: string;
-      readonly prices: readonly PriceKey[];
-    }
-  | { readonly kind: "usage"; readonly drivers: string }
-  | { readonly kind: "free" }
-  | { readonly kind: "unpriced"; readonly why: string };
-
-export interface PricedResource {
-  readonly type: string;
-  readonly inputs: Readonly<Record<string, any>>;
-}
-
-/** "$2.50", "$0.045", "$0.0012": at least two decimals, as many as the price has (up to 4). */
-export function usd(n: number): string {
-  const [whole, frac = ""] = n.toFixed(4).replace(/0+$/, "").split(".");
-  return `$${whole}.${frac.padEnd(2, "0")}`;
-}
-
-function fixedFrom(key: PriceKey, count = 1, label?: string): Pricing {
-  const price = PRICES[key];
-  const each = monthly(price);
-  const per =
-    price.unit === "hour"
-      ? `${usd(price.usd)}/hour x ${HOURS_PER_MONTH} h`
-      : `${usd(price.usd)}/month`;
-  return {
-    kind: "fixed",
-    monthlyUsd: each * count,
-    basis: count === 1 ? (label ?? per) : `${count} x ${label ?? per}`,
-    prices: [key],
-  };
-}
-
-/** Runs per month of a canary schedule, or a reason it cannot be counted. */
-export function canaryRunsPerMonth(expression: unknown): number | string {
-  if (typeof expression !== "string") return "no schedule expression";
-  const rate = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours)\s*\)$/.exec(expression.trim());
-  if (!rate) {
-    return expression.startsWith("cron(")
-      ? `cron schedule ${expression} (runs per month not counted)`
-      : `unrecognized schedule ${expression}`;
-  }
-  const n = Number(rate[1]);
-  if (n === 0) return 0; // rate(0 minute): runs once when started
-  const minutes = rate[2]?.startsWith("hour") ? n * 60 : n;
-  return MINUTES_PER_MONTH / minutes;
-}
-
-function healthCheck(inputs: Readonly<Record<string, any>>): Pricing {
-  const type = String(inputs["type"] ?? "");
-  if (type === "RECOVERY_CONTROL" || type === "CALCULATED" || type === "CLOUDWATCH_METRIC") {
-    return fixedFrom(
-      "healthCheckAws",
-      1,
-      `${type} health check, ${usd(PRICES.healthCheckAws.usd)}/month`,
-    );
-  }
-  const features: string[] = [];
-  if (type.startsWith("HTTPS")) features.push("HTTPS");
-  if (type.endsWith("_STR_MATCH")) features.push("string match");
-  if (Number(inputs["requestInterval"] ?? 30) === 10) features.push("10 s interval");
-  if (inputs["measureLatency"] === true) features.push("latency");
-  const base = PRICES.healthCheckNonAws;
-  const feature = PRICES.healthCheckFeatureNonAws;
-  const monthlyUsd = base.usd + features.length * feature.usd;
-  const extra = features.length
-    ? ` + ${features.length} x ${usd(feature.usd)} (${features.join(", ")})`
-    : "";
-  return {
-    kind: "fixed",
-    monthlyUsd,
-    basis: `${type} health check, ${usd(base.usd)}${extra}/month`,
-    prices: features.length
-      ? ["healthCheckNonAws", "healthCheckFeatureNonAws"]
-      : ["healthCheckNonAws"],
-  };
-}
-
-function alarm(inputs: Readonly<Record<string, any>>): Pricing {
-  const queries = (inputs["metricQueries"] as Record<string, any>[] | undefined) ?? [];
-  const anomaly = queries.some((q) => /ANOMALY_DETECTION_BAND/.test(String(q["expression"] ?? "")));
-  const periods: number[] = queries.length
-    ? queries.filter((q) => q["metric"]).map((q) => Number(q["metric"]["period"] ?? 60))
-    : [Number(inputs["period"] ?? 60)];
-  const metrics = periods.length * (anomaly ? 3 : 1);
-  const high = periods.some((p) => p < 60);
-  const key: PriceKey = high ? "alarmMetricHighResolution" : "alarmMetric";
-  const each = PRICES[key].usd;
-  return {
-    kind: "fixed",
-    monthlyUsd: metrics * each,
-    basis: `${metrics} ${high ? "high-resolution " : ""}alarm metric${metrics === 1 ? "" : "s"} x ${usd(each)}/month${anomaly ? " (anomaly detection)" : ""}`,
-    prices: [key],
-  };
-}
-
-function canary(inputs: Readonly<Record<string, any>>): Pricing {
-  const runs = canaryRunsPerMonth(inputs["schedule"]?.["expression"]);
-  if (typeof runs === "string") return { kind: "unpriced", why: runs };
-  const price = PRICES.canaryRun;
-  return {
-    kind: "fixed",
-    monthlyUsd: price.usd * runs,
-    basis: `${inputs["schedule"]["expression"]} = ${runs} runs x ${usd(price.usd)}`,
-    prices: ["canaryRun"],
-  };
-}
-
-/** Action-minutes of one run of an FIS experiment template: each action's duration, summed. */
-export function fisActionMinutes(inputs: Readonly<Record<string, any>>): number | string {
-  const actions = (inputs["actions"] as Record<string, any>[] | undefined) ?? [];
-  let total = 0;
-  for (const a of actions) {
-    const d = ((a["parameters"] as { key: string; value: string }[] | undefined) ?? []).find(
-      (p) => p.key === "duration",
-    )?.value;
-    const m = typeof d === "string" ? /^PT(?:(\d+)H)?(?:(\d+)M)?$/.exec(d) : null;
-    if (!m || (!m[1] && !m[2])) return `action ${a["name"]} has no duration in whole minutes`;
-    total += Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0);
-  }
-  return total;
-}
-
-/** An FIS template costs nothing until an experiment runs; a run costs its action-minutes. */
-function fisTemplate(inputs: Readonly<Record<string, any>>): Pricing {
-  const minutes = fisActionMinutes(inputs);
-  if (typeof minutes === "string") return { kind: "unpriced", why: minutes };
-  const n = ((inputs["actions"] as unknown[] | undefined) ?? []).length;
-  const price = PRICES.fisActionMinute;
-  return {
-    kind: "usage",
-    drivers:
-      `each experiment run: ${n} action${n === 1 ? "" : "s"}, ${minutes} action-minutes x ` +
-      `${usd(price.usd)} = ${usd(minutes * price.usd)} at most (stopped early: less)`,
-  };
-}
-
-/** Fixed prices by resource type token. */
-const FIXED: Record<string, (inputs: Readonly<Record<string, any>>) => Pricing> = {
-  "aws:route53recoverycontrol/cluster:Cluster": () => fixedFrom("arcCluster"),
-  "aws:route53recoveryreadiness/readinessCheck:ReadinessCheck": () => fixedFrom("readinessCheck"),
-  "aws:route53/healthCheck:HealthCheck": healthCheck,
-  "aws:route53/zone:Zone": () => fixedFrom("hostedZone"),
-  "aws:synthetics/canary:Canary": canary,
-  "aws:cloudwatch/dashboard:Dashboard": () => fixedFrom("dashboard"),
-  "aws:cloudwatch/metricAlarm:MetricAlarm": alarm,
-  "aws:cloudwatch/compositeAlarm:CompositeAlarm": () => fixedFrom("compositeAlarm"),
-  "aws:kms/key:Key": () => fixedFrom("kmsKey"),
-  "aws:ec2/natGateway:NatGateway": () => fixedFrom("natGateway"),
-  "aws:ec2/eip:Eip": () => fixedFrom("publicIpv4"),
-  "aws:fis/experimentTemplate:ExperimentTemplate": fisTemplate,
-  "aws:apigateway/stage:Stage": (inputs) =>
-    inputs["cacheClusterEnabled"] === true
-      ? { kind: "unpriced", why: "stage cache cluster (billed by the hour by size)" }
-      : { kind: "free" },
-};
-
 /** Billed by use only: what drives the bill. */
 export const USAGE_BASED: Readonly<Record<string, string>> = {
   "aws:dynamodb/table:Table":
@@ -409,14 +246,6 @@ export const GLOBAL_TABLES_BILLING =
  */
 export const MRSC_TABLE_DRIVERS =
   "MRSC: replicated writes in every replica, reads (strongly consistent ones a full read unit each), storage, point-in-time recovery storage, streams reads; witness: no published price found";
-
-function isMrsc(inputs: Readonly<Record<string, any>>): boolean {
-  const replicas: unknown = inputs["replicas"];
-  return (
-    Array.isArray(replicas) &&
-    replicas.some((r) => (r as { consistencyMode?: unknown })?.consistencyMode === "STRONG")
-  );
-}
 
 /** Resource types with no charge of their own. */
 export const NO_CHARGE: ReadonlySet<string> = new Set([
@@ -470,24 +299,3 @@ export const NO_CHARGE: ReadonlySet<string> = new Set([
   "aws:ec2/defaultRouteTable:DefaultRouteTable",
   "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl",
 ]);
-
-/**
- * Whether a type is a deployable resource at all: components (`resilient-dynamo:*`, `awsx:*`),
- * providers and stack references cost nothing and are not listed in the cost section.
- */
-export function isBillableType(type: string): boolean {
-  return type.startsWith("aws:");
-}
-
-/** How one recorded resource is priced. */
-export function priceOf(resource: PricedResource): Pricing {
-  if (resource.type === "aws:dynamodb/table:Table" && isMrsc(resource.inputs)) {
-    return { kind: "usage", drivers: MRSC_TABLE_DRIVERS };
-  }
-  const fixed = FIXED[resource.type];
-  if (fixed) return fixed(resource.inputs);
-  const usage = USAGE_BASED[resource.type];
-  if (usage !== undefined) return { kind: "usage", drivers: usage };
-  if (NO_CHARGE.has(resource.type)) return { kind: "free" };
-  return { kind: "unpriced", why: "not in tools/prices.ts" };
-}

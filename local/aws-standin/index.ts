@@ -43,7 +43,8 @@ import { startServiceDns, type ServiceDns } from "./dns";
 import { startFisFake, type FaultAction, type FisFake } from "./fis-fake";
 import type { StandInCredentials } from "./sigv4-verify";
 
-export { SignatureVerifier, sigV4aPublicKey, type StandInCredentials } from "./sigv4-verify";
+export { SignatureVerifier, type StandInCredentials } from "./sigv4-verify";
+export { sigV4aPublicKey } from "./sigv4a";
 
 /** A name under `.test` (RFC 2606): it can never leave the machine. */
 export const DEFAULT_SERVICE_DOMAIN = "orders.resilient-dynamo.test";

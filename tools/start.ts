@@ -5,7 +5,7 @@
  *
  *   npm start -- --help
  */
-import { checkJava } from "./dynamo";
+import { checkJava } from "../local/dynamo";
 import {
   UsageError,
   choiceOption,
@@ -15,17 +15,17 @@ import {
   runCli,
   seconds,
 } from "./cli-args";
-import { parseConsistencyOptions } from "./mrsc/cli";
-import { DEFAULT_MRSC_WRITE_LATENCY_MS } from "./mrsc/model";
-import { parseLag } from "./replication-model";
-import { ROUTING_POLICIES, checkTtl } from "./routing";
+import { parseConsistencyOptions } from "./consistency-options";
+import { DEFAULT_MRSC_WRITE_LATENCY_MS } from "../local/mrsc/model";
+import { parseLag } from "../local/replication-model";
+import { ROUTING_POLICIES, checkTtl } from "../local/routing";
 import {
   DEFAULT_REGIONS,
   installLastResortGuard,
   startSandbox,
   type Sandbox,
   type SandboxOptions,
-} from "./sandbox";
+} from "../local/sandbox";
 
 export const USAGE = `Usage: npm start -- [options]
 

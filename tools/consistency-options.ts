@@ -1,7 +1,7 @@
 /** The consistency options `npm start` and `npm run drill` share, checked as MRSC checks them. */
-import { CONSISTENCY_MODES } from "../../functions/tables";
-import { UsageError, choiceOption, intOption } from "../cli-args";
-import { MAX_MRSC_WRITE_LATENCY_MS, planMrscTopology } from "./model";
+import { CONSISTENCY_MODES } from "../functions/tables";
+import { UsageError, choiceOption, intOption } from "./cli-args";
+import { MAX_MRSC_WRITE_LATENCY_MS, planMrscTopology } from "../local/mrsc/model";
 
 export interface ConsistencyCliOptions {
   readonly consistency?: "eventual" | "strong";

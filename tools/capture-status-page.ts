@@ -1,10 +1,10 @@
 /**
  * Takes docs/status-page.png: starts a sandbox, sends order traffic from a client in each
  * region, turns us-east-1's routing control off half-way, and photographs the status page in
- * headless Chromium. Run: node --import tsx local/capture-status-page.ts [out.png]
+ * headless Chromium. Run: node --import tsx tools/capture-status-page.ts [out.png]
  */
 import { chromium } from "playwright-core";
-import { startSandbox } from "./sandbox";
+import { startSandbox } from "../local/sandbox";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARGS = [
