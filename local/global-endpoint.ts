@@ -204,8 +204,8 @@ export class GlobalEndpoint {
   }
 
   /** Subscribes a client to the live feed of states (server-sent events). */
-  openEvents(req: IncomingMessage, res: ServerResponse): void {
-    this.feed.open(req, res);
+  openEvents(res: ServerResponse): void {
+    this.feed.open(res);
   }
 
   // ---- HTTP ---------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ function controlSurface(ep: GlobalEndpoint, hooks: SandboxHooks): ControlSurface
     flushAnswers: () => routing.flushAnswers(),
     requests: (filter) => ep.requests(filter),
     state: () => ep.state(),
-    openEvents: (req, res) => ep.openEvents(req, res),
+    openEvents: (res) => ep.openEvents(res),
     event: (kind, message) => ep.event(kind, message),
     stopRegion: (region, part) => hooks.stopRegion(region, part),
     startRegion: (region, part) => hooks.startRegion(region, part),

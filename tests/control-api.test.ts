@@ -6,13 +6,14 @@
  * handler that fails unexpectedly answers a bare 500 and the endpoint serves on.
  */
 import { once } from "node:events";
-import { createServer, request, type Server } from "node:http";
+import { createServer, request, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { GlobalEndpoint } from "../local/global-endpoint";
 import type { SandboxHooks } from "../local/global-endpoint/sandbox-hooks";
 import type { LagRange } from "../local/replication-model";
 import { DEFAULT_HEALTH_CHECK, MAX_TTL_SECONDS } from "../local/routing";
+import { eventually } from "./support/eventually";
 
 const EAST = "us-east-1";
 const WEST = "us-west-2";
@@ -378,6 +379,32 @@ describe("global endpoint control API", function () {
     expect((await http("POST", control("/replication/pause"), {})).status).to.equal(200);
     expect(calls).to.deep.equal(["lag 10-20", `repair ${EAST}`, "pause undefined undefined"]);
     expect(errors).to.deep.equal([]);
+  });
+
+  it("pushes the state to a live feed subscriber when a routing control flips", async () => {
+    const u = new URL(control("/events"));
+    const feed = await new Promise<IncomingMessage>((resolve, reject) =>
+      request({ host: u.hostname, port: u.port, path: u.pathname }, resolve)
+        .on("error", reject)
+        .end(),
+    );
+    try {
+      expect(feed.headers["content-type"]).to.equal("text/event-stream");
+      let text = "";
+      feed.setEncoding("utf8");
+      feed.on("data", (chunk: string) => (text += chunk));
+      const firstState = `"name":"${EAST}","url":`;
+      await eventually("the first state", 10_000, () =>
+        text.includes(firstState) ? true : undefined,
+      );
+      text = "";
+      await http("PUT", control(`/routing-controls/${EAST}`), { state: "Off" });
+      await eventually("a state with the control Off", 10_000, () =>
+        /event: state\ndata: .*"control":"Off"/.test(text) ? true : undefined,
+      );
+    } finally {
+      feed.destroy();
+    }
   });
 
   it("answers a routing-state method that throws with a bare 500, logs it, and serves on", async () => {

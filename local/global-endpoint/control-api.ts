@@ -37,7 +37,7 @@ export interface ControlSurface {
   flushAnswers(): void;
   requests(filter: RequestFilter): unknown[];
   state(): Promise<unknown>;
-  openEvents(req: IncomingMessage, res: ServerResponse): void;
+  openEvents(res: ServerResponse): void;
   event(kind: SandboxEventKind, message: string): void;
   stopRegion(region: string, part: RegionPart): Promise<void>;
   startRegion(region: string, part: RegionPart): Promise<void>;
@@ -124,7 +124,7 @@ export async function handleControl(
   try {
     const call = await checkedCall(ep, routes, req, res);
     const answer = await call.route.handle(call);
-    if (!res.headersSent) json(res, 200, answer);
+    if (!res.headersSent) json(res, 200, answer ?? {});
   } catch (err) {
     if (err instanceof HttpError && !res.headersSent)
       json(res, err.status, { error: err.code, message: err.message });

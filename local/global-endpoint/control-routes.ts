@@ -33,7 +33,7 @@ const STATES_SHAPE = '{"states": {"<region>": "On"|"Off"}}';
 /** Every control route. */
 export const CONTROL_ROUTES: readonly ControlRoute[] = [
   route({ method: "GET", path: "/state", handle: ({ ep }) => ep.state() }),
-  route({ method: "GET", path: "/events", handle: ({ ep, req, res }) => ep.openEvents(req, res) }),
+  route({ method: "GET", path: "/events", handle: ({ ep, res }) => ep.openEvents(res) }),
   route({
     method: "GET",
     path: "/routing-controls",

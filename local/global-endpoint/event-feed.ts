@@ -4,7 +4,7 @@
  * change (bursts coalesced) and every second. It also keeps the sandbox's recent events (control
  * flips, health changes, regions stopped, settings) that the page lists.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { Ring } from "../stats";
 
 export type SandboxEventKind = "control" | "health" | "region" | "replication" | "settings";
@@ -64,7 +64,7 @@ export class EventFeed implements EventSink {
   }
 
   /** Answers a subscription: an event stream that gets the state now and on every push. */
-  open(req: IncomingMessage, res: ServerResponse): void {
+  open(res: ServerResponse): void {
     res.writeHead(200, {
       "content-type": "text/event-stream",
       "cache-control": "no-store",
@@ -72,7 +72,8 @@ export class EventFeed implements EventSink {
     });
     res.write(": connected\n\n");
     this.clients.add(res);
-    req.on("close", () => this.clients.delete(res));
+    // Closed when the client goes away (or the feed stops).
+    res.on("close", () => this.clients.delete(res));
     void this.send(res);
   }
 
