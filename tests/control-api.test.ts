@@ -311,7 +311,7 @@ describe("global endpoint control API", function () {
     const since = await http("GET", control("/replication?since=soon"));
     expect(since.status).to.equal(400);
     expect(since.body.message).to.equal(
-      "query.since: must be a number: got soon (expected known parameters)",
+      "query.since: must be a number: got soon (expected ?since=<epoch ms>)",
     );
     const limit = await http("GET", control("/requests?limit=x"));
     expect(limit.body.message).to.match(/^query\.limit: /);

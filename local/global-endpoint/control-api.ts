@@ -75,8 +75,8 @@ export interface ControlRoute<B = unknown, Q = unknown> {
   readonly path: string;
   /** The body's schema and the shape a 400 quotes. @default no body: nothing, or `{}` */
   readonly body?: { readonly schema: z.ZodType<B>; readonly shape: string };
-  /** The query string's schema (unknown parameters are ignored). @default none read */
-  readonly query?: z.ZodType<Q>;
+  /** The query string's schema and the form a 400 quotes; unknown parameters are ignored. */
+  readonly query?: { readonly schema: z.ZodType<Q>; readonly shape: string };
   /**
    * Answers the call: what it returns is the 200's JSON body, unless the handler wrote the
    * response itself (the event stream).
@@ -152,7 +152,7 @@ async function checkedCall(
   const { route, params } = found;
   for (const [name, value] of Object.entries(params)) PARAMS[name]?.(ep, value);
   const query = route.query
-    ? checked(route.query, Object.fromEntries(url.searchParams), "query", "known parameters")
+    ? checked(route.query.schema, Object.fromEntries(url.searchParams), "query", route.query.shape)
     : undefined;
   const bodySpec = route.body ?? { schema: NoBody, shape: "no body, or {}" };
   const body = checked(bodySpec.schema, await readJsonBody(req), "body", bodySpec.shape);

@@ -61,7 +61,7 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
     route({
       method: "POST",
       path: `/regions/:region/${action}`,
-      query: RegionPartQuery,
+      query: { schema: RegionPartQuery, shape: "?part=api|database|all" },
       handle: async ({ ep, params, query }) => {
         const region = params.region as string;
         if (action === "stop") await ep.stopRegion(region, query.part);
@@ -96,7 +96,7 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
   route({
     method: "GET",
     path: "/replication",
-    query: SinceQuery,
+    query: { schema: SinceQuery, shape: "?since=<epoch ms>" },
     handle: ({ ep, query }) => ep.replication(query.since ?? Date.now() - RECENT_MS),
   }),
   route({
@@ -131,7 +131,7 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
   route({
     method: "GET",
     path: "/requests",
-    query: RequestsQuery,
+    query: { schema: RequestsQuery, shape: "?since=<epoch ms>&limit=<n>&client=<prefix>" },
     handle: ({ ep, query: { since, limit, client } }) => ({
       requests: ep.requests({
         ...(since !== undefined ? { since } : {}),
