@@ -72,6 +72,28 @@ export interface HealthCheckSettings {
   readonly timeoutMs: number;
 }
 
+/** What the sandbox accepts for each health check setting (inclusive bounds). */
+export const HEALTH_CHECK_LIMITS = {
+  intervalMs: { min: 50, max: 600_000 },
+  failureThreshold: { min: 1, max: 10 },
+  timeoutMs: { min: 10, max: 60_000 },
+} as const;
+
+/**
+ * Checks health check settings against HEALTH_CHECK_LIMITS; throws an Error naming the first
+ * setting out of bounds.
+ */
+export function checkHealthCheck(settings: HealthCheckSettings): HealthCheckSettings {
+  for (const key of ["intervalMs", "timeoutMs"] as const) {
+    const { min, max } = HEALTH_CHECK_LIMITS[key];
+    const v = settings[key];
+    if (!(v >= min && v <= max))
+      throw new Error(`healthCheck.${key} must be ${min}..${max}: got ${v}`);
+  }
+  checkThreshold(settings.failureThreshold);
+  return settings;
+}
+
 /** Route 53's "fast" interval (10 s) is slow for a sandbox; 2 s x 2 keeps detection near 4 s. */
 export const DEFAULT_HEALTH_CHECK: HealthCheckSettings = {
   intervalMs: 2_000,
@@ -126,9 +148,10 @@ export class HealthTracker {
 }
 
 function checkThreshold(threshold: number): number {
-  if (!Number.isInteger(threshold) || threshold < 1 || threshold > 10) {
+  const { min, max } = HEALTH_CHECK_LIMITS.failureThreshold;
+  if (!Number.isInteger(threshold) || threshold < min || threshold > max) {
     throw new Error(
-      `health check failure threshold must be a whole number 1..10: got ${threshold}`,
+      `health check failure threshold must be a whole number ${min}..${max}: got ${threshold}`,
     );
   }
   return threshold;

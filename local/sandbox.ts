@@ -23,13 +23,13 @@ import {
   watchJvm,
   type DynamoLocal,
 } from "./dynamo";
-import {
-  GlobalEndpoint,
-  type Convergence,
-  type RegionPart,
-  type RegionStatus,
-  type SandboxHooks,
-} from "./global-endpoint";
+import { GlobalEndpoint } from "./global-endpoint";
+import type {
+  Convergence,
+  RegionPart,
+  RegionStatus,
+  SandboxHooks,
+} from "./global-endpoint/sandbox-hooks";
 import { RECONCILER } from "../functions/stream-functions";
 import { SandboxReconciler } from "./reconciler";
 import { repairPhrase, repairRegion } from "./sale-repair";
