@@ -6,6 +6,9 @@ import { serviceTrustPolicy } from "./policies";
 /** CloudWatch namespace of the functions' Powertools metrics. */
 export const METRICS_NAMESPACE = "ResilientDynamo";
 
+/** Memory of a function, in MB, unless its spec says otherwise: suits a DynamoDB-bound handler on arm64. */
+export const DEFAULT_FUNCTION_MEMORY_MB = 256;
+
 /** A function's execution role: only Lambda may assume it, and only for this account. */
 export function lambdaRole(
   name: string,

@@ -14,17 +14,21 @@ import { ApiRevision } from "./api-deployment";
 import { accountLoggingRole } from "./api-account-logging";
 import { bundleFunction } from "./bundle";
 import { fisExtensionEnvironment, fisExtensionReadPolicy } from "./fis-plan";
-import { commonEnvironment, lambdaRole, tableEnvironment } from "./function-parts";
+import {
+  commonEnvironment,
+  DEFAULT_FUNCTION_MEMORY_MB,
+  lambdaRole,
+  tableEnvironment,
+} from "./function-parts";
 import { functionPolicy } from "./policies";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 import { componentType, withPreviousType } from "./component-type";
+import { DEFAULT_LOG_RETENTION_DAYS } from "./defaults";
 
 /** Lambda runtime of every function; bundles target the same Node.js version. */
 export const LAMBDA_RUNTIME = "nodejs22.x";
 /** Graviton: cheaper per ms and the default for new functions here. */
 export const LAMBDA_ARCHITECTURE = "arm64";
-/** Base path the stage is mapped under on a custom domain, unless customDomain.basePath says otherwise. */
-const DEFAULT_BASE_PATH = "v1";
 /** CloudWatch namespace of the functions' embedded-format metrics. */
 export { METRICS_NAMESPACE } from "./function-parts";
 
@@ -47,6 +51,27 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   errorType: "$context.error.responseType",
   xrayTraceId: "$context.xrayTraceId",
 });
+
+/** RegionalApi's defaults: what an Args property left unset means. */
+export const REGIONAL_API_DEFAULTS = {
+  stageName: "prod",
+  throttleRateLimit: 100,
+  throttleBurstLimit: 200,
+  logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
+  manageAccountLogging: true,
+} as const;
+
+/** CustomDomainArgs' defaults. */
+export const CUSTOM_DOMAIN_DEFAULTS = {
+  basePath: "v1",
+  createValidationRecord: true,
+} as const;
+
+/** An API function's defaults, unless its spec says otherwise. */
+export const API_FUNCTION_DEFAULTS = {
+  memoryMb: DEFAULT_FUNCTION_MEMORY_MB,
+  timeoutSeconds: 10,
+} as const;
 
 export interface CustomDomainArgs {
   /** The service name every region serves, e.g. orders.example.com. */
@@ -132,12 +157,12 @@ export function validateRegionalApiArgs(args: RegionalApiArgs): void {
   assertPlain("region", args.region);
   assertRegion("region", args.region);
   assertPlain("customDomain", args.customDomain);
-  const rate = args.throttleRateLimit ?? 100;
-  const burst = args.throttleBurstLimit ?? 200;
+  const rate = args.throttleRateLimit ?? REGIONAL_API_DEFAULTS.throttleRateLimit;
+  const burst = args.throttleBurstLimit ?? REGIONAL_API_DEFAULTS.throttleBurstLimit;
   if (!(rate > 0 && rate <= 10000))
     throw new Error(`throttleRateLimit must be in (0, 10000]: got ${rate}`);
   assertIntInRange("throttleBurstLimit", burst, 1, 5000);
-  const stage = args.stageName ?? "prod";
+  const stage = args.stageName ?? REGIONAL_API_DEFAULTS.stageName;
   if (!/^[A-Za-z0-9_]{1,64}$/.test(stage)) {
     throw new Error(
       `stageName must be 1-64 letters, digits or underscores: got ${JSON.stringify(stage)}`,
@@ -214,8 +239,8 @@ export class RegionalApi extends pulumi.ComponentResource {
     const parent = { parent: this };
     const specs = args.functions ?? FUNCTIONS;
     const routes = args.routes ?? ROUTES;
-    const stageName = args.stageName ?? "prod";
-    const retention = args.logRetentionDays ?? 30;
+    const stageName = args.stageName ?? REGIONAL_API_DEFAULTS.stageName;
+    const retention = args.logRetentionDays ?? REGIONAL_API_DEFAULTS.logRetentionDays;
     const kmsKeyId = args.kmsKeyArn;
     // Trust policies name this account (aws:SourceAccount), so no other account's resource can
     // get the service to act with these roles (the confused deputy).
@@ -295,8 +320,8 @@ export class RegionalApi extends pulumi.ComponentResource {
           architectures: [LAMBDA_ARCHITECTURE],
           handler: "index.handler",
           role: role.arn,
-          memorySize: spec.memoryMb ?? 256,
-          timeout: spec.timeoutSeconds ?? 10,
+          memorySize: spec.memoryMb ?? API_FUNCTION_DEFAULTS.memoryMb,
+          timeout: spec.timeoutSeconds ?? API_FUNCTION_DEFAULTS.timeoutSeconds,
           code: new pulumi.asset.AssetArchive({
             "index.js": new pulumi.asset.StringAsset(bundle.code),
             "index.js.map": new pulumi.asset.StringAsset(bundle.sourceMap),
@@ -501,7 +526,7 @@ export class RegionalApi extends pulumi.ComponentResource {
     );
 
     const stageDeps: pulumi.Resource[] = [];
-    if (args.manageAccountLogging ?? true) {
+    if (args.manageAccountLogging ?? REGIONAL_API_DEFAULTS.manageAccountLogging) {
       const pushRole = accountLoggingRole(
         `${name}-apigw-logs-role`,
         `API Gateway logging to CloudWatch in ${region}`,
@@ -559,8 +584,8 @@ export class RegionalApi extends pulumi.ComponentResource {
           metricsEnabled: true,
           loggingLevel: "ERROR",
           dataTraceEnabled: false,
-          throttlingRateLimit: args.throttleRateLimit ?? 100,
-          throttlingBurstLimit: args.throttleBurstLimit ?? 200,
+          throttlingRateLimit: args.throttleRateLimit ?? REGIONAL_API_DEFAULTS.throttleRateLimit,
+          throttlingBurstLimit: args.throttleBurstLimit ?? REGIONAL_API_DEFAULTS.throttleBurstLimit,
         },
       },
       { parent: this, dependsOn: [executionLogs] },
@@ -571,7 +596,7 @@ export class RegionalApi extends pulumi.ComponentResource {
     let url: pulumi.Output<string> = stage.invokeUrl;
     if (args.customDomain) {
       const domain = args.customDomain;
-      const basePath = domain.basePath ?? DEFAULT_BASE_PATH;
+      const basePath = domain.basePath ?? CUSTOM_DOMAIN_DEFAULTS.basePath;
       const certificate = new aws.acm.Certificate(
         `${name}-cert`,
         { region, domainName: domain.domainName, validationMethod: "DNS", tags: args.tags },
@@ -587,7 +612,7 @@ export class RegionalApi extends pulumi.ComponentResource {
       // API owns it (allowOverwrite takes over a record an older version of a peer created),
       // the others validate on it.
       const validationFqdn =
-        (domain.createValidationRecord ?? true)
+        (domain.createValidationRecord ?? CUSTOM_DOMAIN_DEFAULTS.createValidationRecord)
           ? new aws.route53.Record(
               `${name}-cert-validation`,
               {

@@ -3,10 +3,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { TABLES } from "../functions/tables";
 import { bundleFunction } from "./bundle";
 import { type PolicyDocument, type PolicyStatement } from "./policies";
-import { commonEnvironment, lambdaRole, tableEnvironment } from "./function-parts";
+import {
+  commonEnvironment,
+  DEFAULT_FUNCTION_MEMORY_MB,
+  lambdaRole,
+  tableEnvironment,
+} from "./function-parts";
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from "./regional-api";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 import { componentType, withPreviousType } from "./component-type";
+import { DEFAULT_LOG_RETENTION_DAYS } from "./defaults";
 
 /** Where a new event source mapping starts reading the stream. */
 export const StreamStartingPosition = {
@@ -27,6 +33,19 @@ export const STREAM_LIMITS = {
 
 /** SQS keeps failed-batch records this long: the longest it allows (14 days). */
 export const FAILURE_RETENTION_SECONDS = 1_209_600;
+
+/** StreamFunction's defaults: what an Args property left unset means. */
+export const STREAM_FUNCTION_DEFAULTS = {
+  timeoutSeconds: 30,
+  memoryMb: DEFAULT_FUNCTION_MEMORY_MB,
+  logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
+  batchSize: 10,
+  maximumRetryAttempts: 5,
+  maximumRecordAgeSeconds: 3600,
+  startingPosition: StreamStartingPosition.TrimHorizon,
+  reportBatchItemFailures: true,
+  iteratorAgeAlarmMs: 60_000,
+} as const;
 
 export interface StreamFunctionArgs {
   /** Region of the function, its stream and its tables. Plain value. */
@@ -100,18 +119,23 @@ export function validateStreamFunctionArgs(args: StreamFunctionArgs): void {
   const { maximumRetryAttempts, batchSize, maximumRecordAgeSeconds } = STREAM_LIMITS;
   assertIntInRange(
     "maximumRetryAttempts",
-    args.maximumRetryAttempts ?? 5,
+    args.maximumRetryAttempts ?? STREAM_FUNCTION_DEFAULTS.maximumRetryAttempts,
     maximumRetryAttempts.min,
     maximumRetryAttempts.max,
   );
-  assertIntInRange("batchSize", args.batchSize ?? 10, batchSize.min, batchSize.max);
+  assertIntInRange(
+    "batchSize",
+    args.batchSize ?? STREAM_FUNCTION_DEFAULTS.batchSize,
+    batchSize.min,
+    batchSize.max,
+  );
   assertIntInRange(
     "maximumRecordAgeSeconds",
-    args.maximumRecordAgeSeconds ?? 3600,
+    args.maximumRecordAgeSeconds ?? STREAM_FUNCTION_DEFAULTS.maximumRecordAgeSeconds,
     maximumRecordAgeSeconds.min,
     maximumRecordAgeSeconds.max,
   );
-  const position = args.startingPosition ?? StreamStartingPosition.TrimHorizon;
+  const position = args.startingPosition ?? STREAM_FUNCTION_DEFAULTS.startingPosition;
   if (!Object.values(StreamStartingPosition).includes(position)) {
     throw new Error(`startingPosition must be TRIM_HORIZON or LATEST: got ${String(position)}`);
   }
@@ -211,7 +235,7 @@ export class StreamFunction extends pulumi.ComponentResource {
       {
         region,
         name: `/${args.namePrefix}/${region}/lambda/${name}`,
-        retentionInDays: args.logRetentionDays ?? 30,
+        retentionInDays: args.logRetentionDays ?? STREAM_FUNCTION_DEFAULTS.logRetentionDays,
         kmsKeyId: args.kmsKeyArn,
         tags: args.tags,
       },
@@ -264,8 +288,8 @@ export class StreamFunction extends pulumi.ComponentResource {
         architectures: [LAMBDA_ARCHITECTURE],
         handler: "index.handler",
         role: role.arn,
-        memorySize: args.memoryMb ?? 256,
-        timeout: args.timeoutSeconds ?? 30,
+        memorySize: args.memoryMb ?? STREAM_FUNCTION_DEFAULTS.memoryMb,
+        timeout: args.timeoutSeconds ?? STREAM_FUNCTION_DEFAULTS.timeoutSeconds,
         code: new pulumi.asset.AssetArchive({
           "index.js": new pulumi.asset.StringAsset(bundle.code),
           "index.js.map": new pulumi.asset.StringAsset(bundle.sourceMap),
@@ -283,14 +307,18 @@ export class StreamFunction extends pulumi.ComponentResource {
         region,
         functionName: fn.arn,
         eventSourceArn: args.streamArn,
-        startingPosition: args.startingPosition ?? StreamStartingPosition.TrimHorizon,
-        batchSize: args.batchSize ?? 10,
+        startingPosition: args.startingPosition ?? STREAM_FUNCTION_DEFAULTS.startingPosition,
+        batchSize: args.batchSize ?? STREAM_FUNCTION_DEFAULTS.batchSize,
         bisectBatchOnFunctionError: true,
-        maximumRetryAttempts: args.maximumRetryAttempts ?? 5,
-        maximumRecordAgeInSeconds: args.maximumRecordAgeSeconds ?? 3600,
+        maximumRetryAttempts:
+          args.maximumRetryAttempts ?? STREAM_FUNCTION_DEFAULTS.maximumRetryAttempts,
+        maximumRecordAgeInSeconds:
+          args.maximumRecordAgeSeconds ?? STREAM_FUNCTION_DEFAULTS.maximumRecordAgeSeconds,
         destinationConfig: { onFailure: { destinationArn: queue.arn } },
         functionResponseTypes:
-          (args.reportBatchItemFailures ?? true) ? ["ReportBatchItemFailures"] : undefined,
+          (args.reportBatchItemFailures ?? STREAM_FUNCTION_DEFAULTS.reportBatchItemFailures)
+            ? ["ReportBatchItemFailures"]
+            : undefined,
         tags: args.tags,
       },
       // The role must be able to read the stream before Lambda validates the mapping.
@@ -316,7 +344,7 @@ export class StreamFunction extends pulumi.ComponentResource {
       },
       parent,
     );
-    const lagMs = args.iteratorAgeAlarmMs ?? 60_000;
+    const lagMs = args.iteratorAgeAlarmMs ?? STREAM_FUNCTION_DEFAULTS.iteratorAgeAlarmMs;
     const lag = new aws.cloudwatch.MetricAlarm(
       `${name}-lag`,
       {
