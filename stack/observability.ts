@@ -160,7 +160,9 @@ export function observability(args: ObservabilityArgs): ObservabilityOutputs {
       cfg.consistency === "strong" ? TABLES.filter((t) => t.strong).map((t) => t.key) : [],
     apiName: api.apiName,
     stageName: api.stageName,
-    functions: Object.fromEntries(FUNCTION_NAMES.map((f) => [f, functionNames.apply((n) => n[f])])),
+    functions: Object.fromEntries(
+      FUNCTION_NAMES.map((f) => [f, functionNames.apply((n) => n[f] as string)]),
+    ),
     thresholds: {
       replicationLatencyMs: cfg.replicationLatencyAlarmMs,
       replicationStalledMinutes: cfg.replicationStalledMinutes,

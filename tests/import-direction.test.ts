@@ -35,11 +35,8 @@ const COMPONENTS_USING_FUNCTIONS = [
   "components/canary-fleet.ts",
   "components/dynamo-operations.ts",
   "components/global-table-set.ts",
-  "components/policies.ts",
-  "components/regional-api.ts",
   "components/regional-dashboard.ts",
   "components/service-alarms.ts",
-  "components/stream-function.ts",
 ];
 
 interface Edge {
