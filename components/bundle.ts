@@ -36,6 +36,13 @@ export const LAMBDA_SDK_TRIM: Readonly<Record<string, string>> = {
 
 const cache = new Map<string, Bundle>();
 
+/** Throws unless `codeRoot` is an absolute directory path (esbuild's working directory must be). */
+export function assertCodeRoot(codeRoot: unknown): asserts codeRoot is string {
+  if (typeof codeRoot !== "string" || !path.isAbsolute(codeRoot)) {
+    throw new Error(`codeRoot must be an absolute directory: got ${JSON.stringify(codeRoot)}`);
+  }
+}
+
 /**
  * Bundles one handler entry with esbuild at program time: everything it imports (the AWS SDK
  * included, so the deployed code runs the versions the tests ran), minified, with a linked source
@@ -50,9 +57,7 @@ export function bundleFunction(
   codeRoot: string,
   options: BundleOptions = {},
 ): Bundle {
-  if (!path.isAbsolute(codeRoot)) {
-    throw new Error(`codeRoot must be an absolute directory: got ${JSON.stringify(codeRoot)}`);
-  }
+  assertCodeRoot(codeRoot);
   const absolute = path.resolve(codeRoot, entry);
   const outfile = options.outfile ?? "index.js";
   const target = options.target ?? NODE_TARGET;

@@ -1,6 +1,6 @@
-import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { assertCodeRoot } from "./bundle";
 import { componentType, withPreviousType } from "./component-type";
 import { DEFAULT_LOG_RETENTION_DAYS } from "./defaults";
 import { assertTableAccess } from "./function-parts";
@@ -158,9 +158,7 @@ export function validateRegionalApiArgs(args: RegionalApiArgs): void {
       `stageName must be 1-64 letters, digits or underscores: got ${JSON.stringify(stage)}`,
     );
   }
-  if (typeof args.codeRoot !== "string" || !path.isAbsolute(args.codeRoot)) {
-    throw new Error(`codeRoot must be an absolute directory: got ${JSON.stringify(args.codeRoot)}`);
-  }
+  assertCodeRoot(args.codeRoot);
   assertTableBindings(args.tableEnvVars);
   assertFunctions(args.functions, args.tableEnvVars);
   if (args.routes.length === 0) throw new Error("routes must list at least one route");

@@ -1,6 +1,6 @@
-import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { assertCodeRoot } from "./bundle";
 import {
   tableAccessStatements,
   writeOwnLogsStatement,
@@ -130,9 +130,7 @@ export function validateStreamFunctionArgs(args: StreamFunctionArgs): void {
     assertPlain(k, args[k]);
   }
   assertRegion("region", args.region);
-  if (typeof args.codeRoot !== "string" || !path.isAbsolute(args.codeRoot)) {
-    throw new Error(`codeRoot must be an absolute directory: got ${JSON.stringify(args.codeRoot)}`);
-  }
+  assertCodeRoot(args.codeRoot);
   assertTableAccess(`stream function ${args.entry}`, args.access ?? {}, args.tableEnvVars ?? {});
   const { maximumRetryAttempts, batchSize, maximumRecordAgeSeconds } = STREAM_LIMITS;
   assertIntInRange(
