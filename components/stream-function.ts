@@ -196,6 +196,45 @@ export function streamFunctionPolicy(
   return { Version: "2012-10-17", Statement: statements };
 }
 
+/**
+ * A stream function's execution role and its policy (see streamFunctionPolicy): its stream, its
+ * tables, its failure queue and its log group.
+ */
+function streamFunctionRole(
+  name: string,
+  args: StreamFunctionArgs,
+  scope: {
+    accountId: pulumi.Output<string>;
+    queue: aws.sqs.Queue;
+    logGroup: aws.cloudwatch.LogGroup;
+  },
+  owner: pulumi.ComponentResource,
+): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
+  const { queue, logGroup } = scope;
+  const role = lambdaRole(
+    `${name}-role`,
+    {
+      description: `${name} stream function of ${args.namePrefix} in ${args.region}`,
+      accountId: scope.accountId,
+      tags: args.tags,
+    },
+    { parent: owner },
+  );
+  const policy = new aws.iam.RolePolicy(
+    `${name}-policy`,
+    {
+      role: role.name,
+      policy: pulumi
+        .all([pulumi.output(args.tableArns), args.streamArn, queue.arn, logGroup.arn])
+        .apply(([arns, stream, queueArn, logArn]) =>
+          JSON.stringify(streamFunctionPolicy(args.access, arns, stream, queueArn, logArn)),
+        ),
+    },
+    { parent: owner },
+  );
+  return { role, policy };
+}
+
 /** The resources a stream function's alarms watch. */
 interface StreamWatch {
   /** Physical name of the function. */
@@ -321,27 +360,7 @@ export class StreamFunction extends pulumi.ComponentResource {
       },
       parent,
     );
-    const role = lambdaRole(
-      `${name}-role`,
-      {
-        description: `${name} stream function of ${args.namePrefix} in ${region}`,
-        accountId,
-        tags: args.tags,
-      },
-      parent,
-    );
-    const policy = new aws.iam.RolePolicy(
-      `${name}-policy`,
-      {
-        role: role.name,
-        policy: pulumi
-          .all([pulumi.output(args.tableArns), args.streamArn, queue.arn, logGroup.arn])
-          .apply(([arns, stream, queueArn, logArn]) =>
-            JSON.stringify(streamFunctionPolicy(args.access, arns, stream, queueArn, logArn)),
-          ),
-      },
-      parent,
-    );
+    const { role, policy } = streamFunctionRole(name, args, { accountId, queue, logGroup }, this);
     const fn = new aws.lambda.Function(
       name,
       {
