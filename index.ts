@@ -11,6 +11,7 @@ import { canaryItems } from "./stack/canary-data";
 import { chaosExperiments, fisLambdaTarget } from "./stack/chaos";
 import { observability } from "./stack/observability";
 import { SERVICE_TABLES, serviceTableOutputs } from "./stack/service-data";
+import { SERVICE_API, streamFunctionBinding } from "./stack/service-api";
 import {
   agreedConsistency,
   peerView,
@@ -51,6 +52,7 @@ if (cfg.role === "primary") canaryItems(cfg.region, tables.tableNames);
 const fisTarget = fisLambdaTarget(cfg, tags);
 
 const api = new RegionalApi(`orders-${cfg.region}`, {
+  ...SERVICE_API,
   region: cfg.region,
   namePrefix: cfg.namePrefix,
   tableNames: tables.tableNames,
@@ -86,9 +88,9 @@ if (cfg.role === "primary" && cfg.manageAccountLogging) {
 // Eventual mode's conflict compensation: the reconciler on this region's products stream.
 const reconciler = RECONCILER.modes.includes(cfg.consistency)
   ? new StreamFunction(`reconciler-${cfg.region}`, {
+      ...streamFunctionBinding(RECONCILER),
       region: cfg.region,
       namePrefix: cfg.namePrefix,
-      entry: RECONCILER.entry,
       streamArn: tables.streamArns.apply((arns) => {
         const arn = arns[cfg.region]?.[RECONCILER.stream];
         if (!arn) throw new Error(`no ${RECONCILER.stream} stream in ${cfg.region}`);
@@ -96,10 +98,6 @@ const reconciler = RECONCILER.modes.includes(cfg.consistency)
       }),
       tableArns: tables.tableArns.apply((arns) => arns[cfg.region] as Record<TableKey, string>),
       tableNames: tables.tableNames,
-      access: Object.fromEntries(
-        Object.entries(RECONCILER.access).map(([table, actions]) => [table, [...actions]]),
-      ),
-      timeoutSeconds: RECONCILER.timeoutSeconds,
       logRetentionDays: cfg.logRetentionDays,
       kmsKeyArn: kmsKeys?.[cfg.region],
       alarmTopicArn: cfg.alarmTopicArn,

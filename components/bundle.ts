@@ -1,9 +1,6 @@
 import * as path from "node:path";
 import { buildSync } from "esbuild";
 
-/** Repository root: entries in functions/routes.ts are relative to it. */
-export const REPO_ROOT = path.resolve(__dirname, "..");
-
 export interface Bundle {
   /** The bundled handler module (CommonJS, exports `handler`). */
   readonly code: string;
@@ -39,17 +36,33 @@ export const LAMBDA_SDK_TRIM: Readonly<Record<string, string>> = {
 
 const cache = new Map<string, Bundle>();
 
+/** Throws unless `codeRoot` is an absolute directory path (esbuild's working directory must be). */
+export function assertCodeRoot(codeRoot: unknown): asserts codeRoot is string {
+  if (typeof codeRoot !== "string" || !path.isAbsolute(codeRoot)) {
+    throw new Error(`codeRoot must be an absolute directory: got ${JSON.stringify(codeRoot)}`);
+  }
+}
+
 /**
  * Bundles one handler entry with esbuild at program time: everything it imports (the AWS SDK
  * included, so the deployed code runs the versions the tests ran), minified, with a linked source
  * map. Deterministic for the same sources, so an unchanged function shows no diff.
+ *
+ * `entry` is resolved against `codeRoot`, the directory that holds the caller's handler code
+ * (typically the program's own root). esbuild works in `codeRoot` too, so the paths in the
+ * source map are relative to it: the same sources under the same root give the same bytes.
  */
-export function bundleFunction(entry: string, options: BundleOptions = {}): Bundle {
-  const absolute = path.resolve(REPO_ROOT, entry);
+export function bundleFunction(
+  entry: string,
+  codeRoot: string,
+  options: BundleOptions = {},
+): Bundle {
+  assertCodeRoot(codeRoot);
+  const absolute = path.resolve(codeRoot, entry);
   const outfile = options.outfile ?? "index.js";
   const target = options.target ?? NODE_TARGET;
   const trim = options.trimForLambda ?? true;
-  const key = `${absolute}\0${outfile}\0${target}\0${trim}`;
+  const key = `${codeRoot}\0${absolute}\0${outfile}\0${target}\0${trim}`;
   const cached = cache.get(key);
   if (cached) return cached;
   const result = buildSync({
@@ -69,7 +82,7 @@ export function bundleFunction(entry: string, options: BundleOptions = {}): Bund
     // are one file per package and nearly twice the size).
     mainFields: ["module", "main"],
     ...(trim ? { alias: { ...LAMBDA_SDK_TRIM } } : {}),
-    absWorkingDir: REPO_ROOT,
+    absWorkingDir: codeRoot,
   });
   const code = result.outputFiles.find((f) => path.basename(f.path) === outfile);
   const map = result.outputFiles.find((f) => path.basename(f.path) === `${outfile}.map`);

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ID_MAX_LENGTH, ID_PATTERN } from "../functions/domain/validation";
@@ -80,7 +81,9 @@ export function canaryName(namePrefix: string, label: string): string {
  * at CANARY_SCRIPT_PATH.
  */
 export function canaryCodeFiles(): Record<string, string> {
-  const bundle = bundleFunction(CANARY_ENTRY, { outfile: "canary.js" });
+  const bundle = bundleFunction(CANARY_ENTRY, path.resolve(__dirname, ".."), {
+    outfile: "canary.js",
+  });
   return {
     [CANARY_SCRIPT_PATH]: bundle.code,
     [`${CANARY_SCRIPT_PATH}.map`]: bundle.sourceMap,

@@ -1,7 +1,13 @@
 /** Parts every Lambda function of the service shares, whether an API route or a stream invokes it. */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { bundleFunction } from "./bundle";
 import { serviceTrustPolicy } from "./policies";
+
+/** Lambda runtime of every function; bundles target the same Node.js version. */
+export const LAMBDA_RUNTIME = "nodejs22.x";
+/** Graviton: cheaper per ms and the default for new functions here. */
+export const LAMBDA_ARCHITECTURE = "arm64";
 
 /** CloudWatch namespace of the functions' Powertools metrics. */
 export const METRICS_NAMESPACE = "ResilientDynamo";
@@ -33,21 +39,51 @@ export function lambdaRole(
 }
 
 /**
- * The environment variables a function reads its tables from: one per table of `tables` its
- * access lists, holding the physical name. Throws, naming the function, when a name is missing.
+ * Throws unless `access` (table key -> DynamoDB actions) names at least one table, only tables
+ * `tableEnvVars` binds, and only single DynamoDB actions (never a wildcard). `user` names the
+ * function in the message.
+ */
+export function assertTableAccess(
+  user: string,
+  access: Readonly<Record<string, readonly string[]>>,
+  tableEnvVars: Readonly<Record<string, string>>,
+): void {
+  const known = Object.keys(tableEnvVars);
+  if (Object.keys(access).length === 0)
+    throw new Error(`${user}: access must name at least one table`);
+  for (const [table, actions] of Object.entries(access)) {
+    if (!known.includes(table)) {
+      throw new Error(
+        `${user}: access names unknown table ${table}, which tableEnvVars does not bind; known: ${known.join(", ")}`,
+      );
+    }
+    for (const a of actions) {
+      if (!/^dynamodb:[A-Za-z]+$/.test(a)) {
+        throw new Error(
+          `${user}: access.${table}: ${JSON.stringify(a)} is not one DynamoDB action`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The environment variables a function reads its tables from: for each table of `tableEnvVars`
+ * (table key -> variable name) its access lists, the variable holding the physical name. Throws,
+ * naming the function, when a name is missing.
  */
 export function tableEnvironment(
-  tables: readonly { readonly key: string; readonly envVar: string }[],
-  access: Readonly<Partial<Record<string, unknown>>>,
+  tableEnvVars: Readonly<Record<string, string>>,
+  access: Readonly<Record<string, unknown>>,
   names: Readonly<Record<string, string | undefined>>,
   user: string,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const table of tables) {
-    if (!access[table.key]) continue;
-    const physical = names[table.key];
-    if (!physical) throw new Error(`no table name for ${table.key}, which ${user} uses`);
-    env[table.envVar] = physical;
+  for (const [table, envVar] of Object.entries(tableEnvVars)) {
+    if (!access[table]) continue;
+    const physical = names[table];
+    if (!physical) throw new Error(`no table name for ${table}, which ${user} uses`);
+    env[envVar] = physical;
   }
   return env;
 }
@@ -59,4 +95,13 @@ export function commonEnvironment(namePrefix: string): Record<string, string> {
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     NODE_OPTIONS: "--enable-source-maps",
   };
+}
+
+/** A function's code: `entry` (relative to `codeRoot`) bundled as index.js with its source map. */
+export function functionCode(entry: string, codeRoot: string): pulumi.asset.AssetArchive {
+  const bundle = bundleFunction(entry, codeRoot);
+  return new pulumi.asset.AssetArchive({
+    "index.js": new pulumi.asset.StringAsset(bundle.code),
+    "index.js.map": new pulumi.asset.StringAsset(bundle.sourceMap),
+  });
 }

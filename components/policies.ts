@@ -1,9 +1,6 @@
 /**
  * IAM policy documents as pure data, so tests and reviewers can read exactly what each role may do.
  */
-import type { FunctionSpec } from "../functions/routes";
-import type { TableKey } from "../functions/tables";
-
 export interface PolicyStatement {
   Sid: string;
   Effect: "Allow";
@@ -21,39 +18,58 @@ function sid(text: string): string {
 }
 
 /**
- * The policy of one function's role: the DynamoDB actions its spec lists, on its region's replica
- * of each table it uses and nothing else; writes to its own log group; X-Ray segments (X-Ray has
- * no resource-level permissions, so that statement alone names `*` as resource).
+ * One statement per table `access` lists (table key -> DynamoDB actions): those actions, sorted,
+ * on that table's ARN in `tableArns` and nothing else. Throws when a table has no ARN.
  */
-export function functionPolicy(
-  spec: FunctionSpec,
-  tableArns: Readonly<Record<TableKey, string>>,
-  logGroupArn: string,
-): PolicyDocument {
-  const statements: PolicyStatement[] = [];
-  for (const [table, actions] of Object.entries(spec.access) as [TableKey, readonly string[]][]) {
+export function tableAccessStatements(
+  access: Readonly<Record<string, readonly string[]>>,
+  tableArns: Readonly<Record<string, string>>,
+): PolicyStatement[] {
+  return Object.entries(access).map(([table, actions]) => {
     const arn = tableArns[table];
     if (!arn) throw new Error(`no table ARN for ${table} in this region`);
-    statements.push({
+    return {
       Sid: sid(`Dynamo ${table}`),
       Effect: "Allow",
       Action: [...actions].sort(),
       Resource: [arn],
-    });
-  }
-  statements.push({
+    };
+  });
+}
+
+/**
+ * The policy of one function's role: the DynamoDB actions `access` lists, on its region's replica
+ * of each table it uses and nothing else; writes to its own log group; X-Ray segments (X-Ray has
+ * no resource-level permissions, so that statement alone names `*` as resource).
+ */
+export function functionPolicy(
+  access: Readonly<Record<string, readonly string[]>>,
+  tableArns: Readonly<Record<string, string>>,
+  logGroupArn: string,
+): PolicyDocument {
+  const statements: PolicyStatement[] = tableAccessStatements(access, tableArns);
+  statements.push(writeOwnLogsStatement(logGroupArn), xraySegmentsStatement());
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** Writes to one log group's streams: every function's own. */
+export function writeOwnLogsStatement(logGroupArn: string): PolicyStatement {
+  return {
     Sid: "WriteOwnLogs",
     Effect: "Allow",
     Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
     Resource: [`${logGroupArn}:*`],
-  });
-  statements.push({
+  };
+}
+
+/** X-Ray segments, which have no resource-level permissions. */
+export function xraySegmentsStatement(): PolicyStatement {
+  return {
     Sid: "XRaySegments",
     Effect: "Allow",
     Action: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
     Resource: ["*"],
-  });
-  return { Version: "2012-10-17", Statement: statements };
+  };
 }
 
 /**

@@ -1,56 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  FUNCTIONS,
-  FUNCTION_NAMES,
-  ROUTES,
-  resourcePaths,
-  type FunctionName,
-  type FunctionSpec,
-  type RouteSpec,
-} from "../functions/routes";
-import { TABLES, type TableKey } from "../functions/tables";
-import { ApiRevision } from "./api-deployment";
-import { accountLoggingRole } from "./api-account-logging";
-import { bundleFunction } from "./bundle";
-import { fisExtensionEnvironment, fisExtensionReadPolicy } from "./fis-plan";
-import {
-  commonEnvironment,
-  DEFAULT_FUNCTION_MEMORY_MB,
-  lambdaRole,
-  tableEnvironment,
-} from "./function-parts";
-import { functionPolicy } from "./policies";
-import { assertIntInRange, assertPlain, assertRegion } from "./validate";
+import { assertCodeRoot } from "./bundle";
 import { componentType, withPreviousType } from "./component-type";
 import { DEFAULT_LOG_RETENTION_DAYS } from "./defaults";
+import { assertTableAccess } from "./function-parts";
+import { apiDomain, assertCustomDomain } from "./regional-api-domain";
+import { apiFunctions, FUNCTION_NAME_PATTERN } from "./regional-api-functions";
+import { apiRoutes, assertRoutes, type HttpMethod, type RouteAuth } from "./regional-api-routes";
+import { apiStage } from "./regional-api-stage";
+import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 
-/** Lambda runtime of every function; bundles target the same Node.js version. */
-export const LAMBDA_RUNTIME = "nodejs22.x";
-/** Graviton: cheaper per ms and the default for new functions here. */
-export const LAMBDA_ARCHITECTURE = "arm64";
 /** CloudWatch namespace of the functions' embedded-format metrics. */
 export { METRICS_NAMESPACE } from "./function-parts";
-
-/** Fields of every access log line (JSON, one request a line). */
-export const ACCESS_LOG_FORMAT = JSON.stringify({
-  requestId: "$context.requestId",
-  extendedRequestId: "$context.extendedRequestId",
-  ip: "$context.identity.sourceIp",
-  caller: "$context.identity.caller",
-  user: "$context.identity.user",
-  userArn: "$context.identity.userArn",
-  requestTime: "$context.requestTime",
-  httpMethod: "$context.httpMethod",
-  resourcePath: "$context.resourcePath",
-  status: "$context.status",
-  protocol: "$context.protocol",
-  responseLength: "$context.responseLength",
-  integrationLatency: "$context.integration.latency",
-  responseLatency: "$context.responseLatency",
-  errorType: "$context.error.responseType",
-  xrayTraceId: "$context.xrayTraceId",
-});
+/** Canary policies scope execute-api ARNs to a route's path with it. */
+export { executeApiPath } from "./regional-api-routes";
 
 /** RegionalApi's defaults: what an Args property left unset means. */
 export const REGIONAL_API_DEFAULTS = {
@@ -61,18 +24,34 @@ export const REGIONAL_API_DEFAULTS = {
   manageAccountLogging: true,
 } as const;
 
-/** CustomDomainArgs' defaults. */
-export const CUSTOM_DOMAIN_DEFAULTS = {
-  basePath: "v1",
-  createValidationRecord: true,
-} as const;
+/** One Lambda function of a RegionalApi; routes name it by its key in `functions`. */
+export interface ApiFunctionArgs {
+  /** Handler module, relative to RegionalApiArgs.codeRoot; it exports `handler`. */
+  entry: string;
+  /**
+   * Exactly the tables the function touches (keys of `tableEnvVars`) and the DynamoDB actions it
+   * calls on each, e.g. `{ orders: ["dynamodb:GetItem"] }`. Never a wildcard.
+   */
+  access: Record<string, string[]>;
+  /** Memory in MB. @default 256 */
+  memoryMb?: number;
+  /** Timeout in seconds; API Gateway gives up after 29 s, so stay well below. @default 10 */
+  timeoutSeconds?: number;
+}
 
-/** An API function's defaults, unless its spec says otherwise. */
-export const API_FUNCTION_DEFAULTS = {
-  memoryMb: DEFAULT_FUNCTION_MEMORY_MB,
-  timeoutSeconds: 10,
-} as const;
+/** One route of a RegionalApi: a method on a path, proxied to one of its functions. */
+export interface ApiRouteArgs {
+  /** The HTTP method. */
+  method: HttpMethod;
+  /** Resource path, e.g. `/orders/{orderId}`; `{name}` segments are path parameters. */
+  path: string;
+  /** The function (its key in RegionalApiArgs.functions) that answers the route. */
+  function: string;
+  /** `iam` requires a SigV4-signed request; `none` only for health checks. */
+  auth: RouteAuth;
+}
 
+/** A custom domain every region's API serves, each with its own regional certificate. */
 export interface CustomDomainArgs {
   /** The service name every region serves, e.g. orders.example.com. */
   domainName: string;
@@ -98,15 +77,33 @@ export interface FaultInjectionArgs {
   configBucketArn: pulumi.Input<string>;
 }
 
+/** The arguments of a RegionalApi. */
 export interface RegionalApiArgs {
   /** Region of the API and its functions. Plain value. */
   region: string;
   /** Prefix of log group names and resource descriptions. */
   namePrefix: string;
-  /** Physical table names (the same in every region for global tables). */
-  tableNames: pulumi.Input<Record<TableKey, string>>;
-  /** ARNs of this region's replica of each table; function policies name only these. */
-  tableArns: pulumi.Input<Record<TableKey, string>>;
+  /**
+   * Absolute directory the functions' `entry` paths are relative to; esbuild bundles there, so
+   * source map paths are relative to it (typically the program's root). Plain value.
+   */
+  codeRoot: string;
+  /**
+   * The API's Lambda functions by name (camelCase; `createOrder` becomes `<name>-create-order`).
+   * Each must answer at least one route. Plain value.
+   */
+  functions: Record<string, ApiFunctionArgs>;
+  /** The routes the API exposes, each answered by one of `functions`. Plain value. */
+  routes: ApiRouteArgs[];
+  /**
+   * The tables the functions may use, by table key: the environment variable that carries the
+   * table's physical name to a function whose `access` names it. Plain value.
+   */
+  tableEnvVars: Record<string, string>;
+  /** Physical table names by table key (the same in every region for global tables). */
+  tableNames: pulumi.Input<Record<string, string>>;
+  /** ARNs of this region's replica of each table, by table key; function policies name only these. */
+  tableArns: pulumi.Input<Record<string, string>>;
   /** Stage name. @default "prod" */
   stageName?: string;
   /** Steady-state request rate the stage allows, per second. @default 100 */
@@ -127,10 +124,6 @@ export interface RegionalApiArgs {
    * @default true
    */
   manageAccountLogging?: boolean;
-  /** Functions to deploy. @default FUNCTIONS from functions/routes.ts */
-  functions?: Readonly<Record<FunctionName, FunctionSpec>>;
-  /** Routes to expose. @default ROUTES from functions/routes.ts */
-  routes?: readonly RouteSpec[];
   /**
    * Customer-managed KMS key (in `region`) that encrypts every log group of the API: access,
    * execution and function logs. Its key policy must let CloudWatch Logs in this region use it.
@@ -147,16 +140,13 @@ export interface RegionalApiArgs {
   faultInjection?: FaultInjectionArgs;
 }
 
-/** Name API Gateway gives a stage's execution log group (it creates it, without retention). */
-export function executionLogGroupName(restApiId: string, stageName: string): string {
-  return `API-Gateway-Execution-Logs_${restApiId}/${stageName}`;
-}
-
 /** Checks RegionalApiArgs before any resource exists. */
 export function validateRegionalApiArgs(args: RegionalApiArgs): void {
-  assertPlain("region", args.region);
-  assertRegion("region", args.region);
+  for (const k of ["region", "codeRoot", "functions", "routes", "tableEnvVars"] as const) {
+    assertPlain(k, args[k]);
+  }
   assertPlain("customDomain", args.customDomain);
+  assertRegion("region", args.region);
   const rate = args.throttleRateLimit ?? REGIONAL_API_DEFAULTS.throttleRateLimit;
   const burst = args.throttleBurstLimit ?? REGIONAL_API_DEFAULTS.throttleBurstLimit;
   if (!(rate > 0 && rate <= 10000))
@@ -168,63 +158,88 @@ export function validateRegionalApiArgs(args: RegionalApiArgs): void {
       `stageName must be 1-64 letters, digits or underscores: got ${JSON.stringify(stage)}`,
     );
   }
-  const functions = args.functions ?? FUNCTIONS;
-  for (const route of args.routes ?? ROUTES) {
-    if (!(route.function in functions)) {
+  assertCodeRoot(args.codeRoot);
+  assertTableBindings(args.tableEnvVars);
+  assertFunctions(args.functions, args.tableEnvVars);
+  if (args.routes.length === 0) throw new Error("routes must list at least one route");
+  assertRoutes(args.routes);
+  for (const route of args.routes) {
+    if (!Object.hasOwn(args.functions, route.function)) {
       throw new Error(
         `route ${route.method} ${route.path} names unknown function ${route.function}`,
       );
     }
   }
-  if (
-    args.customDomain?.basePath !== undefined &&
-    !/^[A-Za-z0-9._-]+$/.test(args.customDomain.basePath)
-  ) {
-    throw new Error(
-      `customDomain.basePath must be a single path segment: got ${JSON.stringify(args.customDomain.basePath)}`,
-    );
+  for (const fn of Object.keys(args.functions)) {
+    if (!args.routes.some((r) => r.function === fn)) {
+      throw new Error(`function ${fn} answers no route: list a route for it or leave it out`);
+    }
+  }
+  assertCustomDomain(args.customDomain);
+}
+
+/** Throws unless every table binding names an environment variable. */
+function assertTableBindings(tableEnvVars: Readonly<Record<string, string>>): void {
+  for (const [table, envVar] of Object.entries(tableEnvVars)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envVar)) {
+      throw new Error(
+        `tableEnvVars.${table} must be an environment variable name: got ${JSON.stringify(envVar)}`,
+      );
+    }
   }
 }
 
-/** `/orders/{orderId}` -> `orders/*`, the form execute-api ARNs use for a resource path. */
-export function executeApiPath(path: string): string {
-  return path
-    .split("/")
-    .filter(Boolean)
-    .map((s) => (s.startsWith("{") ? "*" : s))
-    .join("/");
-}
-
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** Throws unless every function has a usable name, sizes Lambda accepts and bound tables only. */
+function assertFunctions(
+  functions: Readonly<Record<string, ApiFunctionArgs>>,
+  tableEnvVars: Readonly<Record<string, string>>,
+): void {
+  if (Object.keys(functions).length === 0) throw new Error("functions must name at least one");
+  for (const [fn, spec] of Object.entries(functions)) {
+    if (!FUNCTION_NAME_PATTERN.test(fn)) {
+      throw new Error(
+        `function name ${JSON.stringify(fn)} must be camelCase letters and digits, at most 48`,
+      );
+    }
+    // Lambda's limits: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+    if (spec.memoryMb !== undefined) assertIntInRange(`${fn}.memoryMb`, spec.memoryMb, 128, 10240);
+    if (spec.timeoutSeconds !== undefined) {
+      assertIntInRange(`${fn}.timeoutSeconds`, spec.timeoutSeconds, 1, 900);
+    }
+    assertTableAccess(`function ${fn}`, spec.access, tableEnvVars);
+  }
 }
 
 /**
  * One region's API: an API Gateway REST API (regional endpoint) whose every method but the health
  * check and CORS preflight requires SigV4 (AWS_IAM), proxying to Lambda functions bundled from
- * functions/ with esbuild, each with its own role limited to the actions it calls on this region's
- * replicas; a stage with JSON access logs, metrics, X-Ray tracing and throttling; and optionally a
- * custom domain with base path `v1`.
+ * the caller's code with esbuild, each with its own role limited to the actions it calls on this
+ * region's replicas; a stage with JSON access logs, metrics, X-Ray tracing and throttling; and
+ * optionally a custom domain with base path `v1`.
  */
 export class RegionalApi extends pulumi.ComponentResource {
+  /** The REST API's id. */
   readonly apiId: pulumi.Output<string>;
   /** The REST API's name: the `ApiName` dimension of its CloudWatch metrics. */
   readonly apiName: pulumi.Output<string>;
+  /** The stage's name. */
   readonly stageName: pulumi.Output<string>;
+  /** The stage's ARN. */
   readonly stageArn: pulumi.Output<string>;
   /** `arn:aws:execute-api:region:account:api-id`: scope of execute-api:Invoke for callers. */
   readonly executionArn: pulumi.Output<string>;
   /** The stage's own invoke URL (execute-api host). */
   readonly invokeUrl: pulumi.Output<string>;
-  readonly functionArns: pulumi.Output<Record<FunctionName, string>>;
-  readonly functionNames: pulumi.Output<Record<FunctionName, string>>;
+  /** Each function's ARN, by function name. */
+  readonly functionArns: pulumi.Output<Record<string, string>>;
+  /** Each function's physical name, by function name. */
+  readonly functionNames: pulumi.Output<Record<string, string>>;
   /** Custom-domain target for Route 53 aliases; undefined without a custom domain. */
   readonly regionalDomainName: pulumi.Output<string | undefined>;
+  /** Hosted zone of `regionalDomainName`; undefined without a custom domain. */
   readonly regionalZoneId: pulumi.Output<string | undefined>;
   /** `https://<domain>/<basePath>` with a custom domain, otherwise the invoke URL. */
   readonly url: pulumi.Output<string>;
-  readonly functions: Readonly<Record<string, aws.lambda.Function>>;
-  readonly roles: Readonly<Record<string, aws.iam.Role>>;
 
   constructor(name: string, args: RegionalApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super(
@@ -236,15 +251,10 @@ export class RegionalApi extends pulumi.ComponentResource {
     validateRegionalApiArgs(args);
 
     const region = args.region;
-    const parent = { parent: this };
-    const specs = args.functions ?? FUNCTIONS;
-    const routes = args.routes ?? ROUTES;
-    const stageName = args.stageName ?? REGIONAL_API_DEFAULTS.stageName;
-    const retention = args.logRetentionDays ?? REGIONAL_API_DEFAULTS.logRetentionDays;
-    const kmsKeyId = args.kmsKeyArn;
+    const retentionDays = args.logRetentionDays ?? REGIONAL_API_DEFAULTS.logRetentionDays;
     // Trust policies name this account (aws:SourceAccount), so no other account's resource can
     // get the service to act with these roles (the confused deputy).
-    const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
     const api = new aws.apigateway.RestApi(
       `${name}-api`,
@@ -254,415 +264,28 @@ export class RegionalApi extends pulumi.ComponentResource {
         endpointConfiguration: { types: "REGIONAL" },
         tags: args.tags,
       },
-      parent,
+      { parent: this },
     );
-
-    // Functions, one role each.
-    const functions: Record<string, aws.lambda.Function> = {};
-    const roles: Record<string, aws.iam.Role> = {};
-    const usedFunctions = FUNCTION_NAMES.filter((f) => routes.some((r) => r.function === f));
-    for (const fn of usedFunctions) {
-      const spec = specs[fn];
-      const id = `${name}-${kebab(fn)}`;
-      const logGroup = new aws.cloudwatch.LogGroup(
-        `${id}-logs`,
-        {
-          region,
-          name: `/${args.namePrefix}/${region}/lambda/${kebab(fn)}`,
-          retentionInDays: retention,
-          kmsKeyId,
-          tags: args.tags,
-        },
-        parent,
-      );
-      const role = lambdaRole(
-        `${id}-role`,
-        {
-          description: `${fn} function of ${args.namePrefix} in ${region}`,
-          accountId,
-          tags: args.tags,
-        },
-        parent,
-      );
-      const policy = new aws.iam.RolePolicy(
-        `${id}-policy`,
-        {
-          role: role.name,
-          policy: pulumi
-            .all([pulumi.output(args.tableArns), logGroup.arn])
-            .apply(([arns, logArn]) => JSON.stringify(functionPolicy(spec, arns, logArn))),
-        },
-        parent,
-      );
-      const fis = args.faultInjection;
-      const fisPolicy = fis
-        ? new aws.iam.RolePolicy(
-            `${id}-fis-config`,
-            {
-              role: role.name,
-              policy: pulumi
-                .output(fis.configBucketArn)
-                .apply((arn) => JSON.stringify(fisExtensionReadPolicy(arn))),
-            },
-            parent,
-          )
-        : undefined;
-      const bundle = bundleFunction(spec.entry);
-      const tableEnv = pulumi
-        .output(args.tableNames)
-        .apply((names) => tableEnvironment(TABLES, spec.access, names, fn));
-      functions[fn] = new aws.lambda.Function(
-        id,
-        {
-          region,
-          description: `${fn} (${args.namePrefix}, ${region})`,
-          runtime: LAMBDA_RUNTIME,
-          architectures: [LAMBDA_ARCHITECTURE],
-          handler: "index.handler",
-          role: role.arn,
-          memorySize: spec.memoryMb ?? API_FUNCTION_DEFAULTS.memoryMb,
-          timeout: spec.timeoutSeconds ?? API_FUNCTION_DEFAULTS.timeoutSeconds,
-          code: new pulumi.asset.AssetArchive({
-            "index.js": new pulumi.asset.StringAsset(bundle.code),
-            "index.js.map": new pulumi.asset.StringAsset(bundle.sourceMap),
-          }),
-          layers: fis ? [fis.layerArn] : undefined,
-          environment: {
-            variables: pulumi.all([tableEnv, fis?.configBucketArn]).apply(([env, fisBucket]) => ({
-              ...env,
-              ...commonEnvironment(args.namePrefix),
-              ...(args.corsAllowOrigin ? { CORS_ALLOW_ORIGIN: args.corsAllowOrigin } : {}),
-              ...(fisBucket ? fisExtensionEnvironment(fisBucket) : {}),
-            })),
-          },
-          loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
-          tracingConfig: { mode: "Active" },
-          tags: args.tags,
-        },
-        { parent: this, dependsOn: fisPolicy ? [policy, fisPolicy] : [policy] },
-      );
-      roles[fn] = role;
-    }
-    this.functions = functions;
-    this.roles = roles;
-
-    // Resources, parents first.
-    const resourceIds: Record<string, pulumi.Input<string>> = { "/": api.rootResourceId };
-    for (const path of resourcePaths(routes)) {
-      const segments = path.split("/").filter(Boolean);
-      const parentPath = segments.length === 1 ? "/" : "/" + segments.slice(0, -1).join("/");
-      const resource = new aws.apigateway.Resource(
-        `${name}-res${path.replace(/[{}]/g, "").replace(/\//g, "-")}`,
-        {
-          region,
-          restApi: api.id,
-          parentId: resourceIds[parentPath] as pulumi.Input<string>,
-          pathPart: segments.at(-1) as string,
-        },
-        parent,
-      );
-      resourceIds[path] = resource.id;
-    }
-
-    const deploymentDeps: pulumi.Resource[] = [];
-    // Every input a deployment snapshot depends on: see api-deployment.ts.
-    const revision = new ApiRevision();
-    for (const route of routes) {
-      const id = `${name}-${route.method.toLowerCase()}${route.path.replace(/[{}]/g, "").replace(/\//g, "-")}`;
-      const fn = functions[route.function] as aws.lambda.Function;
-      const method = new aws.apigateway.Method(
-        id,
-        revision.add("aws:apigateway/method:Method", id, {
-          region,
-          restApi: api.id,
-          resourceId: resourceIds[route.path] as pulumi.Input<string>,
-          httpMethod: route.method,
-          authorization: route.auth === "iam" ? "AWS_IAM" : "NONE",
-        }),
-        parent,
-      );
-      const integration = new aws.apigateway.Integration(
-        id,
-        revision.add("aws:apigateway/integration:Integration", id, {
-          region,
-          restApi: api.id,
-          resourceId: method.resourceId,
-          httpMethod: method.httpMethod,
-          type: "AWS_PROXY",
-          integrationHttpMethod: "POST",
-          uri: fn.invokeArn,
-          timeoutMilliseconds: 29000,
-        }),
-        parent,
-      );
-      new aws.lambda.Permission(
-        id,
-        revision.add("aws:lambda/permission:Permission", id, {
-          region,
-          action: "lambda:InvokeFunction",
-          function: fn.name,
-          principal: "apigateway.amazonaws.com",
-          sourceArn: pulumi.interpolate`${api.executionArn}/*/${route.method}/${executeApiPath(route.path)}`,
-        }),
-        parent,
-      );
-      deploymentDeps.push(method, integration);
-    }
-
-    if (args.corsAllowOrigin) {
-      const allowMethods = (path: string) =>
-        [...new Set(routes.filter((r) => r.path === path).map((r) => r.method)), "OPTIONS"].join(
-          ",",
-        );
-      for (const path of new Set(routes.map((r) => r.path))) {
-        const id = `${name}-options${path.replace(/[{}]/g, "").replace(/\//g, "-")}`;
-        const method = new aws.apigateway.Method(
-          id,
-          revision.add("aws:apigateway/method:Method", id, {
-            region,
-            restApi: api.id,
-            resourceId: resourceIds[path] as pulumi.Input<string>,
-            httpMethod: "OPTIONS",
-            authorization: "NONE",
-          }),
-          parent,
-        );
-        const integration = new aws.apigateway.Integration(
-          id,
-          revision.add("aws:apigateway/integration:Integration", id, {
-            region,
-            restApi: api.id,
-            resourceId: method.resourceId,
-            httpMethod: method.httpMethod,
-            type: "MOCK",
-            requestTemplates: { "application/json": '{"statusCode": 200}' },
-          }),
-          parent,
-        );
-        const headers = {
-          "method.response.header.Access-Control-Allow-Origin": `'${args.corsAllowOrigin}'`,
-          "method.response.header.Access-Control-Allow-Methods": `'${allowMethods(path)}'`,
-          "method.response.header.Access-Control-Allow-Headers":
-            "'authorization,content-type,x-amz-date,x-amz-security-token,x-amz-content-sha256'",
-        };
-        const response = new aws.apigateway.MethodResponse(
-          id,
-          revision.add("aws:apigateway/methodResponse:MethodResponse", id, {
-            region,
-            restApi: api.id,
-            resourceId: method.resourceId,
-            httpMethod: method.httpMethod,
-            statusCode: "200",
-            responseParameters: Object.fromEntries(Object.keys(headers).map((h) => [h, true])),
-          }),
-          parent,
-        );
-        const integrationResponse = new aws.apigateway.IntegrationResponse(
-          id,
-          revision.add("aws:apigateway/integrationResponse:IntegrationResponse", id, {
-            region,
-            restApi: api.id,
-            resourceId: method.resourceId,
-            httpMethod: method.httpMethod,
-            statusCode: response.statusCode,
-            responseParameters: headers,
-          }),
-          { parent: this, dependsOn: [integration] },
-        );
-        deploymentDeps.push(method, integration, response, integrationResponse);
-      }
-    }
-
-    // Errors API Gateway answers itself (missing auth, throttling, unknown route) keep the
-    // service's JSON error shape and say which region answered.
-    for (const [type, code] of [
-      ["DEFAULT_4XX", "ClientError"],
-      ["DEFAULT_5XX", "GatewayError"],
-    ] as const) {
-      const id = `${name}-${type.toLowerCase().replace("_", "-")}`;
-      deploymentDeps.push(
-        new aws.apigateway.Response(
-          id,
-          revision.add("aws:apigateway/response:Response", id, {
-            region,
-            restApiId: api.id,
-            responseType: type,
-            responseTemplates: {
-              "application/json": `{"error":"${code}","message":$context.error.messageString}`,
-            },
-            responseParameters: {
-              "gatewayresponse.header.x-served-by-region": `'${region}'`,
-              "gatewayresponse.header.content-type": "'application/json'",
-            },
-          }),
-          parent,
-        ),
-      );
-    }
-
-    // A new deployment whenever any input of the snapshot changes, so the stage never serves a
-    // stale one; replaced create-before-delete, so the stage always has a live one.
-    const deployment = new aws.apigateway.Deployment(
-      `${name}-deployment`,
+    const functions = apiFunctions(args, { owner: this, name, retentionDays, accountId });
+    const routes = apiRoutes(args, { owner: this, name, api, functions });
+    const stage = apiStage(
+      args,
       {
-        region,
-        restApi: api.id,
-        description: `${args.namePrefix} ${region}`,
-        triggers: { revision: revision.hash() },
+        stageName: args.stageName ?? REGIONAL_API_DEFAULTS.stageName,
+        throttleRateLimit: args.throttleRateLimit ?? REGIONAL_API_DEFAULTS.throttleRateLimit,
+        throttleBurstLimit: args.throttleBurstLimit ?? REGIONAL_API_DEFAULTS.throttleBurstLimit,
+        retentionDays,
+        manageAccountLogging:
+          args.manageAccountLogging ?? REGIONAL_API_DEFAULTS.manageAccountLogging,
       },
-      { parent: this, dependsOn: deploymentDeps },
+      { owner: this, name, api, routes, accountId },
     );
-
-    const accessLogs = new aws.cloudwatch.LogGroup(
-      `${name}-access-logs`,
-      {
-        region,
-        name: `/${args.namePrefix}/${region}/apigateway/access`,
-        retentionInDays: retention,
-        kmsKeyId,
-        tags: args.tags,
-      },
-      parent,
-    );
-
-    const stageDeps: pulumi.Resource[] = [];
-    if (args.manageAccountLogging ?? REGIONAL_API_DEFAULTS.manageAccountLogging) {
-      const pushRole = accountLoggingRole(
-        `${name}-apigw-logs-role`,
-        `API Gateway logging to CloudWatch in ${region}`,
-        accountId,
-        args.tags,
-        { parent: this, retainOnDelete: true },
-      );
-      stageDeps.push(
-        new aws.apigateway.Account(
-          `${name}-account`,
-          { region, cloudwatchRoleArn: pushRole.arn },
-          { parent: this, retainOnDelete: true },
-        ),
-      );
-    }
-
-    const stage = new aws.apigateway.Stage(
-      `${name}-stage`,
-      {
-        region,
-        restApi: api.id,
-        deployment: deployment.id,
-        stageName,
-        xrayTracingEnabled: true,
-        accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
-        tags: args.tags,
-      },
-      { parent: this, dependsOn: stageDeps },
-    );
-
-    // Execution logs (loggingLevel below) go to a group API Gateway would create on first use, with
-    // no retention and no key: create it first, so it has both.
-    const executionLogs = new aws.cloudwatch.LogGroup(
-      `${name}-execution-logs`,
-      {
-        region,
-        name: pulumi
-          .all([api.id, stage.stageName])
-          .apply(([apiId, stageName]) => executionLogGroupName(apiId, stageName)),
-        retentionInDays: retention,
-        kmsKeyId,
-        tags: args.tags,
-      },
-      parent,
-    );
-
-    new aws.apigateway.MethodSettings(
-      `${name}-method-settings`,
-      {
-        region,
-        restApi: api.id,
-        stageName: stage.stageName,
-        methodPath: "*/*",
-        settings: {
-          metricsEnabled: true,
-          loggingLevel: "ERROR",
-          dataTraceEnabled: false,
-          throttlingRateLimit: args.throttleRateLimit ?? REGIONAL_API_DEFAULTS.throttleRateLimit,
-          throttlingBurstLimit: args.throttleBurstLimit ?? REGIONAL_API_DEFAULTS.throttleBurstLimit,
-        },
-      },
-      { parent: this, dependsOn: [executionLogs] },
-    );
-
-    let regionalDomainName: pulumi.Output<string | undefined> = pulumi.output(undefined);
-    let regionalZoneId: pulumi.Output<string | undefined> = pulumi.output(undefined);
-    let url: pulumi.Output<string> = stage.invokeUrl;
-    if (args.customDomain) {
-      const domain = args.customDomain;
-      const basePath = domain.basePath ?? CUSTOM_DOMAIN_DEFAULTS.basePath;
-      const certificate = new aws.acm.Certificate(
-        `${name}-cert`,
-        { region, domainName: domain.domainName, validationMethod: "DNS", tags: args.tags },
-        parent,
-      );
-      const option = certificate.domainValidationOptions.apply((options) => {
-        const first = options[0];
-        if (!first)
-          throw new Error(`ACM returned no DNS validation record for ${domain.domainName}`);
-        return first;
-      });
-      // Every region's certificate for the same name asks for the same validation record: one
-      // API owns it (allowOverwrite takes over a record an older version of a peer created),
-      // the others validate on it.
-      const validationFqdn =
-        (domain.createValidationRecord ?? CUSTOM_DOMAIN_DEFAULTS.createValidationRecord)
-          ? new aws.route53.Record(
-              `${name}-cert-validation`,
-              {
-                zoneId: domain.hostedZoneId,
-                name: option.resourceRecordName,
-                type: option.resourceRecordType,
-                records: [option.resourceRecordValue],
-                ttl: 300,
-                allowOverwrite: true,
-              },
-              parent,
-            ).fqdn
-          : option.resourceRecordName.apply((n) => n.replace(/\.$/, ""));
-      const validation = new aws.acm.CertificateValidation(
-        `${name}-cert-validation`,
-        { region, certificateArn: certificate.arn, validationRecordFqdns: [validationFqdn] },
-        parent,
-      );
-      const domainName = new aws.apigateway.DomainName(
-        `${name}-domain`,
-        {
-          region,
-          domainName: domain.domainName,
-          regionalCertificateArn: validation.certificateArn,
-          endpointConfiguration: { types: "REGIONAL" },
-          securityPolicy: "TLS_1_2",
-          tags: args.tags,
-        },
-        parent,
-      );
-      new aws.apigateway.BasePathMapping(
-        `${name}-base-path`,
-        {
-          region,
-          restApi: api.id,
-          stageName: stage.stageName,
-          domainName: domainName.domainName,
-          basePath,
-        },
-        parent,
-      );
-      regionalDomainName = domainName.regionalDomainName;
-      regionalZoneId = domainName.regionalZoneId;
-      url = pulumi.interpolate`https://${domain.domainName}/${basePath}`;
-    }
+    const domain = args.customDomain
+      ? apiDomain(args.customDomain, { owner: this, name, region, api, stage, tags: args.tags })
+      : undefined;
 
     const mapOf = (pick: (f: aws.lambda.Function) => pulumi.Output<string>) =>
-      pulumi.all(
-        Object.fromEntries(Object.entries(functions).map(([fn, f]) => [fn, pick(f)])),
-      ) as pulumi.Output<Record<FunctionName, string>>;
+      pulumi.all(Object.fromEntries(Object.entries(functions).map(([fn, f]) => [fn, pick(f)])));
 
     this.apiId = api.id;
     this.apiName = api.name;
@@ -672,9 +295,9 @@ export class RegionalApi extends pulumi.ComponentResource {
     this.invokeUrl = stage.invokeUrl;
     this.functionArns = mapOf((f) => f.arn);
     this.functionNames = mapOf((f) => f.name);
-    this.regionalDomainName = regionalDomainName;
-    this.regionalZoneId = regionalZoneId;
-    this.url = url;
+    this.regionalDomainName = domain ? domain.regionalDomainName : pulumi.output(undefined);
+    this.regionalZoneId = domain ? domain.regionalZoneId : pulumi.output(undefined);
+    this.url = domain ? domain.url : stage.invokeUrl;
 
     this.registerOutputs({
       apiId: this.apiId,

@@ -1,15 +1,22 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TABLES } from "../functions/tables";
-import { bundleFunction } from "./bundle";
-import { type PolicyDocument, type PolicyStatement } from "./policies";
+import { assertCodeRoot } from "./bundle";
 import {
+  tableAccessStatements,
+  writeOwnLogsStatement,
+  xraySegmentsStatement,
+  type PolicyDocument,
+} from "./policies";
+import {
+  assertTableAccess,
   commonEnvironment,
   DEFAULT_FUNCTION_MEMORY_MB,
+  functionCode,
+  LAMBDA_ARCHITECTURE,
+  LAMBDA_RUNTIME,
   lambdaRole,
   tableEnvironment,
 } from "./function-parts";
-import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from "./regional-api";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 import { componentType, withPreviousType } from "./component-type";
 import { DEFAULT_LOG_RETENTION_DAYS } from "./defaults";
@@ -47,24 +54,35 @@ export const STREAM_FUNCTION_DEFAULTS = {
   iteratorAgeAlarmMs: 60_000,
 } as const;
 
+/** The arguments of a StreamFunction. */
 export interface StreamFunctionArgs {
   /** Region of the function, its stream and its tables. Plain value. */
   region: string;
   /** Prefix of physical names (log group, queue). Plain value. */
   namePrefix: string;
-  /** Handler module, relative to the repository root; it exports `handler`. Plain value. */
+  /**
+   * Absolute directory `entry` is relative to; esbuild bundles there, so source map paths are
+   * relative to it (typically the program's root). Plain value.
+   */
+  codeRoot: string;
+  /** Handler module, relative to `codeRoot`; it exports `handler`. Plain value. */
   entry: string;
   /** ARN of the stream that invokes the function (this region's replica stream). */
   streamArn: pulumi.Input<string>;
-  /** This region's table ARNs by logical table. */
-  tableArns: pulumi.Input<{ [table: string]: string }>;
-  /** Physical table names by logical table (the functions read them from environment variables). */
-  tableNames: pulumi.Input<{ [table: string]: string }>;
+  /** This region's table ARNs by table key. */
+  tableArns: pulumi.Input<Record<string, string>>;
+  /** Physical table names by table key (the function reads them from environment variables). */
+  tableNames: pulumi.Input<Record<string, string>>;
   /**
-   * Exactly the tables the function touches and the DynamoDB actions it calls on each
-   * (`dynamodb:GetItem`, ...). Plain value.
+   * The tables the function may use, by table key: the environment variable that carries the
+   * table's physical name to the function when `access` names it. Plain value.
    */
-  access: { [table: string]: string[] };
+  tableEnvVars: Record<string, string>;
+  /**
+   * Exactly the tables the function touches (keys of `tableEnvVars`) and the DynamoDB actions it
+   * calls on each (`dynamodb:GetItem`, ...). Plain value.
+   */
+  access: Record<string, string[]>;
   /** Function timeout in seconds. @default 30 */
   timeoutSeconds?: number;
   /** Memory of the function in MB. @default 256 */
@@ -82,7 +100,7 @@ export interface StreamFunctionArgs {
   maximumRetryAttempts?: number;
   /** Records older than this (seconds) go to the failure queue unprocessed. @default 3600 */
   maximumRecordAgeSeconds?: number;
-  /** @default TRIM_HORIZON */
+  /** Where a new mapping starts reading the stream. @default TRIM_HORIZON */
   startingPosition?: StreamStartingPosition;
   /**
    * The handler answers `{ batchItemFailures: [{ itemIdentifier: <sequence number> }] }`, so a
@@ -94,28 +112,26 @@ export interface StreamFunctionArgs {
   iteratorAgeAlarmMs?: number;
   /** SNS topic notified on alarm and recovery. @default none */
   alarmTopicArn?: pulumi.Input<string>;
+  /** Tags on every taggable child. */
   tags?: Record<string, string>;
 }
 
 /** Checks StreamFunctionArgs before any resource exists. */
 export function validateStreamFunctionArgs(args: StreamFunctionArgs): void {
-  for (const k of ["region", "namePrefix", "entry", "access", "startingPosition"] as const) {
+  for (const k of [
+    "region",
+    "namePrefix",
+    "codeRoot",
+    "entry",
+    "tableEnvVars",
+    "access",
+    "startingPosition",
+  ] as const) {
     assertPlain(k, args[k]);
   }
   assertRegion("region", args.region);
-  const known = new Set<string>(TABLES.map((t) => t.key));
-  const tables = Object.keys(args.access ?? {});
-  if (tables.length === 0) throw new Error("access must name at least one table");
-  for (const [table, actions] of Object.entries(args.access)) {
-    if (!known.has(table)) {
-      throw new Error(`access names unknown table ${table}; known: ${[...known].join(", ")}`);
-    }
-    for (const a of actions) {
-      if (!/^dynamodb:[A-Za-z]+$/.test(a)) {
-        throw new Error(`access.${table}: ${JSON.stringify(a)} is not one DynamoDB action`);
-      }
-    }
-  }
+  assertCodeRoot(args.codeRoot);
+  assertTableAccess(`stream function ${args.entry}`, args.access ?? {}, args.tableEnvVars ?? {});
   const { maximumRetryAttempts, batchSize, maximumRecordAgeSeconds } = STREAM_LIMITS;
   assertIntInRange(
     "maximumRetryAttempts",
@@ -152,52 +168,140 @@ export function streamFunctionPolicy(
   queueArn: string,
   logGroupArn: string,
 ): PolicyDocument {
-  const statements: PolicyStatement[] = [
-    {
-      // AWS's own example for a stream-triggered function lists these four on the stream:
-      // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-example-lamda-process-dynamodb-streams.html
-      Sid: "ReadOwnStream",
-      Effect: "Allow",
-      Action: [
-        "dynamodb:DescribeStream",
-        "dynamodb:GetRecords",
-        "dynamodb:GetShardIterator",
-        "dynamodb:ListStreams",
-      ],
-      Resource: [streamArn],
-    },
-  ];
-  for (const [table, actions] of Object.entries(access)) {
-    const arn = tableArns[table];
-    if (!arn) throw new Error(`no table ARN for ${table} in this region`);
-    statements.push({
-      Sid: `Dynamo${table}`.replace(/[^A-Za-z0-9]/g, ""),
-      Effect: "Allow",
-      Action: [...actions].sort(),
-      Resource: [arn],
-    });
-  }
-  statements.push(
+  const readOwnStream = {
+    // AWS's own example for a stream-triggered function lists these four on the stream:
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-example-lamda-process-dynamodb-streams.html
+    Sid: "ReadOwnStream",
+    Effect: "Allow" as const,
+    Action: [
+      "dynamodb:DescribeStream",
+      "dynamodb:GetRecords",
+      "dynamodb:GetShardIterator",
+      "dynamodb:ListStreams",
+    ],
+    Resource: [streamArn],
+  };
+  const statements = [
+    readOwnStream,
+    ...tableAccessStatements(access, tableArns),
     {
       Sid: "SendFailedBatches",
-      Effect: "Allow",
+      Effect: "Allow" as const,
       Action: ["sqs:SendMessage"],
       Resource: [queueArn],
     },
-    {
-      Sid: "WriteOwnLogs",
-      Effect: "Allow",
-      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-      Resource: [`${logGroupArn}:*`],
-    },
-    {
-      Sid: "XRaySegments",
-      Effect: "Allow",
-      Action: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
-      Resource: ["*"],
-    },
-  );
+    writeOwnLogsStatement(logGroupArn),
+    xraySegmentsStatement(),
+  ];
   return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * A stream function's execution role and its policy (see streamFunctionPolicy): its stream, its
+ * tables, its failure queue and its log group.
+ */
+function streamFunctionRole(
+  name: string,
+  args: StreamFunctionArgs,
+  scope: {
+    accountId: pulumi.Output<string>;
+    queue: aws.sqs.Queue;
+    logGroup: aws.cloudwatch.LogGroup;
+  },
+  owner: pulumi.ComponentResource,
+): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
+  const { queue, logGroup } = scope;
+  const role = lambdaRole(
+    `${name}-role`,
+    {
+      description: `${name} stream function of ${args.namePrefix} in ${args.region}`,
+      accountId: scope.accountId,
+      tags: args.tags,
+    },
+    { parent: owner },
+  );
+  const policy = new aws.iam.RolePolicy(
+    `${name}-policy`,
+    {
+      role: role.name,
+      policy: pulumi
+        .all([pulumi.output(args.tableArns), args.streamArn, queue.arn, logGroup.arn])
+        .apply(([arns, stream, queueArn, logArn]) =>
+          JSON.stringify(streamFunctionPolicy(args.access, arns, stream, queueArn, logArn)),
+        ),
+    },
+    { parent: owner },
+  );
+  return { role, policy };
+}
+
+/** The resources a stream function's alarms watch. */
+interface StreamWatch {
+  /** Physical name of the function. */
+  readonly functionName: string;
+  /** The function, whose iterator age the lag alarm reads. */
+  readonly fn: aws.lambda.Function;
+  /** The failure queue, whose visible messages the failed alarm counts. */
+  readonly queue: aws.sqs.Queue;
+  /** The function's log group, which the failed alarm's description points to. */
+  readonly logGroup: aws.cloudwatch.LogGroup;
+}
+
+/**
+ * The two alarms of a stream function: records waiting in its failure queue, and its stream
+ * iterator falling behind. Returns their ARNs as `failed` and `lag`.
+ */
+function streamAlarms(
+  name: string,
+  args: StreamFunctionArgs,
+  watch: StreamWatch,
+  owner: pulumi.ComponentResource,
+): pulumi.Output<Record<string, string>> {
+  const { functionName, fn, queue, logGroup } = watch;
+  const actions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
+  const common = {
+    region: args.region,
+    alarmActions: actions,
+    okActions: actions,
+    tags: args.tags,
+  };
+  const failed = new aws.cloudwatch.MetricAlarm(
+    `${name}-failed`,
+    {
+      ...common,
+      alarmDescription: pulumi.interpolate`Records of ${args.streamArn} failed ${functionName} after every retry and wait in ${queue.url}: the changes they carry were not handled. Read the messages (they name the shard and sequence numbers), fix the cause in the function's logs (${logGroup.name}), and replay them.`,
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: queue.name },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
+    },
+    { parent: owner },
+  );
+  const lagMs = args.iteratorAgeAlarmMs ?? STREAM_FUNCTION_DEFAULTS.iteratorAgeAlarmMs;
+  const lag = new aws.cloudwatch.MetricAlarm(
+    `${name}-lag`,
+    {
+      ...common,
+      alarmDescription: pulumi.interpolate`${functionName} reads its stream more than ${lagMs} ms behind for 5 minutes: the changes it handles wait. Check its errors, throttles and duration.`,
+      namespace: "AWS/Lambda",
+      metricName: "IteratorAge",
+      dimensions: { FunctionName: fn.name },
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      threshold: lagMs,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
+    },
+    { parent: owner },
+  );
+  return pulumi.all({ failed: failed.arn, lag: lag.arn });
 }
 
 /**
@@ -208,11 +312,15 @@ export function streamFunctionPolicy(
  * queue, and the stream iterator falling behind.
  */
 export class StreamFunction extends pulumi.ComponentResource {
+  /** The function's physical name. */
   readonly functionName: pulumi.Output<string>;
+  /** The function's ARN. */
   readonly functionArn: pulumi.Output<string>;
   /** The SQS queue that receives the records of batches that still fail after the retries. */
   readonly failureQueueUrl: pulumi.Output<string>;
+  /** The failure queue's ARN. */
   readonly failureQueueArn: pulumi.Output<string>;
+  /** The event source mapping that reads the stream. */
   readonly eventSourceMappingId: pulumi.Output<string>;
   /** Alarm ARNs: `failed` (records in the failure queue) and `lag` (iterator age). */
   readonly alarmArns: pulumi.Output<Record<string, string>>;
@@ -252,32 +360,7 @@ export class StreamFunction extends pulumi.ComponentResource {
       },
       parent,
     );
-    const role = lambdaRole(
-      `${name}-role`,
-      {
-        description: `${name} stream function of ${args.namePrefix} in ${region}`,
-        accountId,
-        tags: args.tags,
-      },
-      parent,
-    );
-    const policy = new aws.iam.RolePolicy(
-      `${name}-policy`,
-      {
-        role: role.name,
-        policy: pulumi
-          .all([pulumi.output(args.tableArns), args.streamArn, queue.arn, logGroup.arn])
-          .apply(([arns, stream, queueArn, logArn]) =>
-            JSON.stringify(streamFunctionPolicy(args.access, arns, stream, queueArn, logArn)),
-          ),
-      },
-      parent,
-    );
-    const bundle = bundleFunction(args.entry);
-    const env = pulumi.output(args.tableNames).apply((names) => ({
-      ...tableEnvironment(TABLES, args.access, names, name),
-      ...commonEnvironment(args.namePrefix),
-    }));
+    const { role, policy } = streamFunctionRole(name, args, { accountId, queue, logGroup }, this);
     const fn = new aws.lambda.Function(
       name,
       {
@@ -290,11 +373,13 @@ export class StreamFunction extends pulumi.ComponentResource {
         role: role.arn,
         memorySize: args.memoryMb ?? STREAM_FUNCTION_DEFAULTS.memoryMb,
         timeout: args.timeoutSeconds ?? STREAM_FUNCTION_DEFAULTS.timeoutSeconds,
-        code: new pulumi.asset.AssetArchive({
-          "index.js": new pulumi.asset.StringAsset(bundle.code),
-          "index.js.map": new pulumi.asset.StringAsset(bundle.sourceMap),
-        }),
-        environment: { variables: env },
+        code: functionCode(args.entry, args.codeRoot),
+        environment: {
+          variables: pulumi.output(args.tableNames).apply((names) => ({
+            ...tableEnvironment(args.tableEnvVars, args.access, names, name),
+            ...commonEnvironment(args.namePrefix),
+          })),
+        },
         loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
         tracingConfig: { mode: "Active" },
         tags: args.tags,
@@ -325,51 +410,12 @@ export class StreamFunction extends pulumi.ComponentResource {
       { parent: this, dependsOn: [policy] },
     );
 
-    const actions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
-    const common = { region, alarmActions: actions, okActions: actions, tags: args.tags };
-    const failed = new aws.cloudwatch.MetricAlarm(
-      `${name}-failed`,
-      {
-        ...common,
-        alarmDescription: pulumi.interpolate`Records of ${args.streamArn} failed ${functionName} after every retry and wait in ${queue.url}: the changes they carry were not handled. Read the messages (they name the shard and sequence numbers), fix the cause in the function's logs (${logGroup.name}), and replay them.`,
-        namespace: "AWS/SQS",
-        metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: queue.name },
-        statistic: "Maximum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-      },
-      parent,
-    );
-    const lagMs = args.iteratorAgeAlarmMs ?? STREAM_FUNCTION_DEFAULTS.iteratorAgeAlarmMs;
-    const lag = new aws.cloudwatch.MetricAlarm(
-      `${name}-lag`,
-      {
-        ...common,
-        alarmDescription: pulumi.interpolate`${functionName} reads its stream more than ${lagMs} ms behind for 5 minutes: the changes it handles wait. Check its errors, throttles and duration.`,
-        namespace: "AWS/Lambda",
-        metricName: "IteratorAge",
-        dimensions: { FunctionName: fn.name },
-        statistic: "Maximum",
-        period: 60,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 5,
-        threshold: lagMs,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-      },
-      parent,
-    );
-
     this.functionName = fn.name;
     this.functionArn = fn.arn;
     this.failureQueueUrl = queue.url;
     this.failureQueueArn = queue.arn;
     this.eventSourceMappingId = mapping.id;
-    this.alarmArns = pulumi.all({ failed: failed.arn, lag: lag.arn });
+    this.alarmArns = streamAlarms(name, args, { functionName, fn, queue, logGroup }, this);
     this.registerOutputs({
       functionName: this.functionName,
       functionArn: this.functionArn,

@@ -1,7 +1,8 @@
 /**
- * The service's HTTP surface and its functions, as data. RegionalApi builds API Gateway resources,
- * methods, Lambda functions and their IAM policies from these lists; the sandbox and the handler
- * tests route requests with the same lists. A route or a permission exists in exactly one place.
+ * The service's HTTP surface and its functions, as data. stack/service-api.ts hands these lists to
+ * RegionalApi, which builds API Gateway resources, methods, Lambda functions and their IAM policies
+ * from them; the sandbox and the handler tests route requests with the same lists. A route or a
+ * permission exists in exactly one place.
  */
 import type { TableKey } from "./tables";
 
@@ -97,16 +98,6 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/kv/{key}", function: "kv", auth: "iam" },
   { method: "GET", path: "/health", function: "health", auth: "none" },
 ];
-
-/** Every distinct resource path, parents before children ("/orders" before "/orders/{orderId}"). */
-export function resourcePaths(routes: readonly RouteSpec[] = ROUTES): string[] {
-  const paths = new Set<string>();
-  for (const route of routes) {
-    const segments = route.path.split("/").filter(Boolean);
-    for (let i = 1; i <= segments.length; i++) paths.add("/" + segments.slice(0, i).join("/"));
-  }
-  return [...paths].sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b));
-}
 
 /**
  * Matches a concrete request path against a route path, returning its path parameters. Segments

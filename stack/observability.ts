@@ -160,7 +160,9 @@ export function observability(args: ObservabilityArgs): ObservabilityOutputs {
     strongTables: strongTableKeys(cfg.consistency),
     apiName: api.apiName,
     stageName: api.stageName,
-    functions: Object.fromEntries(FUNCTION_NAMES.map((f) => [f, functionNames.apply((n) => n[f])])),
+    functions: Object.fromEntries(
+      FUNCTION_NAMES.map((f) => [f, functionNames.apply((n) => n[f] as string)]),
+    ),
     thresholds: {
       replicationLatencyMs: cfg.replicationLatencyAlarmMs,
       replicationStalledMinutes: cfg.replicationStalledMinutes,

@@ -3,12 +3,14 @@ import fc from "fast-check";
 import { RegionalApi, type RegionalApiArgs } from "../components";
 import { canonicalJson, revisionHash, type RevisionPart } from "../components/api-deployment";
 import { TABLES, type TableKey } from "../functions/tables";
+import { SERVICE_API } from "../stack/service-api";
 import { underMocks, type MockEngine } from "./support/pulumi";
 
 const REGION = "us-east-1";
 const byTable = (f: (key: TableKey) => string) =>
   Object.fromEntries(TABLES.map((t) => [t.key, f(t.key)])) as Record<TableKey, string>;
 const args: RegionalApiArgs = {
+  ...SERVICE_API,
   region: REGION,
   namePrefix: "shop",
   tableNames: byTable((k) => `shop-${k}`),

@@ -27,6 +27,7 @@ import {
 } from "../functions/canary/check";
 import { httpSend, sigV4Signer, type Credentials } from "../functions/canary/transport";
 import { SignatureVerifier } from "../local/aws-standin/sigv4-verify";
+import { SERVICE_CODE_ROOT } from "../stack/service-api";
 import { withEnv as withEnvOf } from "./support/env";
 
 const CREDENTIALS: Credentials = {
@@ -790,7 +791,7 @@ describe("canary handler (functions/canary/index.ts)", () => {
 
 describe("canary bundle", () => {
   it("bundles with esbuild into one CommonJS file that runs on its own", async () => {
-    const bundle = bundleFunction("functions/canary/index.ts");
+    const bundle = bundleFunction("functions/canary/index.ts", SERVICE_CODE_ROOT);
     // Every require left in the bundle is a Node.js built-in: nothing from node_modules or from a
     // Synthetics layer has to exist where the runtime loads it.
     // The one exception is text: the SDK's error message for SigV4a ("register the package by

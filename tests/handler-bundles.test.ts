@@ -15,6 +15,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { bundleFunction } from "../components/bundle";
 import { FUNCTIONS, FUNCTION_NAMES, type FunctionName } from "../functions/routes";
 import { TABLES } from "../functions/tables";
+import { SERVICE_CODE_ROOT } from "../stack/service-api";
 import { apiEvent, parse } from "./support/events";
 import { withEnv as withEnvOf } from "./support/env";
 
@@ -113,7 +114,7 @@ describe("handler bundles (as deployed)", function () {
   function load(fn: FunctionName, name: string = fn): Handler {
     const file = path.join(dir, name, "index.js");
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, bundleFunction(FUNCTIONS[fn].entry).code);
+    fs.writeFileSync(file, bundleFunction(FUNCTIONS[fn].entry, SERVICE_CODE_ROOT).code);
     delete require.cache[file];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(file) as { handler?: unknown };
@@ -124,7 +125,7 @@ describe("handler bundles (as deployed)", function () {
   it("every bundle needs nothing but Node.js built-ins and loads on its own", async () => {
     const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
     for (const fn of FUNCTION_NAMES) {
-      const { code } = bundleFunction(FUNCTIONS[fn].entry);
+      const { code } = bundleFunction(FUNCTIONS[fn].entry, SERVICE_CODE_ROOT);
       // Text inside the SDK's SigV4a error message, not a call: see the canary bundle test.
       const required = [...code.matchAll(/(\[?)require\("([^"]+)"\)/g)]
         .filter((m) => !(m[1] === "[" && m[2] === "@aws-sdk/signature-v4-crt"))

@@ -31,12 +31,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   tests: ["tools", "local", "functions", "components", "stack", "program", "policy"],
 };
 
-const COMPONENTS_USING_FUNCTIONS = [
-  "components/canary-fleet.ts",
-  "components/policies.ts",
-  "components/regional-api.ts",
-  "components/stream-function.ts",
-];
+const COMPONENTS_USING_FUNCTIONS = ["components/canary-fleet.ts"];
 
 interface Edge {
   readonly from: string;

@@ -7,6 +7,7 @@ import {
 } from "../components";
 import { FUNCTIONS, FUNCTION_NAMES, ROUTES } from "../functions/routes";
 import { TABLES, type TableKey } from "../functions/tables";
+import { SERVICE_API } from "../stack/service-api";
 import {
   json,
   parentTypes,
@@ -28,6 +29,7 @@ const arnsIn = (region: string) =>
   ) as Record<TableKey, string>;
 
 const baseArgs: RegionalApiArgs = {
+  ...SERVICE_API,
   region: REGION,
   namePrefix: "shop",
   tableNames: names,

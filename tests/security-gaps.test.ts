@@ -16,6 +16,7 @@ import {
 } from "../components";
 import { ConfigError, kmsKeysByRegion, parseStackConfig } from "../stack/config";
 import { TABLES, type TableKey } from "../functions/tables";
+import { SERVICE_API } from "../stack/service-api";
 import { MOCK_ACCOUNT_ID } from "../tools/mock-outputs";
 import type { StackEvaluation } from "../tools/evaluate-stack";
 import { json, underMocks, type MockEngine } from "./support/pulumi";
@@ -30,6 +31,7 @@ const tableNames = Object.fromEntries(TABLES.map((t) => [t.key, `shop-${t.key}`]
   string
 >;
 const apiArgs: RegionalApiArgs = {
+  ...SERVICE_API,
   region: "us-west-2",
   namePrefix: "shop",
   tableNames,

@@ -5,6 +5,7 @@ import {
   validateStreamFunctionArgs,
   type StreamFunctionArgs,
 } from "../components";
+import { SERVICE_CODE_ROOT, SERVICE_TABLE_ENV_VARS } from "../stack/service-api";
 import { json, parentTypes, refusedUnderMocks, registeredUrns, underMocks } from "./support/pulumi";
 import type { MockEngine } from "./support/pulumi";
 
@@ -17,11 +18,13 @@ const ARNS = {
 const ARGS: StreamFunctionArgs = {
   region: "us-west-2",
   namePrefix: "p",
+  codeRoot: SERVICE_CODE_ROOT,
   // Any handler module bundles; the component does not care what it does.
   entry: "functions/handlers/health.ts",
   streamArn: STREAM,
   tableArns: ARNS,
   tableNames: { products: "p-products", orders: "p-orders" },
+  tableEnvVars: SERVICE_TABLE_ENV_VARS,
   access: { products: ["dynamodb:GetItem"], orders: ["dynamodb:UpdateItem", "dynamodb:GetItem"] },
   logRetentionDays: 14,
 };

@@ -11,6 +11,7 @@ import { bundleFunction } from "resilient-dynamo";
 import { FUNCTIONS, FUNCTION_NAMES, type FunctionName } from "../functions/routes";
 import { createDocumentClient } from "../functions/runtime";
 import { TABLES } from "../functions/tables";
+import { SERVICE_CODE_ROOT } from "../stack/service-api";
 import { LOCAL_CREDENTIALS, ensureTables, startRegionDb } from "../local/dynamo";
 import { DEFAULT_TABLE_PREFIX, startSandbox } from "../local/sandbox";
 import { median, parseMochaOutput, quantile, round, type FileTime } from "./bench-stats";
@@ -56,7 +57,7 @@ export function measureBundles(spawns: number, log: (line: string) => void): Bun
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-bundles-"));
   try {
     return FUNCTION_NAMES.map((fn) => {
-      const bundle = bundleFunction(FUNCTIONS[fn].entry);
+      const bundle = bundleFunction(FUNCTIONS[fn].entry, SERVICE_CODE_ROOT);
       const file = path.join(dir, fn, "index.js");
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, bundle.code);

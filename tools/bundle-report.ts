@@ -5,6 +5,7 @@
 import { gzipSync } from "node:zlib";
 import { bundleFunction } from "resilient-dynamo";
 import { FUNCTIONS, FUNCTION_NAMES } from "../functions/routes";
+import { SERVICE_CODE_ROOT } from "../stack/service-api";
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
@@ -13,7 +14,7 @@ console.log(
 );
 for (const name of FUNCTION_NAMES) {
   const spec = FUNCTIONS[name];
-  const { code } = bundleFunction(spec.entry);
+  const { code } = bundleFunction(spec.entry, SERVICE_CODE_ROOT);
   const bytes = Buffer.byteLength(code);
   console.log(
     `${name.padEnd(12)} ${spec.entry.padEnd(36)} ${kib(bytes).padStart(10)} ${kib(gzipSync(code).length).padStart(10)}`,
