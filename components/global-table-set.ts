@@ -104,9 +104,11 @@ export function validateGlobalTableSetArgs(args: GlobalTableSetArgs): void {
   assertPlain("region", args.region);
   assertPlain("replicaRegions", args.replicaRegions);
   assertRegion("region", args.region);
-  if (!Array.isArray(args.replicaRegions) || args.replicaRegions.length === 0) {
+  // No replica region is a single-region set: the same tables become global later by listing
+  // replica regions (AWS adds a replica to a table in place).
+  if (!Array.isArray(args.replicaRegions)) {
     throw new Error(
-      "replicaRegions must name at least one peer region: a global table needs two regions",
+      `replicaRegions must be a list of regions: got ${JSON.stringify(args.replicaRegions)}`,
     );
   }
   assertPeerRegions("replicaRegions", args.region, args.replicaRegions);

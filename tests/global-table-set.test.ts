@@ -225,7 +225,11 @@ describe("GlobalTableSet", () => {
       tables: SERVICE_TABLES,
     };
     const cases: [string, Partial<GlobalTableSetArgs>, RegExp][] = [
-      ["no replica region", { replicaRegions: [] }, /at least one peer region/],
+      [
+        "replica regions not a list",
+        { replicaRegions: "us-west-2" as unknown as string[] },
+        /replicaRegions must be a list of regions: got "us-west-2"/,
+      ],
       [
         "duplicate replica",
         { replicaRegions: ["us-west-2", "us-west-2"] },

@@ -28,7 +28,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // stack/ binds the service (functions/) to the component package; it never imports index.ts.
   stack: ["components", "functions"],
   program: ["stack", "components", "functions"],
-  tests: ["tools", "local", "functions", "components", "stack", "program", "policy"],
+  // A program of another team, using the package as an outsider would.
+  examples: ["components"],
+  tests: ["tools", "local", "functions", "components", "stack", "program", "policy", "examples"],
 };
 
 const COMPONENTS_USING_FUNCTIONS = ["components/canary-fleet.ts"];
