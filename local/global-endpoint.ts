@@ -26,7 +26,7 @@ import type { RepairCounts } from "../functions/data/repair";
 import type { TableKey } from "../functions/tables";
 import { SERVED_BY_HEADER } from "../functions/http";
 import { HEALTH_CHECK_USER_AGENT, pathAsSent, targetUrl } from "./regional-server";
-import type { DirectionStats, RegionReplicationStats } from "./replicator";
+import type { DirectionStats, RegionReplicationStats } from "./replicator/metrics";
 import { formatLag, type LagRange } from "./replication-model";
 import {
   AnswerCache,
