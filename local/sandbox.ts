@@ -230,7 +230,11 @@ function wire(opts: SandboxOptions): RegionWiring & { readonly javaMajor: number
  * sandbox starts with empty tables everywhere. Tables kept in a data directory may differ if the
  * last run stopped with changes in flight: the first region's copy wins.
  */
-async function startRegions(regions: SandboxRegions, w: RegionWiring, started: number) {
+async function startRegions(
+  regions: SandboxRegions,
+  w: RegionWiring,
+  started: number,
+): Promise<void> {
   const created = await Promise.all(w.regions.map((name) => regions.get(name).startDb()));
   w.log(`databases up after ${Date.now() - started} ms`);
   const fresh = created.every(Boolean);

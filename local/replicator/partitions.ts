@@ -8,6 +8,7 @@ function pairId(from: string, to: string): string {
   return `${from}>${to}`;
 }
 
+/** The paused directions between a set of regions. */
 export class Partitions {
   private readonly paused = new Set<string>();
 

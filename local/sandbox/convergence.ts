@@ -12,7 +12,7 @@ import type { RegionRuntime } from "./region-runtime";
 
 type Difference = Convergence["differences"][number];
 
-/** Every item of a region's table, raw, strongly consistent; throws while its database is stopped. */
+/** Every item of a region's table, raw, strongly consistent; throws while its database is down. */
 export function scanImages(r: RegionRuntime, table: TableKey): Promise<Image[]> {
   return r.io().table(table).scan();
 }

@@ -62,6 +62,7 @@ export function regionEnv(
   return env;
 }
 
+/** One region: its database (while it runs), API server, functions and stream pollers. */
 export class RegionRuntime {
   db?: DynamoLocal | undefined;
   dbPort?: number;
@@ -155,7 +156,7 @@ export class RegionRuntime {
     this.watchdog = undefined;
   }
 
-  /** Builds the region's functions against its database (its MRSC front in strong mode) and serves them. */
+  /** Builds the region's functions on its database (its MRSC front in strong mode); serves them. */
   async serve(): Promise<void> {
     const w = this.wiring;
     const endpoint = w.mode.dynamoEndpoint(this.name, (this.db as DynamoLocal).endpoint);
@@ -164,7 +165,7 @@ export class RegionRuntime {
     await this.server.start();
   }
 
-  /** The replicator's view of the region's tables, for scans; throws while its database is stopped. */
+  /** The region's tables as the replicator sees them; throws while its database is stopped. */
   io(): RegionIO {
     if (!this.client || !this.wiring.tables)
       throw new Error(`${this.name}: the database is stopped`);

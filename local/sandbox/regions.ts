@@ -24,6 +24,7 @@ export async function withinMs(p: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Every region of one sandbox by name, with the control API's stop and start of each. */
 export class SandboxRegions {
   private readonly runtimes = new Map<string, RegionRuntime>();
   private closing = false;

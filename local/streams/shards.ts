@@ -20,6 +20,7 @@ interface ShardCursor {
 /** Errors after which a shard's position is re-established rather than retried as is. */
 const REPOSITION = new Set(["TrimmedDataAccessException", "ExpiredIteratorException"]);
 
+/** The shards of one stream, each with its cursor, read one pass at a time. */
 export class StreamShards {
   private readonly cursors = new Map<string, ShardCursor>();
   private readonly seen = new Set<string>();
