@@ -24,51 +24,40 @@
  * regions converge on the newest version.
  *
  * I/O is behind `RegionIO` (DynamoDB Local in the sandbox, an in-memory fake in the tests).
+ *
+ * This class routes changes: ingest, queues per direction, delivery and the region lifecycle.
+ * Its parts are in local/replicator/: the I/O contract (region-io.ts), what it keeps per region
+ * and direction (state.ts, due-queue.ts), applying a change to a peer (apply.ts), filling a
+ * region from a peer (refill.ts), pause controls (partitions.ts) and what it reports (metrics.ts).
  */
-import { tableSpec, type TableKey } from "../functions/tables";
+import type { TableKey } from "../functions/tables";
+import { compareVersions, fingerprint, sampleLag, type LagRange } from "./replication-model";
+import { applyOnce, runOnKey } from "./replicator/apply";
+import type { QueuedChange } from "./replicator/due-queue";
 import {
-  compareVersions,
-  fingerprint,
-  newest,
-  sampleLag,
-  type Image,
-  type LagRange,
-  type Version,
-} from "./replication-model";
-import { Ring, summarize, type Summary } from "./stats";
-
-/** A stream record, reduced to what replication needs. */
-export interface ChangeRecord {
-  /** The item's key attributes. */
-  readonly keys: Image;
-  /** The item after the change; absent for a delete. */
-  readonly newImage?: Image | undefined;
-}
-
-/** Writes to one region's table. Each call returns the item it replaced, if any. */
-export interface TableIO {
-  put(image: Image): Promise<Image | undefined>;
-  /**
-   * Puts `image` only if the item is one of `candidates` (absent for undefined), as a global table
-   * replica applies a replicated write only over what it knew: "conflict" when another write (a
-   * client's, not read from the stream yet) is there. Optional: without it, `put` and a repair.
-   */
-  putIf?(
-    image: Image,
-    candidates: readonly (Image | undefined)[],
-  ): Promise<{ old?: Image } | "conflict">;
-  delete(keys: Image): Promise<Image | undefined>;
-  /** Every item, strongly consistent. */
-  scan(): Promise<Image[]>;
-  /** Every item, strongly consistent, page by page from `segments` parallel scan segments. */
-  scanPages(segments: number, onPage: (items: Image[]) => Promise<void>): Promise<void>;
-  /** Puts many items, in batches (BatchWriteItem on DynamoDB). */
-  putBatch(images: Image[]): Promise<void>;
-}
-
-export interface RegionIO {
-  table(key: TableKey): TableIO;
-}
+  directionStats,
+  lagSamples,
+  lagSeries,
+  recordApplied,
+  type DirectionStats,
+  type RegionReplicationStats,
+} from "./replicator/metrics";
+import { Partitions } from "./replicator/partitions";
+import { outstandingFrom, refillTable, reseedTable } from "./replicator/refill";
+import type { ChangeRecord, RegionIO } from "./replicator/region-io";
+import {
+  dirId,
+  highWaterOf,
+  knownOf,
+  newDirection,
+  newRegionState,
+  pendingOf,
+  sleep,
+  type Change,
+  type Direction,
+  type Expectation,
+  type RegionState,
+} from "./replicator/state";
 
 export interface ReplicatorOptions {
   readonly regions: readonly string[];
@@ -83,98 +72,6 @@ export interface ReplicatorOptions {
   readonly random?: () => number;
 }
 
-interface Change {
-  readonly table: TableKey;
-  readonly keyId: string;
-  readonly keys: Image;
-  readonly image?: Image | undefined;
-  readonly fp: string;
-  readonly version: Version;
-}
-
-interface Known {
-  readonly version: Version;
-  readonly fp: string;
-  readonly image?: Image | undefined;
-}
-
-interface Expectation {
-  readonly fp: string;
-  readonly version: Version;
-  /** The content written (undefined: a delete). */
-  readonly image?: Image | undefined;
-}
-
-interface LagSample {
-  readonly at: number;
-  readonly ms: number;
-}
-
-interface Direction {
-  readonly from: string;
-  readonly to: string;
-  readonly table: TableKey;
-  /** Changes waiting, by due time (then arrival). */
-  readonly queue: DueQueue;
-  inflight: number;
-  /** The changes counted in `inflight`. */
-  readonly inflightChanges: Set<Change>;
-  /** Due time of the last change queued per item, so a later change never overtakes. */
-  readonly lastDue: Map<string, number>;
-  timer?: NodeJS.Timeout | undefined;
-  readonly lags: Ring<LagSample>;
-  applied: number;
-  skipped: number;
-  dropped: number;
-  lastLagMs?: number;
-}
-
-interface RegionState {
-  io?: RegionIO;
-  up: boolean;
-  readonly known: Map<TableKey, Map<string, Known>>;
-  readonly pending: Map<TableKey, Map<string, Expectation[]>>;
-  /** Newest version ever associated with each item here: a client write here is newer still. */
-  readonly highWater: Map<TableKey, Map<string, number>>;
-  readonly chains: Map<string, Promise<unknown>>;
-  waiters: (() => void)[];
-  echoes: number;
-  repairs: number;
-}
-
-/** Per direction and table: queue, counters and lag over a window. */
-export interface DirectionStats {
-  readonly from: string;
-  readonly to: string;
-  readonly table: TableKey;
-  readonly paused: boolean;
-  /** Changes read from the origin and not yet applied to the target. */
-  readonly backlog: number;
-  /** Age of the oldest change in the backlog, ms. */
-  readonly oldestMs?: number | undefined;
-  readonly applied: number;
-  /** Changes not applied because the target already held a newer version. */
-  readonly skipped: number;
-  /** Changes lost because their origin region stopped before they were applied. */
-  readonly dropped: number;
-  /** Lag of the last change applied, ms. */
-  readonly lastMs?: number | undefined;
-  /** Lag over the window asked for. */
-  readonly lag: Summary;
-}
-
-export interface RegionReplicationStats {
-  readonly region: string;
-  readonly up: boolean;
-  /** Stream records recognised as this replicator's own writes (not replicated again). */
-  readonly echoesSkipped: number;
-  /** Writes put back after a replicated write had overwritten a newer one. */
-  readonly repairs: number;
-}
-
-const MAX_EXPECTATIONS_PER_KEY = 32;
-/** Contents a conditional replicated write accepts at most (DynamoDB caps expression sizes). */
-const MAX_CONDITION_CANDIDATES = 4;
 const RETRY_MS = 250;
 
 export class Replicator {
@@ -182,12 +79,11 @@ export class Replicator {
   readonly tables: readonly TableKey[];
   private lagRange: LagRange;
   private readonly concurrency: number;
-  private readonly keepSamples: number;
   private readonly random: () => number;
   private readonly onError: (message: string, err: unknown) => void;
   private readonly state = new Map<string, RegionState>();
   private readonly directions = new Map<string, Direction>();
-  private readonly paused = new Set<string>();
+  private readonly partitions: Partitions;
   private stopped = false;
 
   constructor(opts: ReplicatorOptions) {
@@ -200,36 +96,19 @@ export class Replicator {
     this.tables = [...opts.tables];
     this.lagRange = opts.lag;
     this.concurrency = opts.concurrency ?? 16;
-    this.keepSamples = opts.keepSamples ?? 20_000;
+    const keepSamples = opts.keepSamples ?? 20_000;
     this.random = opts.random ?? Math.random;
     this.onError = opts.onError ?? (() => undefined);
+    this.partitions = new Partitions(this.regions);
     for (const region of this.regions) {
-      this.state.set(region, {
-        up: false,
-        known: new Map(this.tables.map((t) => [t, new Map()])),
-        pending: new Map(this.tables.map((t) => [t, new Map()])),
-        highWater: new Map(this.tables.map((t) => [t, new Map()])),
-        chains: new Map(),
-        waiters: [],
-        echoes: 0,
-        repairs: 0,
-      });
+      this.state.set(region, newRegionState(this.tables));
       for (const to of this.regions) {
         if (to === region) continue;
         for (const table of this.tables) {
-          this.directions.set(dirId(region, to, table), {
-            from: region,
-            to,
-            table,
-            queue: new DueQueue(),
-            inflight: 0,
-            inflightChanges: new Set(),
-            lastDue: new Map(),
-            lags: new Ring(this.keepSamples),
-            applied: 0,
-            skipped: 0,
-            dropped: 0,
-          });
+          this.directions.set(
+            dirId(region, to, table),
+            newDirection(region, to, table, keepSamples),
+          );
         }
       }
     }
@@ -265,9 +144,9 @@ export class Replicator {
   ): void {
     const r = this.region(region);
     if (!r.up || this.stopped) return;
-    const known = this.knownOf(r, table);
-    const pending = this.pendingOf(r, table);
-    const highWater = this.highWaterOf(r, table);
+    const known = knownOf(r, table);
+    const pending = pendingOf(r, table);
+    const highWater = highWaterOf(r, table);
     for (const rec of records) {
       const keyId = fingerprint(rec.keys);
       const fp = fingerprint(rec.newImage);
@@ -308,16 +187,16 @@ export class Replicator {
 
   /** Pauses replication from `from` to `to` (either omitted: every region on that side). */
   pause(from?: string, to?: string): void {
-    for (const [a, b] of this.pairs(from, to)) this.paused.add(`${a}>${b}`);
+    this.partitions.pause(from, to);
   }
 
   resume(from?: string, to?: string): void {
-    for (const [a, b] of this.pairs(from, to)) this.paused.delete(`${a}>${b}`);
+    this.partitions.resume(from, to);
     this.pumpAll();
   }
 
   isPaused(from: string, to: string): boolean {
-    return this.paused.has(`${from}>${to}`);
+    return this.partitions.isPaused(from, to);
   }
 
   /**
@@ -329,9 +208,9 @@ export class Replicator {
     const r = this.region(region);
     r.up = false;
     for (const t of this.tables) {
-      this.knownOf(r, t).clear();
-      this.pendingOf(r, t).clear();
-      this.highWaterOf(r, t).clear();
+      knownOf(r, t).clear();
+      pendingOf(r, t).clear();
+      highWaterOf(r, t).clear();
     }
     if (opts.keepOutgoing) return;
     for (const d of this.directions.values()) {
@@ -362,62 +241,16 @@ export class Replicator {
     if (target.up) throw new Error(`refill ${region}: the region must be down`);
     if (!src.up || !src.io) throw new Error(`refill ${region} from ${source}: ${source} is not up`);
     if (!target.io) throw new Error(`refill ${region}: no storage attached`);
-    const io = target.io;
     // Table after table: the segments of one already keep a freshly started engine busy.
     const counts: { copied: number; own: number }[] = [];
     for (const table of this.tables) {
-      counts.push(
-        await (async () => {
-          const srcKnown = this.knownOf(src, table);
-          const known = this.knownOf(target, table);
-          const own = this.outstandingFrom(region, table);
-          let copied = 0;
-          await src.io?.table(table).scanPages(opts.segments ?? 4, async (items) => {
-            const batch: Image[] = [];
-            for (const item of items) {
-              const keyId = fingerprint(keyOf(table, item));
-              const version = srcKnown.get(keyId)?.version ?? { ts: 0, origin: source };
-              const mine = own.get(keyId);
-              if (mine && compareVersions(mine.version, version) > 0) continue;
-              own.delete(keyId);
-              batch.push(item);
-              known.set(keyId, { version, fp: fingerprint(item), image: item });
-              this.raiseHighWater(target, table, keyId, version.ts);
-            }
-            await io.table(table).putBatch(batch);
-            copied += batch.length;
-          });
-          for (const change of own.values()) {
-            if (change.image !== undefined) await io.table(table).put(change.image);
-            else await io.table(table).delete(change.keys);
-            known.set(change.keyId, {
-              version: change.version,
-              fp: change.fp,
-              image: change.image,
-            });
-            this.raiseHighWater(target, table, change.keyId, change.version.ts);
-          }
-          return { copied, own: own.size };
-        })(),
-      );
+      const own = outstandingFrom(this.directions.values(), region, table);
+      counts.push(await refillTable(table, target, src, source, own, opts.segments ?? 4));
     }
     return {
       copied: counts.reduce((n, c) => n + c.copied, 0),
       own: counts.reduce((n, c) => n + c.own, 0),
     };
-  }
-
-  /** The newest change per item that `region` made and some region has not applied yet. */
-  private outstandingFrom(region: string, table: TableKey): Map<string, Change> {
-    const out = new Map<string, Change>();
-    for (const d of this.directions.values()) {
-      if (d.from !== region || d.table !== table) continue;
-      for (const change of [...d.queue.changes(), ...d.inflightChanges]) {
-        const had = out.get(change.keyId);
-        if (!had || compareVersions(change.version, had.version) > 0) out.set(change.keyId, change);
-      }
-    }
-    return out;
   }
 
   /**
@@ -435,32 +268,9 @@ export class Replicator {
     let copied = 0;
     let deleted = 0;
     for (const table of this.tables) {
-      const [fromItems, toItems] = await Promise.all([
-        src.io.table(table).scan(),
-        target.io.table(table).scan(),
-      ]);
-      const srcKnown = this.knownOf(src, table);
-      const known = this.knownOf(target, table);
-      const have = new Map(toItems.map((i) => [fingerprint(keyOf(table, i)), fingerprint(i)]));
-      const wanted = new Set<string>();
-      const toPut: Image[] = [];
-      for (const item of fromItems) {
-        const keyId = fingerprint(keyOf(table, item));
-        const fp = fingerprint(item);
-        wanted.add(keyId);
-        if (have.get(keyId) !== fp) toPut.push(item);
-        const version = srcKnown.get(keyId)?.version ?? { ts: 0, origin: source };
-        known.set(keyId, { version, fp, image: item });
-        this.raiseHighWater(target, table, keyId, version.ts);
-      }
-      await target.io.table(table).putBatch(toPut);
-      copied += toPut.length;
-      for (const item of toItems) {
-        const keys = keyOf(table, item);
-        if (wanted.has(fingerprint(keys))) continue;
-        await target.io.table(table).delete(keys);
-        deleted++;
-      }
+      const done = await reseedTable(table, target, src, source);
+      copied += done.copied;
+      deleted += done.deleted;
     }
     return { copied, deleted };
   }
@@ -478,33 +288,14 @@ export class Replicator {
 
   stats(sinceMs = 0): DirectionStats[] {
     const now = Date.now();
-    return [...this.directions.values()].map((d) => {
-      const samples = d.lags.toArray().filter((s) => s.at >= sinceMs);
-      const oldest = d.queue.oldestChangeTs();
-      return {
-        from: d.from,
-        to: d.to,
-        table: d.table,
-        paused: this.isPaused(d.from, d.to),
-        backlog: d.queue.size + d.inflight,
-        oldestMs: oldest !== undefined ? now - oldest : undefined,
-        applied: d.applied,
-        skipped: d.skipped,
-        dropped: d.dropped,
-        lastMs: d.lastLagMs,
-        lag: summarize(samples.map((s) => s.ms)),
-      };
-    });
+    return [...this.directions.values()].map((d) =>
+      directionStats(d, this.isPaused(d.from, d.to), sinceMs, now),
+    );
   }
 
   /** Lag samples (ms) of changes applied since `sinceMs`, per table, every direction together. */
   lagSamples(sinceMs = 0): Record<string, number[]> {
-    const out: Record<string, number[]> = {};
-    for (const d of this.directions.values()) {
-      const list = (out[d.table] ??= []);
-      for (const s of d.lags.toArray()) if (s.at >= sinceMs) list.push(s.ms);
-    }
-    return out;
+    return lagSamples(this.directions.values(), sinceMs);
   }
 
   /**
@@ -514,12 +305,7 @@ export class Replicator {
   lagSeries(
     sinceMs = 0,
   ): { from: string; to: string; table: TableKey; samples: { at: number; ms: number }[] }[] {
-    return [...this.directions.values()].map((d) => ({
-      from: d.from,
-      to: d.to,
-      table: d.table,
-      samples: d.lags.toArray().filter((s) => s.at >= sinceMs),
-    }));
+    return lagSeries(this.directions.values(), sinceMs);
   }
 
   regionStats(): RegionReplicationStats[] {
@@ -580,43 +366,6 @@ export class Replicator {
     return r;
   }
 
-  private knownOf(r: RegionState, table: TableKey): Map<string, Known> {
-    const m = r.known.get(table);
-    if (!m) throw new Error(`unknown table ${table}`);
-    return m;
-  }
-
-  private highWaterOf(r: RegionState, table: TableKey): Map<string, number> {
-    const m = r.highWater.get(table);
-    if (!m) throw new Error(`unknown table ${table}`);
-    return m;
-  }
-
-  private raiseHighWater(r: RegionState, table: TableKey, keyId: string, ts: number): void {
-    const m = this.highWaterOf(r, table);
-    if ((m.get(keyId) ?? -1) < ts) m.set(keyId, ts);
-  }
-
-  private pendingOf(r: RegionState, table: TableKey): Map<string, Expectation[]> {
-    const m = r.pending.get(table);
-    if (!m) throw new Error(`unknown table ${table}`);
-    return m;
-  }
-
-  private pairs(from?: string, to?: string): [string, string][] {
-    if (from !== undefined) this.region(from);
-    if (to !== undefined) this.region(to);
-    const out: [string, string][] = [];
-    for (const a of this.regions) {
-      for (const b of this.regions) {
-        if (a !== b && (from === undefined || a === from) && (to === undefined || b === to)) {
-          out.push([a, b]);
-        }
-      }
-    }
-    return out;
-  }
-
   private enqueue(from: string, to: string, change: Change): void {
     const d = this.directions.get(dirId(from, to, change.table));
     if (!d) return;
@@ -650,15 +399,12 @@ export class Replicator {
       if (d.lastDue.get(head.change.keyId) === head.due) d.lastDue.delete(head.change.keyId);
       d.inflight++;
       d.inflightChanges.add(head.change);
-      void this.runOnKey(d.to, head.change, () => this.deliver(d.to, head.change)).then(
+      void runOnKey(this.region(d.to), head.change, () => this.deliver(d.to, head.change)).then(
         (result) => {
           d.inflight--;
           d.inflightChanges.delete(head.change);
           if (result === "applied") {
-            const ms = Date.now() - head.change.version.ts;
-            d.applied++;
-            d.lastLagMs = ms;
-            d.lags.push({ at: Date.now(), ms });
+            recordApplied(d, head.change.version.ts);
           } else if (result === "skipped") {
             d.skipped++;
           }
@@ -669,24 +415,7 @@ export class Replicator {
   }
 
   private deliverOnKey(region: string, change: Change): void {
-    void this.runOnKey(region, change, () => this.deliver(region, change));
-  }
-
-  /** Runs `fn` after every earlier write to the same item of the same region: per-item order. */
-  private runOnKey<T>(region: string, change: Change, fn: () => Promise<T>): Promise<T> {
-    const r = this.region(region);
-    const id = `${change.table}\u0000${change.keyId}`;
-    const before = r.chains.get(id) ?? Promise.resolve();
-    const run = before.then(fn, fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    r.chains.set(id, tail);
-    void tail.then(() => {
-      if (r.chains.get(id) === tail) r.chains.delete(id);
-    });
-    return run;
+    void runOnKey(this.region(region), change, () => this.deliver(region, change));
   }
 
   /** Applies `change` to `region`, waiting while the region is down and retrying failures. */
@@ -702,7 +431,7 @@ export class Replicator {
         continue;
       }
       try {
-        return await this.applyOnce(r, change);
+        return await applyOnce(r, change);
       } catch (err) {
         if (this.stopped) return "abandoned";
         this.onError(`replicating ${change.table} to ${region} failed; retrying`, err);
@@ -710,149 +439,4 @@ export class Replicator {
       }
     }
   }
-
-  private async applyOnce(r: RegionState, change: Change): Promise<"applied" | "skipped"> {
-    const known = this.knownOf(r, change.table);
-    const pending = this.pendingOf(r, change.table);
-    const list = pending.get(change.keyId) ?? [];
-    let current = known.get(change.keyId)?.version;
-    for (const e of list) current = newest(current, e.version);
-    if (current && compareVersions(current, change.version) > 0) return "skipped";
-
-    // What the item can hold if no client wrote it since: what we saw, or one of our own writes
-    // whose record is not read yet (or that failed). Too many of those: write unconditionally.
-    const knownHere = known.get(change.keyId);
-    const candidates =
-      knownHere === undefined || list.length > MAX_CONDITION_CANDIDATES
-        ? undefined
-        : [knownHere.image, ...list.map((e) => e.image)];
-    // Remember the content before writing: the stream record can arrive before the call returns.
-    const expectation: Expectation = {
-      fp: change.fp,
-      version: change.version,
-      image: change.image,
-    };
-    this.raiseHighWater(r, change.table, change.keyId, change.version.ts);
-    list.push(expectation);
-    if (list.length > MAX_EXPECTATIONS_PER_KEY)
-      list.splice(0, list.length - MAX_EXPECTATIONS_PER_KEY);
-    pending.set(change.keyId, list);
-    const io = (r.io as RegionIO).table(change.table);
-    // On an error the expectation stays: the write may have happened, and if its echo then came
-    // back as a "client write" it would be replicated with a fresh, wrongly newer, version.
-    let old: Image | undefined;
-    if (change.image !== undefined && candidates !== undefined && io.putIf) {
-      const out = await io.putIf(change.image, candidates);
-      if (out === "conflict") {
-        // A client wrote the item and its record is not read yet: it gets a version newer than
-        // this change when it is, so last-writer-wins keeps it. No write, no echo to wait for.
-        const i = list.indexOf(expectation);
-        if (i >= 0) list.splice(i, 1);
-        if (list.length === 0 && pending.get(change.keyId) === list) pending.delete(change.keyId);
-        return "skipped";
-      }
-      old = out.old;
-    } else {
-      old = change.image !== undefined ? await io.put(change.image) : await io.delete(change.keys);
-    }
-    if (fingerprint(old) === change.fp) {
-      // Nothing changed, so no stream record will come: settle the expectation now.
-      const i = list.indexOf(expectation);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0 && pending.get(change.keyId) === list) pending.delete(change.keyId);
-      const k = known.get(change.keyId);
-      if (!k || compareVersions(change.version, k.version) > 0) {
-        known.set(change.keyId, { version: change.version, fp: change.fp, image: change.image });
-      }
-    }
-    return "applied";
-  }
-}
-
-interface QueuedChange {
-  readonly change: Change;
-  readonly due: number;
-  readonly seq: number;
-}
-
-/** A binary min-heap of changes by (due time, arrival order). */
-class DueQueue {
-  private readonly heap: QueuedChange[] = [];
-  private seq = 0;
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  clear(): void {
-    this.heap.length = 0;
-  }
-
-  changes(): Change[] {
-    return this.heap.map((q) => q.change);
-  }
-
-  peek(): QueuedChange | undefined {
-    return this.heap[0];
-  }
-
-  oldestChangeTs(): number | undefined {
-    let min: number | undefined;
-    for (const q of this.heap)
-      if (min === undefined || q.change.version.ts < min) min = q.change.version.ts;
-    return min;
-  }
-
-  push(change: Change, due: number): void {
-    const h = this.heap;
-    h.push({ change, due, seq: this.seq++ });
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(h[i] as QueuedChange, h[parent] as QueuedChange)) break;
-      [h[i], h[parent]] = [h[parent] as QueuedChange, h[i] as QueuedChange];
-      i = parent;
-    }
-  }
-
-  pop(): QueuedChange | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l] as QueuedChange, h[m] as QueuedChange)) m = l;
-        if (r < h.length && before(h[r] as QueuedChange, h[m] as QueuedChange)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m] as QueuedChange, h[i] as QueuedChange];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function before(a: QueuedChange, b: QueuedChange): boolean {
-  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
-}
-
-function dirId(from: string, to: string, table: string): string {
-  return `${from}>${to}>${table}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Key attributes of an item of `table`, from the one table list. */
-export function keyOf(table: TableKey, item: Image): Image {
-  const name = tableSpec(table).hashKey;
-  const value = item[name];
-  if (value === undefined) throw new Error(`item of ${table} has no ${name}`);
-  return { [name]: value };
 }

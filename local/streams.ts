@@ -17,10 +17,7 @@ import {
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import {
-  DescribeStreamCommand,
   DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
   type _Record as StreamRecord,
 } from "@aws-sdk/client-dynamodb-streams";
 
@@ -28,7 +25,8 @@ export type { StreamRecord };
 import { tableSpec, type TableKey } from "../functions/tables";
 import { localClient, localClientConfig } from "./dynamo";
 import type { Image } from "./replication-model";
-import type { ChangeRecord, RegionIO, TableIO } from "./replicator";
+import type { ChangeRecord, RegionIO, TableIO } from "./replicator/region-io";
+import { StreamShards } from "./streams/shards";
 
 /** How often an idle poller asks for new records. */
 export const DEFAULT_POLL_MS = 100;
@@ -55,16 +53,6 @@ export interface StreamPoller {
    */
   stop(opts?: { drain?: boolean; drainTimeoutMs?: number }): Promise<void>;
 }
-
-interface ShardCursor {
-  iterator?: string | undefined;
-  lastSequence?: string | undefined;
-  /** Still reading the records that were there when the poller started (not delivered). */
-  skipping: boolean;
-}
-
-/** Errors after which a shard's position is re-established rather than retried as is. */
-const REPOSITION = new Set(["TrimmedDataAccessException", "ExpiredIteratorException"]);
 
 function toChange(rec: StreamRecord): ChangeRecord | undefined {
   const keys = rec.dynamodb?.Keys as Image | undefined;
@@ -93,48 +81,10 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
   const streamArn = described.Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`table ${opts.tableName} has no stream`);
 
-  const cursors = new Map<string, ShardCursor>();
-  const seen = new Set<string>();
-
-  async function discover(initial: boolean): Promise<void> {
-    let start: string | undefined;
-    do {
-      const out = await streams.send(
-        new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: start }),
-      );
-      for (const shard of out.StreamDescription?.Shards ?? []) {
-        const id = shard.ShardId;
-        if (!id || seen.has(id)) continue;
-        seen.add(id);
-        const open = shard.SequenceNumberRange?.EndingSequenceNumber === undefined;
-        // At start only the open shards matter; a shard that appears later is all new.
-        if (initial && !open) continue;
-        const it = await streams.send(
-          new GetShardIteratorCommand({
-            StreamArn: streamArn,
-            ShardId: id,
-            ShardIteratorType: "TRIM_HORIZON",
-          }),
-        );
-        cursors.set(id, { iterator: it.ShardIterator, skipping: initial });
-      }
-      start = out.StreamDescription?.LastEvaluatedShardId;
-    } while (start !== undefined);
-  }
-
-  await discover(true);
+  const shards = new StreamShards(streams, streamArn);
+  await shards.discover(true);
   // Skip what is there now, before returning: from then on every record is a new change.
-  for (const cursor of cursors.values()) {
-    while (cursor.skipping && cursor.iterator !== undefined) {
-      const out = await streams.send(
-        new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: 1000 }),
-      );
-      const records = out.Records ?? [];
-      cursor.iterator = out.NextShardIterator;
-      if (records.length === 0) cursor.skipping = false;
-      else cursor.lastSequence = records[records.length - 1]?.dynamodb?.SequenceNumber;
-    }
-  }
+  await shards.skipExisting();
 
   let stopping = false;
   let draining = false;
@@ -149,59 +99,23 @@ export async function startStreamPoller(opts: StreamPollerOptions): Promise<Stre
       };
     });
 
+  const deliver = (records: StreamRecord[], observedAt: number): void => {
+    if (!stopping && opts.onRecords) {
+      const changes = records.map(toChange).filter((c): c is ChangeRecord => c !== undefined);
+      opts.onRecords(changes, observedAt);
+    }
+    if (!stopping) opts.onStreamRecords?.(records, observedAt);
+  };
+
   const loop = (async () => {
     let lastRefresh = Date.now();
     while (!stopping) {
-      let got = 0;
+      let got: number;
       try {
-        for (const [id, cursor] of cursors) {
-          if (stopping) break;
-          if (cursor.iterator === undefined) {
-            cursors.delete(id);
-            continue;
-          }
-          let out;
-          try {
-            out = await streams.send(
-              new GetRecordsCommand({ ShardIterator: cursor.iterator, Limit: 1000 }),
-            );
-          } catch (err) {
-            if (!REPOSITION.has((err as { name?: string }).name ?? "")) throw err;
-            const it = await streams.send(
-              new GetShardIteratorCommand({
-                StreamArn: streamArn,
-                ShardId: id,
-                ...(cursor.lastSequence !== undefined
-                  ? {
-                      ShardIteratorType: "AFTER_SEQUENCE_NUMBER",
-                      SequenceNumber: cursor.lastSequence,
-                    }
-                  : { ShardIteratorType: "TRIM_HORIZON" }),
-              }),
-            );
-            cursor.iterator = it.ShardIterator;
-            got++;
-            continue;
-          }
-          const observedAt = Date.now();
-          const records = out.Records ?? [];
-          cursor.iterator = out.NextShardIterator;
-          if (records.length > 0) {
-            cursor.lastSequence = records[records.length - 1]?.dynamodb?.SequenceNumber;
-            if (!stopping && opts.onRecords) {
-              const changes = records
-                .map(toChange)
-                .filter((c): c is ChangeRecord => c !== undefined);
-              opts.onRecords(changes, observedAt);
-            }
-            if (!stopping) opts.onStreamRecords?.(records, observedAt);
-            got += records.length;
-          }
-          if (cursor.iterator === undefined) cursors.delete(id);
-        }
-        if (cursors.size === 0 || Date.now() - lastRefresh > SHARD_REFRESH_MS) {
+        got = await shards.pass(() => stopping, deliver);
+        if (shards.empty || Date.now() - lastRefresh > SHARD_REFRESH_MS) {
           lastRefresh = Date.now();
-          await discover(false);
+          await shards.discover(false);
         }
       } catch (err) {
         if (stopping) break;

@@ -38,7 +38,8 @@ import {
   parseControlState,
   pickRegion,
 } from "../local/routing";
-import { checkRegions, regionEnv } from "../local/sandbox";
+import { checkRegions } from "../local/sandbox";
+import { regionEnv } from "../local/sandbox/region-runtime";
 import { percentile, summarize } from "../local/stats";
 import { parseDrillArgs } from "../tools/drill-args";
 import { PROJECT_DIR } from "../tools/stack-config";

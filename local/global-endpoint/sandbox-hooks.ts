@@ -7,7 +7,7 @@
 import type { RepairCounts } from "../../functions/data/repair";
 import type { TableKey } from "../../functions/tables";
 import type { LagRange } from "../replication-model";
-import type { DirectionStats, RegionReplicationStats } from "../replicator";
+import type { DirectionStats, RegionReplicationStats } from "../replicator/metrics";
 import type { Summary } from "../stats";
 
 /** Which part of a region to stop or start. */

@@ -15,7 +15,7 @@
 import { GetItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { TableKey } from "../../functions/tables";
 import type { Image } from "../replication-model";
-import type { RegionIO } from "../replicator";
+import type { RegionIO } from "../replicator/region-io";
 import {
   DEFAULT_MRSC_WRITE_LATENCY_MS,
   majority,

@@ -6,13 +6,13 @@
  */
 import type { TableKey } from "../../functions/tables";
 import { fingerprint, type Image } from "../../local/replication-model";
+import type { Replicator } from "../../local/replicator";
 import {
   keyOf,
   type ChangeRecord,
   type RegionIO,
-  type Replicator,
   type TableIO,
-} from "../../local/replicator";
+} from "../../local/replicator/region-io";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
