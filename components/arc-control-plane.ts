@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assertPlain, assertRegion } from "./validate";
 import { componentType, withPreviousType } from "./component-type";
+import { DEFAULT_NAME_PREFIX } from "./defaults";
 
 /**
  * Region whose endpoint serves ARC's configuration APIs (recovery control config and readiness).
@@ -13,6 +14,22 @@ export const ARC_CONFIG_REGION = "us-west-2";
 
 /** ARC and readiness names are at most 64 characters; the longest suffix added here is 23. */
 export const ARC_NAME_PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+
+/** What ArcControlPlane uses for each optional argument left unset. */
+export const ARC_CONTROL_PLANE_DEFAULTS = {
+  safetyRuleWaitPeriodMs: 5000,
+  /**
+   * Off: AWS closed ARC readiness checks to new customers, so an account that was not using them
+   * cannot create them. Accounts that were can turn them on.
+   */
+  readiness: false,
+  namePrefix: DEFAULT_NAME_PREFIX,
+} as const;
+
+/** What a gating rule uses for each optional argument left unset: the assertion rule's wait. */
+export const ARC_GATING_RULE_DEFAULTS = {
+  waitPeriodMs: ARC_CONTROL_PLANE_DEFAULTS.safetyRuleWaitPeriodMs,
+} as const;
 
 /** Readiness resource set types, one set per type, covering every region. */
 export const READINESS_RESOURCE_TYPES = {
@@ -80,8 +97,10 @@ export interface ArcControlPlaneArgs {
   gatingRule?: ArcGatingRuleArgs;
   /**
    * Create readiness checks (cells, recovery group, resource sets, readiness checks). AWS closed
-   * ARC readiness checks to new customers; turn this off in an account that was not using them.
-   * @default true
+   * ARC readiness checks to new customers, so they are off unless asked for: turn this on only in
+   * an account that already uses them. (Before 1.0.0 the default was true; callers that relied on
+   * it pass `readiness: true`.)
+   * @default false
    */
   readiness?: boolean;
   /** Prefix of every ARC and readiness name (1-40 letters, digits, `-`, `_`). @default "resilient-dynamo" */
@@ -129,7 +148,7 @@ export function validateArcControlPlaneArgs(args: ArcControlPlaneArgs): void {
       throw new Error(`${what} must be a whole number of milliseconds, 0 or more: got ${ms}`);
     }
   }
-  const prefix = args.namePrefix ?? "resilient-dynamo";
+  const prefix = args.namePrefix ?? ARC_CONTROL_PLANE_DEFAULTS.namePrefix;
   if (!ARC_NAME_PREFIX_PATTERN.test(prefix)) {
     throw new Error(
       `namePrefix must be 1-40 letters, digits, "-" or "_", starting with a letter or digit: got ${JSON.stringify(prefix)}`,
@@ -156,9 +175,10 @@ export function safetyRuleName(prefix: string, what: string, regions: readonly s
  * Route 53 Application Recovery Controller for a set of regions: a cluster, a control panel, one
  * routing control per region (off when created), an assertion safety rule that keeps at least one
  * region on, optionally a gating rule, and a Route 53 health check of type RECOVERY_CONTROL per
- * routing control for DNS records to carry. Readiness: one cell per region, a recovery group, and
- * a resource set plus readiness check for API stages, functions and tables, each resource scoped
- * to its region's cell. ARC's configuration API lives in us-west-2, so those resources go there
+ * routing control for DNS records to carry. Readiness, opt-in (`readiness: true`; off by default
+ * because AWS no longer opens ARC readiness to new customers): one cell per region, a recovery
+ * group, and a resource set plus readiness check for API stages, functions and tables, each
+ * resource scoped to its region's cell. ARC's configuration API lives in us-west-2, so those resources go there
  * whatever the stack's region.
  */
 export class ArcControlPlane extends pulumi.ComponentResource {
@@ -185,7 +205,7 @@ export class ArcControlPlane extends pulumi.ComponentResource {
     );
     validateArcControlPlaneArgs(args);
 
-    const prefix = args.namePrefix ?? "resilient-dynamo";
+    const prefix = args.namePrefix ?? ARC_CONTROL_PLANE_DEFAULTS.namePrefix;
     const settings = args.arcProviderSettings ?? {};
     const provider =
       args.arcProvider ??
@@ -254,7 +274,8 @@ export class ArcControlPlane extends pulumi.ComponentResource {
         controlPanelArn: panel.arn,
         assertedControls: controlList.map((c) => c.arn),
         ruleConfig: { type: "ATLEAST", threshold: 1, inverted: false },
-        waitPeriodMs: args.safetyRuleWaitPeriodMs ?? 5000,
+        waitPeriodMs:
+          args.safetyRuleWaitPeriodMs ?? ARC_CONTROL_PLANE_DEFAULTS.safetyRuleWaitPeriodMs,
         tags: args.tags,
       },
       { ...arc, dependsOn: [previous] },
@@ -279,7 +300,7 @@ export class ArcControlPlane extends pulumi.ComponentResource {
           gatingControls: [gate.arn],
           targetControls: controlList.map((c) => c.arn),
           ruleConfig: { type: "ATLEAST", threshold: 1, inverted: false },
-          waitPeriodMs: args.gatingRule.waitPeriodMs ?? 5000,
+          waitPeriodMs: args.gatingRule.waitPeriodMs ?? ARC_GATING_RULE_DEFAULTS.waitPeriodMs,
           tags: args.tags,
         },
         { ...arc, dependsOn: [gate] },
@@ -288,7 +309,7 @@ export class ArcControlPlane extends pulumi.ComponentResource {
     }
 
     let recoveryGroupArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
-    if (args.readiness ?? true) {
+    if (args.readiness ?? ARC_CONTROL_PLANE_DEFAULTS.readiness) {
       const cells: Record<string, aws.route53recoveryreadiness.Cell> = {};
       for (const { region } of args.regions) {
         cells[region] = new aws.route53recoveryreadiness.Cell(

@@ -9,6 +9,7 @@ import { privateBucket } from "./private-bucket";
 import { executeApiPath } from "./regional-api";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 import { componentType, withPreviousType } from "./component-type";
+import { DEFAULT_LOG_RETENTION_DAYS } from "./defaults";
 
 /** Newest Node.js Synthetics runtime AWS documents for a scripted canary (Puppeteer family). */
 export const DEFAULT_CANARY_RUNTIME = "syn-nodejs-puppeteer-15.0";
@@ -32,6 +33,21 @@ export const CANARY_NAME_PATTERN = /^[0-9a-z_-]{1,21}$/;
 export const ARTIFACT_PREFIX = "runs";
 /** Key prefix of the canary code archives. */
 export const CODE_PREFIX = "code";
+
+/** What CanaryFleet uses for each optional argument left unset. */
+export const CANARY_FLEET_DEFAULTS = {
+  runtimeVersion: DEFAULT_CANARY_RUNTIME,
+  schedule: "rate(1 minute)",
+  /** Seconds; never more than the schedule's interval (a run must end before the next starts). */
+  timeoutSeconds: 60,
+  requestTimeoutMs: 10000,
+  /** Run artifacts are the runs' logs: kept as long as the canaries' log groups keep theirs. */
+  artifactRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
+  logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
+  forceDestroyArtifacts: false,
+  successPercentThreshold: 90,
+  alarmPeriods: 3,
+} as const;
 
 const HASH_LENGTH = 6;
 
@@ -157,9 +173,9 @@ export interface CanaryFleetArgs {
   orderId: string;
   /** A known product id (created with `POST /fill`), read on every run. */
   productId: string;
-  /** Synthetics runtime version. @default DEFAULT_CANARY_RUNTIME */
+  /** Synthetics runtime version. @default DEFAULT_CANARY_RUNTIME (CANARY_FLEET_DEFAULTS) */
   runtimeVersion?: string;
-  /** How often each canary runs: rate(1 minute) to rate(60 minutes). @default "rate(1 minute)" */
+  /** How often each canary runs: rate(1 minute) to rate(60 minutes). @default "rate(1 minute)" (CANARY_FLEET_DEFAULTS) */
   schedule?: string;
   /** Limit of one run, seconds (15 up to the schedule's interval). @default 60 or the interval */
   timeoutSeconds?: number;
@@ -213,23 +229,38 @@ export function validateCanaryFleetArgs(args: CanaryFleetArgs): Map<string, stri
       );
     }
   }
-  const interval = scheduleSeconds(args.schedule ?? "rate(1 minute)");
-  const timeout = args.timeoutSeconds ?? Math.min(60, interval);
+  const interval = scheduleSeconds(args.schedule ?? CANARY_FLEET_DEFAULTS.schedule);
+  const timeout = args.timeoutSeconds ?? Math.min(CANARY_FLEET_DEFAULTS.timeoutSeconds, interval);
   assertIntInRange("timeoutSeconds", timeout, 15, Math.min(840, interval));
-  assertIntInRange("requestTimeoutMs", args.requestTimeoutMs ?? 10000, 100, 60000);
-  assertIntInRange("artifactRetentionDays", args.artifactRetentionDays ?? 30, 1, 455);
-  assertIntInRange("logRetentionDays", args.logRetentionDays ?? 30, 1, 3653);
-  const threshold = args.successPercentThreshold ?? 90;
+  assertIntInRange(
+    "requestTimeoutMs",
+    args.requestTimeoutMs ?? CANARY_FLEET_DEFAULTS.requestTimeoutMs,
+    100,
+    60000,
+  );
+  assertIntInRange(
+    "artifactRetentionDays",
+    args.artifactRetentionDays ?? CANARY_FLEET_DEFAULTS.artifactRetentionDays,
+    1,
+    455,
+  );
+  assertIntInRange(
+    "logRetentionDays",
+    args.logRetentionDays ?? CANARY_FLEET_DEFAULTS.logRetentionDays,
+    1,
+    3653,
+  );
+  const threshold = args.successPercentThreshold ?? CANARY_FLEET_DEFAULTS.successPercentThreshold;
   if (!(threshold > 0 && threshold <= 100)) {
     throw new Error(`successPercentThreshold must be in (0, 100]: got ${threshold}`);
   }
   assertIntInRange(
     "alarmPeriods",
-    args.alarmPeriods ?? 3,
+    args.alarmPeriods ?? CANARY_FLEET_DEFAULTS.alarmPeriods,
     1,
     Math.max(1, Math.floor(86400 / interval)),
   );
-  const runtime = args.runtimeVersion ?? DEFAULT_CANARY_RUNTIME;
+  const runtime = args.runtimeVersion ?? CANARY_FLEET_DEFAULTS.runtimeVersion;
   if (!/^syn-nodejs-puppeteer-\d+\.\d+$/.test(runtime)) {
     throw new Error(
       `runtimeVersion must be a Node.js Puppeteer Synthetics runtime such as ${DEFAULT_CANARY_RUNTIME}: got ${JSON.stringify(runtime)} ` +
@@ -272,9 +303,9 @@ export class CanaryFleet extends pulumi.ComponentResource {
     const names = validateCanaryFleetArgs(args);
     const region = args.region;
     const parent = { parent: this };
-    const schedule = args.schedule ?? "rate(1 minute)";
+    const schedule = args.schedule ?? CANARY_FLEET_DEFAULTS.schedule;
     const interval = scheduleSeconds(schedule);
-    const retention = args.artifactRetentionDays ?? 30;
+    const retention = args.artifactRetentionDays ?? CANARY_FLEET_DEFAULTS.artifactRetentionDays;
 
     const kmsKeyArn = args.kmsKeyArn;
     const { bucket, publicAccessBlock: publicAccess } = privateBucket(
@@ -282,7 +313,7 @@ export class CanaryFleet extends pulumi.ComponentResource {
       {
         region,
         kmsKeyArn: args.kmsKeyArn,
-        forceDestroy: args.forceDestroyArtifacts ?? false,
+        forceDestroy: args.forceDestroyArtifacts ?? CANARY_FLEET_DEFAULTS.forceDestroyArtifacts,
         tags: args.tags,
       },
       this,
@@ -392,7 +423,7 @@ export class CanaryFleet extends pulumi.ComponentResource {
         {
           region,
           name: canaryNameValue,
-          runtimeVersion: args.runtimeVersion ?? DEFAULT_CANARY_RUNTIME,
+          runtimeVersion: args.runtimeVersion ?? CANARY_FLEET_DEFAULTS.runtimeVersion,
           handler: CANARY_HANDLER,
           s3Bucket: code.bucket,
           s3Key: code.key,
@@ -405,14 +436,17 @@ export class CanaryFleet extends pulumi.ComponentResource {
           },
           schedule: { expression: schedule },
           runConfig: {
-            timeoutInSeconds: args.timeoutSeconds ?? Math.min(60, interval),
+            timeoutInSeconds:
+              args.timeoutSeconds ?? Math.min(CANARY_FLEET_DEFAULTS.timeoutSeconds, interval),
             activeTracing: false,
             environmentVariables: {
               CANARY_ENDPOINT: target.endpoint,
               CANARY_SIGNING_REGION: target.signingRegion,
               CANARY_ORDER_ID: args.orderId,
               CANARY_PRODUCT_ID: args.productId,
-              CANARY_TIMEOUT_MS: String(args.requestTimeoutMs ?? 10000),
+              CANARY_TIMEOUT_MS: String(
+                args.requestTimeoutMs ?? CANARY_FLEET_DEFAULTS.requestTimeoutMs,
+              ),
             },
           },
           successRetentionPeriod: retention,
@@ -430,7 +464,7 @@ export class CanaryFleet extends pulumi.ComponentResource {
         {
           region,
           name: canary.engineArn.apply(canaryLogGroupName),
-          retentionInDays: args.logRetentionDays ?? 30,
+          retentionInDays: args.logRetentionDays ?? CANARY_FLEET_DEFAULTS.logRetentionDays,
           kmsKeyId: kmsKeyArn,
           tags: args.tags,
         },
@@ -440,15 +474,15 @@ export class CanaryFleet extends pulumi.ComponentResource {
         `${name}-${target.label}-success`,
         {
           region,
-          alarmDescription: pulumi.interpolate`Canary ${canaryNameValue} (${region}) checking ${target.endpoint}: fewer than ${args.successPercentThreshold ?? 90}% of runs passed, or the canary stopped reporting. Open the canary's runs in CloudWatch Synthetics to see which step failed.`,
+          alarmDescription: pulumi.interpolate`Canary ${canaryNameValue} (${region}) checking ${target.endpoint}: fewer than ${args.successPercentThreshold ?? CANARY_FLEET_DEFAULTS.successPercentThreshold}% of runs passed, or the canary stopped reporting. Open the canary's runs in CloudWatch Synthetics to see which step failed.`,
           namespace: SYNTHETICS_NAMESPACE,
           metricName: "SuccessPercent",
           dimensions: { CanaryName: canary.name },
           statistic: "Average",
           period: interval,
-          evaluationPeriods: args.alarmPeriods ?? 3,
-          datapointsToAlarm: args.alarmPeriods ?? 3,
-          threshold: args.successPercentThreshold ?? 90,
+          evaluationPeriods: args.alarmPeriods ?? CANARY_FLEET_DEFAULTS.alarmPeriods,
+          datapointsToAlarm: args.alarmPeriods ?? CANARY_FLEET_DEFAULTS.alarmPeriods,
+          threshold: args.successPercentThreshold ?? CANARY_FLEET_DEFAULTS.successPercentThreshold,
           comparisonOperator: "LessThanThreshold",
           // A canary that stops running is itself an outage of the watch.
           treatMissingData: "breaching",

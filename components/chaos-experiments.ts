@@ -2,6 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
   CHAOS_FAULT_LIST,
+  DEFAULT_CHAOS_DURATION_MINUTES,
+  DEFAULT_LAMBDA_DELAY_MS,
   FIS_EXTENSION_LAYER_PARAMETER,
   checkStopAlarms,
   faultAction,
@@ -12,6 +14,7 @@ import {
 import { privateBucket } from "./private-bucket";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 import { componentType, withPreviousType } from "./component-type";
+import { DEFAULT_LOG_RETENTION_DAYS } from "./defaults";
 
 export interface FisLambdaTargetArgs {
   /** Region of the bucket and of the functions that read it. Plain value. */
@@ -98,6 +101,14 @@ export interface ChaosRegionArgs {
   logKmsKeyArn?: pulumi.Input<string>;
 }
 
+/** What ChaosExperiments uses for each optional argument left unset. */
+export const CHAOS_EXPERIMENTS_DEFAULTS = {
+  durationMinutes: DEFAULT_CHAOS_DURATION_MINUTES,
+  lambdaDelayMs: DEFAULT_LAMBDA_DELAY_MS,
+  logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
+  strongConsistency: false,
+} as const;
+
 export interface ChaosExperimentsArgs {
   /** Prefix of the log group names. */
   namePrefix: string;
@@ -179,7 +190,7 @@ export class ChaosExperiments extends pulumi.ComponentResource {
         {
           region,
           name: `/${args.namePrefix}/${region}/fis/experiments`,
-          retentionInDays: args.logRetentionDays ?? 30,
+          retentionInDays: args.logRetentionDays ?? CHAOS_EXPERIMENTS_DEFAULTS.logRetentionDays,
           kmsKeyId: r.logKmsKeyArn,
           tags: args.tags,
         },
@@ -229,7 +240,8 @@ export class ChaosExperiments extends pulumi.ComponentResource {
                     functionArns: functions,
                     configBucketArn: bucket,
                     logGroupArn: logArn,
-                    strongConsistency: args.strongConsistency ?? false,
+                    strongConsistency:
+                      args.strongConsistency ?? CHAOS_EXPERIMENTS_DEFAULTS.strongConsistency,
                   }),
                 ),
               ),

@@ -9,6 +9,14 @@ export type HealthCheckInterval = (typeof HEALTH_CHECK_INTERVALS)[number];
 /** Consecutive results before Route 53 changes a check's status. */
 export const FAILURE_THRESHOLD_RANGE = { min: 1, max: 10 } as const;
 
+/** What FailoverDns uses for each optional argument left unset. */
+export const FAILOVER_DNS_DEFAULTS = {
+  routingPolicy: "latency",
+  healthCheckIntervalSeconds: 10,
+  healthCheckFailureThreshold: 3,
+  evaluateTargetHealth: true,
+} as const;
+
 /** One region the service name can send clients to. */
 export interface DnsRegionArgs {
   /** The region's name. Plain value: it names resources and is the latency record's region. */
@@ -93,7 +101,7 @@ export function validateFailoverDnsArgs(args: FailoverDnsArgs): void {
   if (args.health !== "arc" && args.health !== "https") {
     throw new Error(`health must be "arc" or "https": got ${JSON.stringify(args.health)}`);
   }
-  const policy = args.routingPolicy ?? "latency";
+  const policy = args.routingPolicy ?? FAILOVER_DNS_DEFAULTS.routingPolicy;
   if (policy !== "latency" && policy !== "failover") {
     throw new Error(`routingPolicy must be "latency" or "failover": got ${JSON.stringify(policy)}`);
   }
@@ -115,13 +123,14 @@ export function validateFailoverDnsArgs(args: FailoverDnsArgs): void {
       `primaryRegion is only valid with routingPolicy "failover": got ${JSON.stringify(args.primaryRegion)} with "${policy}"`,
     );
   }
-  const interval = args.healthCheckIntervalSeconds ?? 10;
+  const interval =
+    args.healthCheckIntervalSeconds ?? FAILOVER_DNS_DEFAULTS.healthCheckIntervalSeconds;
   if (!(HEALTH_CHECK_INTERVALS as readonly number[]).includes(interval)) {
     throw new Error(`healthCheckIntervalSeconds must be 10 or 30: got ${interval}`);
   }
   assertIntInRange(
     "healthCheckFailureThreshold",
-    args.healthCheckFailureThreshold ?? 3,
+    args.healthCheckFailureThreshold ?? FAILOVER_DNS_DEFAULTS.healthCheckFailureThreshold,
     FAILURE_THRESHOLD_RANGE.min,
     FAILURE_THRESHOLD_RANGE.max,
   );
@@ -152,7 +161,7 @@ export class FailoverDns extends pulumi.ComponentResource {
     validateFailoverDnsArgs(args);
 
     const parent = { parent: this };
-    const policy = args.routingPolicy ?? "latency";
+    const policy = args.routingPolicy ?? FAILOVER_DNS_DEFAULTS.routingPolicy;
 
     let zoneId: pulumi.Output<string>;
     if (args.zone.type === "private") {
@@ -188,8 +197,10 @@ export class FailoverDns extends pulumi.ComponentResource {
             port: 443,
             resourcePath: target.path,
             enableSni: true,
-            requestInterval: args.healthCheckIntervalSeconds ?? 10,
-            failureThreshold: args.healthCheckFailureThreshold ?? 3,
+            requestInterval:
+              args.healthCheckIntervalSeconds ?? FAILOVER_DNS_DEFAULTS.healthCheckIntervalSeconds,
+            failureThreshold:
+              args.healthCheckFailureThreshold ?? FAILOVER_DNS_DEFAULTS.healthCheckFailureThreshold,
             tags: { ...args.tags, Name: `${args.domainName} ${r.region}` },
           },
           parent,
@@ -220,7 +231,8 @@ export class FailoverDns extends pulumi.ComponentResource {
               {
                 name: r.regionalDomainName,
                 zoneId: r.regionalZoneId,
-                evaluateTargetHealth: args.evaluateTargetHealth ?? true,
+                evaluateTargetHealth:
+                  args.evaluateTargetHealth ?? FAILOVER_DNS_DEFAULTS.evaluateTargetHealth,
               },
             ],
             ...routing,

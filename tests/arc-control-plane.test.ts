@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import {
+  ARC_CONTROL_PLANE_DEFAULTS,
   ArcControlPlane,
   validateArcControlPlaneArgs,
   type ArcControlPlaneArgs,
@@ -58,7 +59,7 @@ describe("ArcControlPlane", () => {
 
   before(async () => {
     // The stack's region is not us-west-2: ARC resources must still land there.
-    ({ engine, result: arc } = await underMocks("eu-central-1", () => build()));
+    ({ engine, result: arc } = await underMocks("eu-central-1", () => build({ readiness: true })));
   });
 
   it("creates exactly one cluster, one control panel on it, and one routing control per region", () => {
@@ -227,9 +228,18 @@ describe("ArcControlPlane", () => {
       expect(e.ofType(CONTROL)).to.have.length(2);
     });
 
+    it("readiness is off unless asked for (AWS closed it to new customers)", async () => {
+      expect(ARC_CONTROL_PLANE_DEFAULTS.readiness).to.equal(false);
+      const { engine: e } = await underMocks("us-east-1", () => build());
+      for (const type of [CELL, GROUP, RESOURCE_SET, CHECK])
+        expect(e.ofType(type), type).to.be.empty;
+      expect(e.ofType(CONTROL)).to.have.length(2);
+      expect(e.ofType(HEALTH_CHECK)).to.have.length(2);
+    });
+
     it("three regions: three controls, three checks, three cells, one rule over all three", async () => {
       const { engine: e } = await underMocks("us-east-1", () =>
-        build({ regions: [...REGIONS, region("eu-west-1", "api3")] }),
+        build({ regions: [...REGIONS, region("eu-west-1", "api3")], readiness: true }),
       );
       expect(e.ofType(CONTROL)).to.have.length(3);
       expect(e.ofType(HEALTH_CHECK)).to.have.length(3);
