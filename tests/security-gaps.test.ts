@@ -16,6 +16,7 @@ import {
 } from "../components";
 import { ConfigError, kmsKeysByRegion, parseStackConfig } from "../config";
 import { TABLES, type TableKey } from "../functions/tables";
+import { serviceCanaryScript } from "../stack/service-canary";
 import { MOCK_ACCOUNT_ID } from "../tools/mock-engine";
 import type { StackEvaluation } from "../tools/evaluate-stack";
 import { json, underMocks, type MockEngine } from "./support/pulumi";
@@ -53,8 +54,7 @@ const fleetArgs: CanaryFleetArgs = {
     },
   ],
   apis: [{ executionArn: "arn:aws:execute-api:us-east-1:000000000000:a", stageName: "prod" }],
-  orderId: "canary-order",
-  productId: "canary-product",
+  script: serviceCanaryScript({ orderId: "canary-order", productId: "canary-product" }),
 };
 
 const trusts = (engine: MockEngine) =>
