@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { assertPlain, assertRegion } from "./validate";
 import { componentType, withPreviousType } from "./component-type";
 import { DEFAULT_NAME_PREFIX } from "./defaults";
+import { arcReadiness } from "./arc-readiness";
+import { arcRoutingControls } from "./arc-routing-controls";
 
 /**
  * Region whose endpoint serves ARC's configuration APIs (recovery control config and readiness).
@@ -38,6 +40,14 @@ export const READINESS_RESOURCE_TYPES = {
   tables: "AWS::DynamoDB::Table",
 } as const;
 export type ReadinessSet = keyof typeof READINESS_RESOURCE_TYPES;
+
+/** One of the cluster's regional endpoints, through which routing control states are read and set. */
+export interface ArcClusterEndpoint {
+  /** The endpoint's URL. */
+  endpoint: string;
+  /** The region it is in. */
+  region: string;
+}
 
 /** One application region (an ARC "cell"): what its routing control and readiness cover. */
 export interface ArcRegionArgs {
@@ -85,6 +95,7 @@ export interface ArcProviderSettingsArgs {
   sharedCredentialsFiles?: string[];
 }
 
+/** The arguments of an ArcControlPlane. */
 export interface ArcControlPlaneArgs {
   /** The application regions, at least two, each once. Plain values: they decide the resources. */
   regions: ArcRegionArgs[];
@@ -182,14 +193,17 @@ export function safetyRuleName(prefix: string, what: string, regions: readonly s
  * whatever the stack's region.
  */
 export class ArcControlPlane extends pulumi.ComponentResource {
+  /** The ARC cluster. */
   readonly clusterArn: pulumi.Output<string>;
   /** The cluster's five regional endpoints; routing control states are read and set through them. */
-  readonly clusterEndpoints: pulumi.Output<{ endpoint: string; region: string }[]>;
+  readonly clusterEndpoints: pulumi.Output<ArcClusterEndpoint[]>;
+  /** The control panel holding the routing controls and safety rules. */
   readonly controlPanelArn: pulumi.Output<string>;
   /** Routing control ARN by region. */
   readonly routingControlArns: pulumi.Output<Record<string, string>>;
   /** RECOVERY_CONTROL health check id by region, for DNS records. */
   readonly healthCheckIds: pulumi.Output<Record<string, string>>;
+  /** The assertion rule that keeps at least one region's routing control on. */
   readonly safetyRuleArn: pulumi.Output<string>;
   /** The gate's routing control ARN; undefined without a gating rule. */
   readonly gatingControlArn: pulumi.Output<string | undefined>;
@@ -237,140 +251,15 @@ export class ArcControlPlane extends pulumi.ComponentResource {
       arc,
     );
 
-    // ARC answers 409 ConflictException to concurrent changes on one cluster, and the provider
-    // does not retry them (hashicorp/terraform-provider-aws#48311): create the controls in turn.
-    const controls: Record<string, aws.route53recoverycontrol.RoutingControl> = {};
-    const healthChecks: Record<string, aws.route53.HealthCheck> = {};
-    let previous: pulumi.Resource = panel;
-    for (const { region } of args.regions) {
-      const control = new aws.route53recoverycontrol.RoutingControl(
-        `${name}-${region}`,
-        { name: `${prefix}-${region}`, clusterArn: cluster.arn, controlPanelArn: panel.arn },
-        { ...arc, dependsOn: [previous] },
-      );
-      previous = control;
-      controls[region] = control;
-      // Route 53 is global; its health checks need no region.
-      healthChecks[region] = new aws.route53.HealthCheck(
-        `${name}-${region}`,
-        {
-          type: "RECOVERY_CONTROL",
-          routingControlArn: control.arn,
-          tags: { ...args.tags, Name: `${prefix}-${region}` },
-        },
-        { parent: this },
-      );
-    }
-    const controlList = args.regions.map(({ region }) => controls[region]!);
-
-    const safetyRule = new aws.route53recoverycontrol.SafetyRule(
-      `${name}-at-least-one`,
-      {
-        name: safetyRuleName(
-          prefix,
-          "at-least-one-on",
-          args.regions.map((r) => r.region),
-        ),
-        controlPanelArn: panel.arn,
-        assertedControls: controlList.map((c) => c.arn),
-        ruleConfig: { type: "ATLEAST", threshold: 1, inverted: false },
-        waitPeriodMs:
-          args.safetyRuleWaitPeriodMs ?? ARC_CONTROL_PLANE_DEFAULTS.safetyRuleWaitPeriodMs,
-        tags: args.tags,
-      },
-      { ...arc, dependsOn: [previous] },
+    const { controls, healthChecks, safetyRule, gatingControlArn } = arcRoutingControls(
+      name,
+      { args, prefix, clusterArn: cluster.arn, panel, arc },
+      this,
     );
-
-    let gatingControlArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
-    if (args.gatingRule) {
-      const gate = new aws.route53recoverycontrol.RoutingControl(
-        `${name}-gate`,
-        { name: `${prefix}-gate`, clusterArn: cluster.arn, controlPanelArn: panel.arn },
-        { ...arc, dependsOn: [safetyRule] },
-      );
-      new aws.route53recoverycontrol.SafetyRule(
-        `${name}-gating`,
-        {
-          name: safetyRuleName(
-            prefix,
-            "gating-rule",
-            args.regions.map((r) => r.region),
-          ),
-          controlPanelArn: panel.arn,
-          gatingControls: [gate.arn],
-          targetControls: controlList.map((c) => c.arn),
-          ruleConfig: { type: "ATLEAST", threshold: 1, inverted: false },
-          waitPeriodMs: args.gatingRule.waitPeriodMs ?? ARC_GATING_RULE_DEFAULTS.waitPeriodMs,
-          tags: args.tags,
-        },
-        { ...arc, dependsOn: [gate] },
-      );
-      gatingControlArn = gate.arn;
-    }
-
-    let recoveryGroupArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
-    if (args.readiness ?? ARC_CONTROL_PLANE_DEFAULTS.readiness) {
-      const cells: Record<string, aws.route53recoveryreadiness.Cell> = {};
-      for (const { region } of args.regions) {
-        cells[region] = new aws.route53recoveryreadiness.Cell(
-          `${name}-cell-${region}`,
-          { cellName: `${prefix}-${region}`, tags: args.tags },
-          arc,
-        );
-      }
-      const group = new aws.route53recoveryreadiness.RecoveryGroup(
-        `${name}-recovery-group`,
-        {
-          recoveryGroupName: prefix,
-          cells: args.regions.map(({ region }) => cells[region]!.arn),
-          tags: args.tags,
-        },
-        arc,
-      );
-      recoveryGroupArn = group.arn;
-
-      // Every resource of a type, across regions, with its region's cell as readiness scope.
-      const members = (pick: (r: ArcRegionArgs) => pulumi.Input<string[]>) =>
-        pulumi
-          .all(
-            args.regions.map((r) =>
-              pulumi
-                .all([pulumi.output(pick(r)), cells[r.region]!.arn])
-                .apply(([arns, cell]) =>
-                  arns.map((resourceArn) => ({ resourceArn, readinessScopes: [cell] })),
-                ),
-            ),
-          )
-          .apply((lists) => lists.flat());
-      const values = (m: pulumi.Input<Record<string, string>>) =>
-        pulumi.output(m).apply((map) => Object.values(map));
-      const setMembers: Record<ReadinessSet, ReturnType<typeof members>> = {
-        stages: members((r) => pulumi.output(r.stageArn).apply((a) => [a])),
-        functions: members((r) => values(r.functionArns)),
-        tables: members((r) => values(r.tableArns)),
-      };
-      for (const set of Object.keys(READINESS_RESOURCE_TYPES) as ReadinessSet[]) {
-        const resourceSet = new aws.route53recoveryreadiness.ResourceSet(
-          `${name}-${set}`,
-          {
-            resourceSetName: `${prefix}-${set}`,
-            resourceSetType: READINESS_RESOURCE_TYPES[set],
-            resources: setMembers[set],
-            tags: args.tags,
-          },
-          { ...arc, dependsOn: [group] },
-        );
-        new aws.route53recoveryreadiness.ReadinessCheck(
-          `${name}-${set}-check`,
-          {
-            readinessCheckName: `${prefix}-${set}-check`,
-            resourceSetName: resourceSet.resourceSetName,
-            tags: args.tags,
-          },
-          arc,
-        );
-      }
-    }
+    const recoveryGroupArn: pulumi.Output<string | undefined> =
+      (args.readiness ?? ARC_CONTROL_PLANE_DEFAULTS.readiness)
+        ? arcReadiness(name, { args, prefix, arc })
+        : pulumi.output(undefined);
 
     const byRegion = (pick: (region: string) => pulumi.Output<string>) =>
       pulumi.all(Object.fromEntries(args.regions.map(({ region }) => [region, pick(region)])));

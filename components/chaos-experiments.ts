@@ -6,21 +6,21 @@ import {
   DEFAULT_LAMBDA_DELAY_MS,
   FIS_EXTENSION_LAYER_PARAMETER,
   checkStopAlarms,
-  faultAction,
-  fisRolePolicy,
-  fisTrustPolicy,
   resolveFaultOptions,
 } from "./fis-plan";
+import { faultTemplate } from "./chaos-template";
 import { privateBucket } from "./private-bucket";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 import { componentType, withPreviousType } from "./component-type";
 import { DEFAULT_LOG_RETENTION_DAYS } from "./defaults";
 
+/** The arguments of a FisLambdaTarget. */
 export interface FisLambdaTargetArgs {
   /** Region of the bucket and of the functions that read it. Plain value. */
   region: string;
   /** Customer-managed key (in `region`) for the bucket. @default SSE-S3 */
   kmsKeyArn?: pulumi.Input<string>;
+  /** Tags on every taggable child. @default none */
   tags?: Record<string, string>;
 }
 
@@ -31,8 +31,11 @@ export interface FisLambdaTargetArgs {
  * Pass `bucketArn` and `layerArn` to RegionalApi's `faultInjection`.
  */
 export class FisLambdaTarget extends pulumi.ComponentResource {
+  /** The FIS configuration bucket (RegionalApi `faultInjection.bucketArn`). */
   readonly bucketArn: pulumi.Output<string>;
+  /** The FIS configuration bucket's name. */
   readonly bucketName: pulumi.Output<string>;
+  /** The FIS extension layer for arm64 functions (RegionalApi `faultInjection.layerArn`). */
   readonly layerArn: pulumi.Output<string>;
 
   constructor(name: string, args: FisLambdaTargetArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -109,6 +112,7 @@ export const CHAOS_EXPERIMENTS_DEFAULTS = {
   strongConsistency: false,
 } as const;
 
+/** The arguments of a ChaosExperiments. */
 export interface ChaosExperimentsArgs {
   /** Prefix of the log group names. */
   namePrefix: string;
@@ -122,6 +126,7 @@ export interface ChaosExperimentsArgs {
   logRetentionDays?: number;
   /** The tables are MRSC global tables (their replication pause needs more). @default false */
   strongConsistency?: boolean;
+  /** Tags on every taggable child. @default none */
   tags?: Record<string, string>;
 }
 
@@ -204,94 +209,14 @@ export class ChaosExperiments extends pulumi.ComponentResource {
       const functionArns = strings(r.functionArns);
 
       for (const fault of CHAOS_FAULT_LIST) {
-        const id = `${name}-${region}-${fault}`;
-        const action = faultAction(fault, options);
-        const role = new aws.iam.Role(
-          `${id}-role`,
-          {
-            description: `FIS experiment ${fault} in ${region} (${args.namePrefix})`,
-            assumeRolePolicy: pulumi
-              .all([identity.accountId, partition])
-              .apply(([account, p]) => JSON.stringify(fisTrustPolicy(account, region, p))),
-            tags: args.tags,
-          },
-          parent,
+        const { templateId, roleArn } = faultTemplate(
+          `${name}-${region}-${fault}`,
+          { args, region, fault, options, identity, partition, tableArns, functionArns },
+          { fisConfigBucketArn: r.fisConfigBucketArn, logGroup, stopAlarms },
+          this,
         );
-        const policy = new aws.iam.RolePolicy(
-          `${id}-policy`,
-          {
-            role: role.name,
-            policy: pulumi
-              .all([
-                identity.accountId,
-                partition,
-                tableArns,
-                functionArns,
-                r.fisConfigBucketArn,
-                logGroup.arn,
-              ])
-              .apply(([accountId, p, tables, functions, bucket, logArn]) =>
-                JSON.stringify(
-                  fisRolePolicy(fault, {
-                    region,
-                    accountId,
-                    partition: p,
-                    tableArns: tables,
-                    functionArns: functions,
-                    configBucketArn: bucket,
-                    logGroupArn: logArn,
-                    strongConsistency:
-                      args.strongConsistency ?? CHAOS_EXPERIMENTS_DEFAULTS.strongConsistency,
-                  }),
-                ),
-              ),
-          },
-          parent,
-        );
-        const template = new aws.fis.ExperimentTemplate(
-          id,
-          {
-            region,
-            description: `${action.description} for ${options.durationMinutes} min (${args.namePrefix}, ${region})`,
-            roleArn: role.arn,
-            targets: [
-              {
-                name: action.targetKey,
-                resourceType: action.resourceType,
-                resourceArns: action.targetKey === "Tables" ? tableArns : functionArns,
-                selectionMode: "ALL",
-              },
-            ],
-            actions: [
-              {
-                name: fault,
-                actionId: action.actionId,
-                description: action.description,
-                parameters: Object.entries(action.parameters).map(([key, value]) => ({
-                  key,
-                  value,
-                })),
-                target: { key: action.targetKey, value: action.targetKey },
-              },
-            ],
-            stopConditions: stopAlarms.apply((arns) =>
-              arns.map((value) => ({ source: "aws:cloudwatch:alarm", value })),
-            ),
-            logConfiguration: {
-              logSchemaVersion: 2,
-              // FIS wants the log group ARN with its `:*` suffix.
-              cloudwatchLogsConfiguration: { logGroupArn: pulumi.interpolate`${logGroup.arn}:*` },
-            },
-            experimentOptions: {
-              accountTargeting: "single-account",
-              emptyTargetResolutionMode: "fail",
-            },
-            tags: { ...args.tags, Name: id, fault },
-          },
-          { parent: this, dependsOn: [policy] },
-        );
-        (ids[fault] ??= {})[region] = template.id;
-        (roles[fault] ??= {})[region] = role.arn;
+        (ids[fault] ??= {})[region] = templateId;
+        (roles[fault] ??= {})[region] = roleArn;
       }
     }
 

@@ -9,13 +9,51 @@ export type HealthCheckInterval = (typeof HEALTH_CHECK_INTERVALS)[number];
 /** Consecutive results before Route 53 changes a check's status. */
 export const FAILURE_THRESHOLD_RANGE = { min: 1, max: 10 } as const;
 
+/** How the service name chooses among the healthy regions. */
+export const DnsRoutingPolicy = {
+  /** Every healthy region answers; clients go to the nearest (active-active). */
+  Latency: "latency",
+  /** One PRIMARY and one SECONDARY record (active-standby); exactly two regions. */
+  Failover: "failover",
+} as const;
+/** How the service name chooses among the healthy regions. */
+export type DnsRoutingPolicy = (typeof DnsRoutingPolicy)[keyof typeof DnsRoutingPolicy];
+
+/** Which health check each region's record carries. */
+export const DnsHealth = {
+  /** The region's ARC RECOVERY_CONTROL health check (its routing control). */
+  Arc: "arc",
+  /** An HTTPS check of the region's `GET /health`, created by FailoverDns. */
+  Https: "https",
+} as const;
+/** Which health check each region's record carries. */
+export type DnsHealth = (typeof DnsHealth)[keyof typeof DnsHealth];
+
+/** Where the records go. */
+export const DnsZoneType = {
+  /** An existing public hosted zone (the zone of `domainName` or a parent). */
+  Public: "public",
+  /** A private hosted zone named `domainName`, created and associated with every region's VPC. */
+  Private: "private",
+} as const;
+/** Where the records go. */
+export type DnsZoneType = (typeof DnsZoneType)[keyof typeof DnsZoneType];
+
 /** What FailoverDns uses for each optional argument left unset. */
 export const FAILOVER_DNS_DEFAULTS = {
-  routingPolicy: "latency",
+  routingPolicy: DnsRoutingPolicy.Latency,
   healthCheckIntervalSeconds: 10,
   healthCheckFailureThreshold: 3,
   evaluateTargetHealth: true,
 } as const;
+
+/** What an HTTPS health check calls: a host and a path. */
+export interface HealthCheckTargetArgs {
+  /** Host name, e.g. `abc123.execute-api.us-east-1.amazonaws.com`. */
+  fqdn: pulumi.Input<string>;
+  /** Path, e.g. `/prod/health`. */
+  path: pulumi.Input<string>;
+}
 
 /** One region the service name can send clients to. */
 export interface DnsRegionArgs {
@@ -34,17 +72,20 @@ export interface DnsRegionArgs {
    * records (a checker would test whichever region it was sent to), and API Gateway answers the
    * regional target name only for requests that carry the custom domain as host.
    */
-  healthCheckTarget?: { fqdn: pulumi.Input<string>; path: pulumi.Input<string> };
+  healthCheckTarget?: HealthCheckTargetArgs;
   /** VPC of this region that resolves the private zone. Required when `zone.type` is `private`. */
   vpcId?: pulumi.Input<string>;
 }
 
-export type DnsZoneArgs =
-  /** Records go into an existing public hosted zone (the zone of `domainName` or a parent). */
-  | { type: "public"; hostedZoneId: pulumi.Input<string> }
-  /** A private hosted zone named `domainName`, associated with every region's `vpcId`. */
-  | { type: "private" };
+/** The hosted zone the records go into. */
+export interface DnsZoneArgs {
+  /** An existing public zone, or a private zone this component creates. */
+  type: DnsZoneType;
+  /** The public zone's id (the zone of `domainName` or a parent). Required, and only valid, with type `public`. */
+  hostedZoneId?: pulumi.Input<string>;
+}
 
+/** The arguments of a FailoverDns. */
 export interface FailoverDnsArgs {
   /** The service name, e.g. orders.example.com. Plain value. */
   domainName: string;
@@ -55,20 +96,39 @@ export interface FailoverDnsArgs {
    * `failover`: one PRIMARY and one SECONDARY record (active-standby); exactly two regions.
    * @default "latency"
    */
-  routingPolicy?: "latency" | "failover";
+  routingPolicy?: DnsRoutingPolicy;
   /** The PRIMARY region; required, and only valid, with routingPolicy `failover`. */
   primaryRegion?: string;
   /** `arc`: each record carries its region's RECOVERY_CONTROL check; `https`: HTTPS checks of `/health`. */
-  health: "arc" | "https";
+  health: DnsHealth;
   /** Seconds between HTTPS checks, 10 or 30; only with health `https`. @default 10 */
   healthCheckIntervalSeconds?: number;
   /** Failed HTTPS checks before a region is unhealthy, 1-10; only with health `https`. @default 3 */
   healthCheckFailureThreshold?: number;
+  /** The hosted zone the records go into. */
   zone: DnsZoneArgs;
   /** Alias records also follow the health of their target. @default true */
   evaluateTargetHealth?: boolean;
-  /** Tags on every taggable child. */
+  /** Tags on every taggable child. @default none */
   tags?: Record<string, string>;
+}
+
+/** Throws unless the zone is a public zone with its id, or a private zone without one. */
+function assertZone(zone: DnsZoneArgs): void {
+  assertPlain("zone", zone);
+  if (zone?.type === DnsZoneType.Public) {
+    if (zone.hostedZoneId === undefined) {
+      throw new Error(`zone.hostedZoneId is required with zone.type "public"`);
+    }
+  } else if (zone?.type === DnsZoneType.Private) {
+    if (zone.hostedZoneId !== undefined) {
+      throw new Error(
+        `zone.hostedZoneId is only valid with zone.type "public": a private zone is created here`,
+      );
+    }
+  } else {
+    throw new Error(`zone.type must be "public" or "private": got ${JSON.stringify(zone?.type)}`);
+  }
 }
 
 /** Checks FailoverDnsArgs before any resource exists. */
@@ -83,6 +143,7 @@ export function validateFailoverDnsArgs(args: FailoverDnsArgs): void {
   if (!Array.isArray(args.regions) || args.regions.length === 0) {
     throw new Error("FailoverDns needs at least one region");
   }
+  assertZone(args.zone);
   const seen = new Set<string>();
   for (const [i, r] of args.regions.entries()) {
     assertRegion(`regions[${i}].region`, r.region);
@@ -180,7 +241,8 @@ export class FailoverDns extends pulumi.ComponentResource {
       );
       zoneId = zone.zoneId;
     } else {
-      zoneId = pulumi.output(args.zone.hostedZoneId);
+      // validateFailoverDnsArgs: a public zone has its id.
+      zoneId = pulumi.output(args.zone.hostedZoneId as pulumi.Input<string>);
     }
 
     const healthCheckIds: Record<string, pulumi.Output<string>> = {};

@@ -13,10 +13,10 @@ import {
   type RegionalApi,
 } from "resilient-dynamo";
 import { kmsKeysByRegion, type StackConfig } from "./config";
-import { CANARY_ORDER_ID, CANARY_PRODUCT_ID } from "../functions/domain/canary-data";
 import { FUNCTION_NAMES } from "../functions/routes";
 import { peerView, type RegionView, type StackRefs, type TableOutputs } from "./references";
 import { SERVICE_WATCHED_TABLES, serviceClientLatency, strongTableKeys } from "./service-data";
+import { serviceCanaryScript } from "./service-canary";
 
 export interface ObservabilityArgs {
   readonly config: StackConfig;
@@ -55,13 +55,10 @@ function canaryFleets(args: ObservabilityArgs): CanaryFleet[] {
    * stack's own service URL (`https://<domainName>/<base path>`), which every region serves.
    */
   const routesGlobalName = cfg.routing !== "none" && cfg.domainName !== undefined;
-  const canaryIds = {
-    orderId: cfg.canaryOrderId ?? CANARY_ORDER_ID,
-    productId: cfg.canaryProductId ?? CANARY_PRODUCT_ID,
-  };
   const kmsKeys = kmsKeysByRegion(cfg);
   const canaryCommon = {
     namePrefix: cfg.namePrefix,
+    script: serviceCanaryScript({ orderId: cfg.canaryOrderId, productId: cfg.canaryProductId }),
     runtimeVersion: cfg.canaryRuntimeVersion,
     schedule: cfg.canarySchedule,
     successPercentThreshold: cfg.canarySuccessPercentThreshold,
@@ -76,7 +73,6 @@ function canaryFleets(args: ObservabilityArgs): CanaryFleet[] {
   fleets.push(
     new CanaryFleet(`canaries-${cfg.region}`, {
       ...canaryCommon,
-      ...canaryIds,
       region: cfg.region,
       kmsKeyArn: kmsKeys?.[cfg.region],
       targets: [{ label: cfg.stack, endpoint: self.invokeUrl, signingRegion: cfg.region }],
@@ -106,7 +102,6 @@ function canaryFleets(args: ObservabilityArgs): CanaryFleet[] {
     fleets.push(
       new CanaryFleet(`canaries-observer-${observer}`, {
         ...canaryCommon,
-        ...canaryIds,
         region: observer,
         kmsKeyArn: kmsKeys?.[observer],
         targets,

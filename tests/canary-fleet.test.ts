@@ -4,7 +4,6 @@ import {
   ARTIFACT_PREFIX,
   CANARY_HANDLER,
   CANARY_NAME_PATTERN,
-  CANARY_ROUTES,
   CANARY_SCRIPT_PATH,
   CanaryFleet,
   DEFAULT_CANARY_RUNTIME,
@@ -15,10 +14,26 @@ import {
   scheduleSeconds,
   validateCanaryFleetArgs,
   type CanaryFleetArgs,
+  type CanaryScriptArgs,
 } from "../components";
+import * as fs from "node:fs";
 import { builtinModules, createRequire } from "node:module";
+import * as os from "node:os";
+import * as path from "node:path";
 import { ROUTES } from "../functions/routes";
-import { json, parentTypes, registeredUrns, underMocks, type MockEngine } from "./support/pulumi";
+import {
+  CANARY_REQUESTS,
+  assertCanaryRequestsAreIamRoutes,
+  serviceCanaryScript,
+} from "../stack/service-canary";
+import {
+  json,
+  parentTypes,
+  refusedUnderMocks,
+  registeredUrns,
+  underMocks,
+  type MockEngine,
+} from "./support/pulumi";
 
 const ACCOUNT = "000000000000";
 const BUILTINS = new Set(builtinModules);
@@ -47,10 +62,15 @@ const baseArgs: CanaryFleetArgs = {
     { executionArn: east, stageName: "prod" },
     { executionArn: west, stageName: "prod" },
   ],
-  orderId: "01JD3V8Q7M2X4K9T6R5B0C1N8F",
-  productId: "01JD3V8Q7M2X4K9T6R5B0C1N8G",
+  script: serviceCanaryScript({
+    orderId: "01JD3V8Q7M2X4K9T6R5B0C1N8F",
+    productId: "01JD3V8Q7M2X4K9T6R5B0C1N8G",
+  }),
   alarmTopicArn: TOPIC,
 };
+const withIds = (orderId: string, productId: string) => ({
+  script: serviceCanaryScript({ orderId, productId }),
+});
 
 describe("canary names", () => {
   const labels = [
@@ -138,8 +158,12 @@ describe("canary arguments", () => {
       },
       /duplicate canary target label x/,
     ],
-    ["order id with a slash", { orderId: "a/b" }, /orderId must be an id created by POST \/fill/],
-    ["empty product id", { productId: "" }, /productId must be an id/],
+    [
+      "order id with a slash",
+      withIds("a/b", "p"),
+      /script\.settings\[0\] CANARY_ORDER_ID must be an id created by POST \/fill/,
+    ],
+    ["empty product id", withIds("o", ""), /script\.settings\[1\] CANARY_PRODUCT_ID must be an id/],
     ["bad region", { region: "mars-1" }, /region must be an AWS region/],
     ["cron schedule", { schedule: "cron(* * * * ? *)" }, /rate expression/],
     [
@@ -174,16 +198,23 @@ describe("canary arguments", () => {
   }
 
   it("calls only IAM routes the API has", () => {
-    for (const r of CANARY_ROUTES) {
+    for (const r of CANARY_REQUESTS) {
       expect(ROUTES.some((x) => x.method === r.method && x.path === r.path && x.auth === "iam")).to
         .be.true;
     }
+    expect(() => assertCanaryRequestsAreIamRoutes(CANARY_REQUESTS)).not.to.throw();
+    expect(() => assertCanaryRequestsAreIamRoutes([{ method: "GET", path: "/health" }])).to.throw(
+      /canary request GET \/health is not an IAM route of the API/,
+    );
+    expect(() =>
+      assertCanaryRequestsAreIamRoutes([{ method: "DELETE", path: "/kv/{key}" }]),
+    ).to.throw(/canary request DELETE \/kv\/\{key\} is not an IAM route/);
   });
 });
 
 describe("canary code", () => {
   it("is one CommonJS bundle at the path Puppeteer runtimes load, exporting handler", () => {
-    const files = canaryCodeFiles();
+    const files = canaryCodeFiles(baseArgs.script);
     expect(Object.keys(files).sort()).to.deep.equal([
       CANARY_SCRIPT_PATH,
       `${CANARY_SCRIPT_PATH}.map`,
@@ -202,7 +233,10 @@ describe("canary code", () => {
 
 describe("canary policy", () => {
   const doc = canaryPolicy({
-    invokeArns: [...canaryInvokeArns(east, "prod"), ...canaryInvokeArns(west, "prod")],
+    invokeArns: [
+      ...canaryInvokeArns(east, "prod", CANARY_REQUESTS),
+      ...canaryInvokeArns(west, "prod", CANARY_REQUESTS),
+    ],
     bucketArn: "arn:aws:s3:::artifacts",
     artifactPrefix: "runs",
     canaryNames: ["shop-obs-region1", "shop-obs-global"],
@@ -313,8 +347,8 @@ describe("CanaryFleet", function () {
       baseArgs.targets.map((t) => ({
         CANARY_ENDPOINT: t.endpoint,
         CANARY_SIGNING_REGION: t.signingRegion,
-        CANARY_ORDER_ID: baseArgs.orderId,
-        CANARY_PRODUCT_ID: baseArgs.productId,
+        CANARY_ORDER_ID: "01JD3V8Q7M2X4K9T6R5B0C1N8F",
+        CANARY_PRODUCT_ID: "01JD3V8Q7M2X4K9T6R5B0C1N8G",
         CANARY_TIMEOUT_MS: "10000",
       })),
     );
@@ -429,4 +463,136 @@ describe("CanaryFleet", function () {
       expect(a.inputs["alarmActions"] ?? []).to.deep.equal([]);
     }
   });
+});
+
+describe("CanaryFleet for another service", function () {
+  this.timeout(120_000);
+  // A service that is not this one: its own script (outside this repository), its own route and
+  // its own setting. Nothing of functions/ is involved.
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "other-service-"));
+  fs.writeFileSync(
+    path.join(root, "probe.js"),
+    'exports.handler = async () => { if (!process.env.CANARY_SKU) throw new Error("inventory-probe: no sku"); };\n',
+  );
+  const script: CanaryScriptArgs = {
+    codeRoot: root,
+    entry: "probe.js",
+    requests: [{ method: "GET", path: "/inventory/{sku}" }],
+    settings: [{ name: "CANARY_SKU", value: "sku-42", pattern: "[a-z0-9-]+", maxLength: 32 }],
+  };
+  const args: CanaryFleetArgs = {
+    region: "eu-west-1",
+    namePrefix: "inventory",
+    targets: [
+      {
+        label: "eu",
+        endpoint: "https://xyz789.execute-api.eu-west-1.amazonaws.com/live",
+        signingRegion: "eu-west-1",
+      },
+    ],
+    apis: [{ executionArn: `arn:aws:execute-api:eu-west-1:${ACCOUNT}:xyz789`, stageName: "live" }],
+    script,
+  };
+  let engine: MockEngine;
+
+  before(async () => {
+    ({ engine } = await underMocks("eu-west-1", () => new CanaryFleet("inventory", args)));
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("lets its role invoke exactly that service's request path", () => {
+    const [policy] = engine.ofType("aws:iam/rolePolicy:RolePolicy");
+    const invoke = json(policy?.inputs["policy"]).Statement.find(
+      (s: any) => s.Sid === "InvokeCheckedApis",
+    );
+    expect(invoke.Resource).to.deep.equal([
+      `arn:aws:execute-api:eu-west-1:${ACCOUNT}:xyz789/live/GET/inventory/*`,
+    ]);
+  });
+
+  it("passes that service's settings, and none of this service's, to its canary", () => {
+    const [canary] = engine.ofType("aws:synthetics/canary:Canary");
+    expect(canary?.inputs["runConfig"].environmentVariables).to.deep.equal({
+      CANARY_ENDPOINT: "https://xyz789.execute-api.eu-west-1.amazonaws.com/live",
+      CANARY_SIGNING_REGION: "eu-west-1",
+      CANARY_SKU: "sku-42",
+      CANARY_TIMEOUT_MS: "10000",
+    });
+  });
+
+  it("ships that service's script, not this one's", () => {
+    const code = canaryCodeFiles(script)[CANARY_SCRIPT_PATH] as string;
+    expect(code).to.contain("inventory-probe: no sku");
+    expect(code).not.to.contain("x-served-by-region");
+    const [object] = engine.ofType("aws:s3/bucketObjectv2:BucketObjectv2");
+    const ours = canaryCodeFiles(baseArgs.script)[CANARY_SCRIPT_PATH] as string;
+    expect(ours).to.contain("x-served-by-region");
+    expect(object?.inputs["key"]).to.match(/^code\/canary-[0-9a-f]{16}\.zip$/);
+  });
+});
+
+describe("CanaryFleet refuses a bad script, naming the argument", () => {
+  const script = baseArgs.script;
+  const setting = script.settings![0]!;
+  const cases: [string, Partial<CanaryScriptArgs>, RegExp][] = [
+    [
+      "a relative code root",
+      { codeRoot: "functions" },
+      /script\.codeRoot must be an absolute directory: got "functions"/,
+    ],
+    ["an empty entry", { entry: " " }, /script\.entry must name the script's module/],
+    ["no request", { requests: [] }, /script\.requests must list at least one signed request/],
+    [
+      "a method the API cannot have",
+      { requests: [{ method: "TRACE" as "GET", path: "/orders/{orderId}" }] },
+      /script\.requests\[0\]\.method must be one of GET, HEAD, POST, PUT, PATCH, DELETE: got "TRACE"/,
+    ],
+    [
+      "a path without a leading slash",
+      { requests: [...script.requests, { method: "GET", path: "orders" }] },
+      /script\.requests\[2\]\.path must be an API resource path such as \/orders\/\{orderId\}: got "orders"/,
+    ],
+    [
+      "a wildcard path",
+      { requests: [{ method: "GET", path: "/orders/*" }] },
+      /script\.requests\[0\]\.path must be an API resource path/,
+    ],
+    [
+      "a setting the fleet sets itself",
+      { settings: [{ ...setting, name: "CANARY_ENDPOINT" }] },
+      /script\.settings\[0\]\.name CANARY_ENDPOINT is set by the fleet itself/,
+    ],
+    [
+      "a setting name that is not an environment variable",
+      { settings: [{ ...setting, name: "order id" }] },
+      /script\.settings\[0\]\.name must be an environment variable name.*got "order id"/,
+    ],
+    [
+      "a repeated setting",
+      { settings: [setting, setting] },
+      /script\.settings\[1\]\.name CANARY_ORDER_ID repeats an earlier setting/,
+    ],
+    [
+      "a pattern that is not a regular expression",
+      { settings: [{ ...setting, pattern: "(" }] },
+      /script\.settings\[0\]\.pattern is not a regular expression/,
+    ],
+    [
+      "a value longer than its limit",
+      { settings: [{ ...setting, value: "x".repeat(129) }] },
+      /script\.settings\[0\] CANARY_ORDER_ID must be .*, at most 128 characters: got "x{129}"/,
+    ],
+  ];
+  for (const [what, patch, message] of cases) {
+    it(`refuses ${what}`, async () => {
+      const bad = { ...baseArgs, script: { ...script, ...patch } };
+      expect(() => validateCanaryFleetArgs(bad)).to.throw(message);
+      const { error, engine } = await refusedUnderMocks(
+        "us-east-1",
+        () => new CanaryFleet("x", bad),
+      );
+      expect(error.message).to.match(message);
+      expect(engine.resources.filter((r) => !r.type.startsWith("resilient-dynamo:"))).to.be.empty;
+    });
+  }
 });

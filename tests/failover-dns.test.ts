@@ -229,6 +229,21 @@ describe("FailoverDns", () => {
         { zone: { type: "private" }, regions: [EAST, { ...WEST, vpcId: undefined }] },
         /zone is private but region us-west-2 has no vpcId/,
       ],
+      [
+        "a public zone without its id",
+        { zone: { type: "public" } },
+        /zone\.hostedZoneId is required with zone\.type "public"/,
+      ],
+      [
+        "a private zone given a zone id",
+        { zone: { type: "private", hostedZoneId: "ZPUBLIC123" } },
+        /zone\.hostedZoneId is only valid with zone\.type "public"/,
+      ],
+      [
+        "a zone type that is neither",
+        { zone: { type: "shared" as "public", hostedZoneId: "Z1" } },
+        /zone\.type must be "public" or "private": got "shared"/,
+      ],
       ["a repeated region", { regions: [EAST, EAST] }, /duplicate region us-east-1/],
       ["no regions", { regions: [] }, /at least one region/],
       [

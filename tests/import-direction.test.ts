@@ -33,6 +33,13 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   tests: ["tools", "local", "functions", "components", "stack", "program", "policy", "examples"],
 };
 
+/**
+ * The one import across layers that goes against the list above: any layer may import the
+ * package's pure `regions` module by name, so one region pattern serves the program, the sandbox,
+ * the tools and the Lambda and canary code. Nothing else of the package.
+ */
+const REGIONS_MODULE = "components/regions";
+
 const COMPONENTS_USING_FUNCTIONS = ["components/canary-fleet.ts"];
 
 interface Edge {
@@ -68,7 +75,7 @@ function importGraph(): Edge[] {
 function violations(edges: readonly Edge[]): string[] {
   return edges
     .filter((e) => layer(e.from) !== layer(e.to))
-    .filter((e) => e.to !== "components/regions")
+    .filter((e) => !(e.to === REGIONS_MODULE && e.byName))
     .filter((e) => !(ALLOWED[layer(e.from)] ?? []).includes(layer(e.to)))
     .map((e) => `${e.from} -> ${e.to}`);
 }
@@ -121,10 +128,14 @@ describe("imports run one way", () => {
         { from: "local/sandbox.ts", to: "tools/drill" },
         { from: "components/bundle.ts", to: "stack/routing" },
         { from: "local/sandbox.ts", to: "local/replicator" },
-        { from: "local/sandbox.ts", to: "components/regions" },
-        { from: "local/sandbox.ts", to: "components/index" },
+        { from: "local/sandbox.ts", to: "components/regions", byName: true },
+        { from: "local/sandbox.ts", to: "components/index", byName: true },
         { from: "stack/routing.ts", to: "index" },
         { from: "index.ts", to: "stack/config" },
+        { from: "functions/canary/check.ts", to: "components/regions", byName: true },
+        { from: "functions/canary/check.ts", to: "components/index", byName: true },
+        { from: "functions/canary/check.ts", to: "components/validate", byName: true },
+        { from: "functions/canary/check.ts", to: "components/regions", byName: false },
       ]),
     ).to.deep.equal([
       "functions/app.ts -> local/sandbox",
@@ -132,6 +143,22 @@ describe("imports run one way", () => {
       "components/bundle.ts -> stack/routing",
       "local/sandbox.ts -> components/index",
       "stack/routing.ts -> index",
+      "functions/canary/check.ts -> components/index",
+      "functions/canary/check.ts -> components/validate",
+      "functions/canary/check.ts -> components/regions",
     ]);
+  });
+
+  it("functions/ import the package's regions module only, and the canary does", () => {
+    const fromFunctions = edges.filter(
+      (e) => layer(e.from) === "functions" && layer(e.to) === "components",
+    );
+    expect(fromFunctions.map((e) => e.to)).to.include(REGIONS_MODULE);
+    expect(fromFunctions.filter((e) => e.to !== REGIONS_MODULE || !e.byName)).to.deep.equal([]);
+    expect(edges).to.deep.include({
+      from: "functions/canary/check.ts",
+      to: REGIONS_MODULE,
+      byName: true,
+    });
   });
 });

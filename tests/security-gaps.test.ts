@@ -17,6 +17,7 @@ import {
 import { ConfigError, kmsKeysByRegion, parseStackConfig } from "../stack/config";
 import { TABLES, type TableKey } from "../functions/tables";
 import { SERVICE_API } from "../stack/service-api";
+import { serviceCanaryScript } from "../stack/service-canary";
 import { MOCK_ACCOUNT_ID } from "../tools/mock-outputs";
 import type { StackEvaluation } from "../tools/evaluate-stack";
 import { json, underMocks, type MockEngine } from "./support/pulumi";
@@ -55,8 +56,7 @@ const fleetArgs: CanaryFleetArgs = {
     },
   ],
   apis: [{ executionArn: "arn:aws:execute-api:us-east-1:000000000000:a", stageName: "prod" }],
-  orderId: "canary-order",
-  productId: "canary-product",
+  script: serviceCanaryScript({ orderId: "canary-order", productId: "canary-product" }),
 };
 
 const trusts = (engine: MockEngine) =>

@@ -17,6 +17,7 @@
  * another region than the one signed for, fails the run with a `CanaryFailure` whose message
  * names the URL, the status and the `x-served-by-region` it got.
  */
+import { REGION_PATTERN } from "resilient-dynamo/regions";
 import * as z from "zod/mini";
 import { idSchema } from "../domain/validation";
 import { SERVED_BY_HEADER } from "../http";
@@ -29,9 +30,6 @@ export const MAX_TIMEOUT_MS = 60_000;
 
 /** Longest part of a response body repeated in a failure message. */
 export const BODY_EXCERPT_CHARS = 300;
-
-/** An AWS region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`. */
-export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** The value of `CANARY_SIGNING_REGION` that signs with SigV4a for every region. */
 export const ANY_REGION = "*";
