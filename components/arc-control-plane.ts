@@ -73,8 +73,11 @@ export interface ArcGatingRuleArgs {
 
 /** A role the ARC provider assumes, as the stack's `aws:assumeRoles` entries name it. */
 export interface ArcAssumeRoleArgs {
+  /** ARN of the role to assume. */
   roleArn: string;
+  /** Session name the assumed role's calls are logged under. */
   sessionName?: string;
+  /** External id the role's trust policy asks for. */
   externalId?: string;
   /** How long the session lasts, e.g. `1h`. */
   duration?: string;
@@ -85,13 +88,19 @@ export interface ArcAssumeRoleArgs {
  * same credentials, roles, account guard and default tags as everything else the stack creates.
  */
 export interface ArcProviderSettingsArgs {
+  /** Named profile of the shared AWS config and credentials files (`aws:profile`). */
   profile?: string;
+  /** Roles to assume, in order (`aws:assumeRoles`). */
   assumeRoles?: ArcAssumeRoleArgs[];
   /** Tags the provider adds to every taggable resource (the stack's `aws:defaultTags.tags`). */
   defaultTags?: Record<string, string>;
+  /** The only accounts the provider may act in (`aws:allowedAccountIds`). */
   allowedAccountIds?: string[];
+  /** Accounts the provider must never act in (`aws:forbiddenAccountIds`). */
   forbiddenAccountIds?: string[];
+  /** Shared AWS config files to read (`aws:sharedConfigFiles`). */
   sharedConfigFiles?: string[];
+  /** Shared AWS credentials files to read (`aws:sharedCredentialsFiles`). */
   sharedCredentialsFiles?: string[];
 }
 

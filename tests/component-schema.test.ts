@@ -32,7 +32,7 @@ interface PackageSchema {
   readonly types: Record<string, SchemaObject & { enum?: unknown[] }>;
 }
 
-/** Every component, type, input and output of the schema that has no description, by path. */
+/** Every component, input, output and type property of the schema with no description, by path. */
 export function undocumented(schema: PackageSchema): string[] {
   const missing: string[] = [];
   const check = (path: string, item: { description?: string }): void => {
@@ -45,8 +45,9 @@ export function undocumented(schema: PackageSchema): string[] {
     for (const [k, p] of Object.entries(resource.properties ?? {}))
       check(`${token} output ${k}`, p);
   }
+  // A type's own description is not in the schema: @pulumi/pulumi 3.248's generateSchema keeps
+  // only its properties (each with its description), which is what the SDKs document.
   for (const [token, type] of Object.entries(schema.types)) {
-    check(token, type);
     for (const [k, p] of Object.entries(type.properties ?? {})) check(`${token}.${k}`, p);
   }
   return missing;
@@ -84,7 +85,7 @@ describe("the component package's schema (pulumi package add)", function () {
     }
   });
 
-  it("documents every component, input, output and type", () => {
+  it("documents every component, input, output and property of a type", () => {
     expect(Object.keys(schema.types).length).to.be.greaterThan(0);
     expect(undocumented(schema)).to.deep.equal([]);
   });
@@ -104,12 +105,12 @@ describe("the schema checks fail on what they guard", function () {
           properties: { z: { description: " " } },
         },
       },
-      types: { "p:index:T": { properties: { a: { description: "a" } } } },
+      types: { "p:index:T": { properties: { a: { description: "a" }, b: {} } } },
     };
     expect(undocumented(bad)).to.deep.equal([
       "p:index:A input y",
       "p:index:A output z",
-      "p:index:T",
+      "p:index:T.b",
     ]);
   });
 
