@@ -4,7 +4,7 @@
  * needs, the MRSC rules of consistency strong, and the routing keys. Each problem is a message
  * naming the key.
  */
-import { eventualWitnessProblem, mrscProblems } from "resilient-dynamo";
+import { FAILOVER_DNS_DEFAULTS, eventualWitnessProblem, mrscProblems } from "resilient-dynamo";
 import { CANARY_ORDER_ID, CANARY_PRODUCT_ID } from "../functions/domain/canary-data";
 import { TABLES } from "../functions/tables";
 import {
@@ -176,7 +176,7 @@ function routingProblems(cfg: ConfigKeys): string[] {
       }
     } else if (cfg.failoverPrimaryRegion !== undefined) {
       problems.push(
-        `${key("failoverPrimaryRegion")}: only valid when routingPolicy is failover (got ${cfg.routingPolicy ?? "latency"})`,
+        `${key("failoverPrimaryRegion")}: only valid when routingPolicy is failover (got ${cfg.routingPolicy ?? FAILOVER_DNS_DEFAULTS.routingPolicy})`,
       );
     }
   }

@@ -13,6 +13,7 @@ import {
   ARC_CONTROL_PLANE_DEFAULTS,
   CANARY_FLEET_DEFAULTS,
   DEFAULT_NAME_PREFIX,
+  DnsRoutingPolicy,
   FAILOVER_DNS_DEFAULTS,
   GLOBAL_TABLE_SET_DEFAULTS,
   REGION_DESCRIPTION,
@@ -251,7 +252,7 @@ const common = {
    */
   routing: z.enum(ROUTING_MODES, `one of ${ROUTING_MODES.join(", ")}`).default("none"),
   /** `latency` (active-active) or `failover` (active-standby, exactly two regions). */
-  routingPolicy: z.enum(["latency", "failover"], "latency or failover").optional(),
+  routingPolicy: z.enum(Object.values(DnsRoutingPolicy), "latency or failover").optional(),
   /** The PRIMARY region of failover routing. */
   failoverPrimaryRegion: region.optional(),
   /** Where the service name's records live: the public zone hostedZoneId, or a private zone. */

@@ -132,7 +132,7 @@ async function composeRouting(args: RoutingArgs): Promise<RoutingParts | undefin
   const arcChecks = arc?.healthCheckIds;
   const dns = new FailoverDns("routing-dns", {
     domainName,
-    routingPolicy: config.routingPolicy ?? "latency",
+    routingPolicy: config.routingPolicy,
     primaryRegion: config.failoverPrimaryRegion,
     health: arcChecks ? "arc" : "https",
     healthCheckIntervalSeconds: config.healthCheckIntervalSeconds,

@@ -545,7 +545,7 @@ describe("CanaryFleet refuses a bad script, naming the argument", () => {
     [
       "a method the API cannot have",
       { requests: [{ method: "TRACE" as "GET", path: "/orders/{orderId}" }] },
-      /script\.requests\[0\]\.method must be one of GET, HEAD, POST, PUT, PATCH, DELETE: got "TRACE"/,
+      /script\.requests\[0\]\.method must be one of GET, POST, PUT, PATCH, DELETE, HEAD: got "TRACE"/,
     ],
     [
       "a path without a leading slash",
