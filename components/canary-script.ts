@@ -5,8 +5,7 @@
  */
 import * as path from "node:path";
 import { bundleFunction } from "./bundle";
-import { executeApiPath } from "./regional-api";
-import { HttpMethod } from "./regional-api-routes";
+import { executeApiPath, HttpMethod } from "./regional-api-routes";
 
 /**
  * Where Puppeteer runtimes look for the script, and the handler string that names it. Every

@@ -10,11 +10,6 @@ import { apiRoutes, assertRoutes, type HttpMethod, type RouteAuth } from "./regi
 import { apiStage } from "./regional-api-stage";
 import { assertIntInRange, assertPlain, assertRegion } from "./validate";
 
-/** CloudWatch namespace of the functions' embedded-format metrics. */
-export { METRICS_NAMESPACE } from "./function-parts";
-/** Canary policies scope execute-api ARNs to a route's path with it. */
-export { executeApiPath } from "./regional-api-routes";
-
 /** RegionalApi's defaults: what an Args property left unset means. */
 export const REGIONAL_API_DEFAULTS = {
   stageName: "prod",
