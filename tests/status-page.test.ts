@@ -11,6 +11,7 @@ import { expect } from "chai";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { CHROMIUM_ARGS } from "../tools/capture-status-page";
 import { eventually, http, useSandbox } from "./support/sandbox";
 
 /** How to get the browser this suite drives (Debian's package; `.ci/run` runs it). */
@@ -41,16 +42,6 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | und
 export function browserRequired(env: NodeJS.ProcessEnv = process.env): boolean {
   return ["1", "true", "yes"].includes((env.REQUIRE_BROWSER ?? "").trim().toLowerCase());
 }
-
-export const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 const EAST = "us-east-1";
 const WEST = "us-west-2";

@@ -7,7 +7,8 @@ import { chromium } from "playwright-core";
 import { startSandbox } from "../local/sandbox";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARGS = [
+/** Chromium's switches for a headless run in a container; the status page test uses them too. */
+export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
@@ -50,7 +51,11 @@ async function main(out: string): Promise<void> {
       await Promise.all([order(east), order(west)]);
       await new Promise((r) => setTimeout(r, 1_000));
     }
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
       await page.goto(sandbox.urls.status);
