@@ -10,15 +10,7 @@ import {
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { TABLES, physicalTableName, type TableKey } from "../functions/tables";
-import {
-  createTables,
-  freePort,
-  localClient,
-  localClientConfig,
-  startDynamoLocal,
-  LOCAL_CREDENTIALS,
-  type DynamoLocal,
-} from "./dynamo-local";
+import { createTables, startDynamoLocal, type DynamoLocal } from "./dynamo-local";
 
 export {
   createTables,
@@ -27,8 +19,8 @@ export {
   localClientConfig,
   startDynamoLocal,
   LOCAL_CREDENTIALS,
-};
-export type { DynamoLocal };
+  type DynamoLocal,
+} from "./dynamo-local";
 
 /** Oldest Java major version DynamoDB Local runs on. */
 export const MIN_JAVA_MAJOR = 17;
